@@ -1,0 +1,82 @@
+"""Opening the store: one writer process, read-only readers that fail fast when it is busy."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import duckdb
+
+from meterrisk import config
+
+
+class StoreBusyError(RuntimeError):
+    """Another process holds the write lock on the store."""
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text
+
+
+def connect(
+    path: str | os.PathLike | None = None, *, timezone: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating and migrating if needed) the store for writing.
+
+    ``timezone`` only matters when the store is created: the local zone is a property of
+    the store (local dates and slots are stored with each reading), so it cannot change
+    afterwards without reloading. Passing a different zone for an existing store raises.
+    """
+    from meterrisk.store.migrations import migrate
+
+    db = config.db_path(path)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db))
+    except duckdb.IOException as exc:
+        if _is_lock_error(exc):
+            raise StoreBusyError(
+                f"the store {db} is being updated by another process; retry in a few seconds"
+            ) from exc
+        raise
+    migrate(con)
+    _init_settings(con, timezone)
+    return con
+
+
+def read_only(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the store read-only for ad hoc queries; raise StoreBusyError instead of hanging."""
+    db = config.db_path(path)
+    if not Path(db).exists():
+        raise FileNotFoundError(f"no store at {db}: run `meterrisk ingest` or `meterrisk demo` first")
+    try:
+        return duckdb.connect(str(db), read_only=True)
+    except duckdb.IOException as exc:
+        if _is_lock_error(exc):
+            raise StoreBusyError(
+                f"the store {db} is being updated by another process; retry in a few seconds"
+            ) from exc
+        raise
+
+
+def setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def _init_settings(con: duckdb.DuckDBPyConnection, timezone: str | None) -> None:
+    tz = setting(con, "timezone")
+    if tz is None:
+        con.execute(
+            "INSERT INTO settings VALUES ('timezone', ?)", [config.local_timezone(timezone)]
+        )
+    elif timezone is not None and timezone != tz:
+        raise ValueError(
+            f"this store keeps local time in {tz}; it cannot be reopened as {timezone} "
+            "(local dates and slots are stored with each reading): use a new --db"
+        )
+    if setting(con, "pseudonym_key") is None:
+        # Secret per store: exports carry HMAC pseudonyms that only this store can map back.
+        con.execute("INSERT INTO settings VALUES ('pseudonym_key', ?)", [secrets.token_hex(32)])
