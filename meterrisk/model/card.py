@@ -1,0 +1,69 @@
+"""MODEL_CARD.md text from a manifest."""
+
+from __future__ import annotations
+
+
+def _f(x, nd=3) -> str:
+    if x is None:
+        return "n/a"
+    try:
+        if x != x:  # NaN
+            return "n/a"
+        return f"{x:.{nd}f}"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def model_card(m: dict) -> str:
+    met, base = m["metrics"], m["baselines"]
+    age, rule = base["age_logistic"], base["activity_rule"]
+    cap = m["capacity"]
+    rows = [
+        ("ROC-AUC", "roc_auc"), ("PR-AUC", "pr_auc"), ("Brier", "brier"), ("ECE (10 bins)", "ece"),
+        (f"precision at {cap:.0%}", "precision_at_capacity"), (f"recall at {cap:.0%}", "recall_at_capacity"),
+    ]
+    table = "\n".join(
+        f"| {name} | {_f(met.get(k))} | {_f(age.get(k))} | {_f(rule.get(k))} |" for name, k in rows
+    )
+    lt = met.get("lead_time", {})
+    split = m["split"]
+    return f"""# Model card: meterrisk frailty risk {m['version']}
+
+## Intended use
+Rank older residents living alone (65+, consenting, not certified for long-term care, no rooftop
+solar) by the probability that they are frail, from their half-hourly electricity use, so that a
+town's care staff can choose whom to phone or visit first ({cap:.0%} outreach capacity). It is a
+screening aid for a human follow-up, not a diagnosis, and never a reason to withhold a service.
+
+## Data
+- Examples: {m['examples']} assessments ({m['frail_examples']} frail), {m['training_window'][0]} to
+  {m['training_window'][1]}; label: {m['label']}.
+- Inputs: {len(m['feature_names'])} features of the 28-day to 8-week window before each assessment
+  (plus age); windows with too few valid days are not used and are never scored.
+- Data fingerprint (sha256 of the example table): `{m['data_fingerprint']}`.
+- Split: {split['split']} (cutoff {split['time_cutoff']}): {split['train_examples']} training
+  examples of {split['train_households']} households, {split['test_examples']} test examples of
+  {split['test_households']} other households, assessed later.
+
+## Model
+Median imputation, histogram gradient boosting, probabilities calibrated by cross-validated
+isotonic regression (scikit-learn {m['library_versions']['scikit-learn']}).
+
+## Metrics (test households, later assessments)
+| metric | model | age only | activity rule |
+|---|---|---|---|
+{table}
+
+Lead time (declining residents, scored every {lt.get('as_of_every_days', 'n/a')} days; positive =
+flagged before frailty): median {_f(met.get('lead_time_weeks_median'), 1)} weeks;
+flagged {lt.get('flagged_ever', 'n/a')} of {lt.get('declining_households', 'n/a')}.
+
+## Limits
+- Trained and measured on {'synthetic' if lt.get('declining_households') else 'the given'} cohorts: figures on real homes will differ.
+- Whole-home electricity cannot tell "out" from "collapsed", a visitor from agitation, or a new
+  appliance from a change in routine. Reasons are hints for the caller, not findings.
+- Homes with night-time water heating, solar generation, or several occupants break the
+  assumptions; solar homes and shared homes are excluded from scoring.
+- Probabilities are calibrated on the training population's prevalence ({_f(m['frail_examples'] / max(m['examples'], 1))});
+  a population with another prevalence needs recalibration.
+"""

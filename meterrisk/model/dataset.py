@@ -1,0 +1,172 @@
+"""Training examples: each assessment joined to the household's window features as of that date.
+
+The label is the frailty questionnaire outcome (Kihon Checklist score >= 8 = frail). Features
+only use readings up to the assessment date, so an example never sees its own future.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from meterrisk.errors import InputFileError, MeterriskError
+from meterrisk.model._db import frame
+
+FRAIL_CUTOFF = 8
+KEYS = ["household_id", "as_of"]
+#: Columns of the window-feature table that are not model inputs.
+NON_FEATURES = {"household_id", "as_of", "dq_flag", "label", "frail", "assessed_on"}
+INSUFFICIENT = "insufficient_data"
+
+FeatureFn = Callable[[duckdb.DuckDBPyConnection, pl.DataFrame], pl.DataFrame]
+
+
+def default_feature_fn() -> FeatureFn:
+    try:
+        from meterrisk.features import window_features
+    except ImportError as exc:  # the features stage is a separate package
+        raise MeterriskError(
+            "meterrisk.features.window_features is not available",
+            hint="install or update meterrisk with the features stage",
+        ) from exc
+    return window_features
+
+
+def load_assessments(con: duckdb.DuckDBPyConnection, path: str | Path) -> dict:
+    """Upsert ``assessments.csv`` (household_id, assessed_on, checklist_score[, frail]).
+
+    Only households in the registry whose consent is in force on the assessment date are kept;
+    the rest are counted as rejected. Re-loading the same file changes nothing.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no assessments file at {path}")
+    try:
+        df = pl.read_csv(path, infer_schema_length=10_000)
+    except Exception as exc:  # polars raises several types for malformed CSV
+        raise InputFileError(path, f"cannot read as CSV ({exc})") from exc
+    need = {"household_id", "assessed_on"}
+    if not need <= set(df.columns) or not ({"checklist_score", "frail"} & set(df.columns)):
+        raise InputFileError(
+            path, "missing columns", expected="household_id, assessed_on, checklist_score[, frail]",
+            found=", ".join(df.columns),
+        )
+    score = pl.col("checklist_score").cast(pl.Int32, strict=False) if "checklist_score" in df.columns \
+        else pl.lit(None, pl.Int32)
+    df = df.with_columns(
+        pl.col("household_id").cast(pl.String),
+        pl.col("assessed_on").cast(pl.String).str.to_date(strict=False),
+        score.alias("checklist_score"),
+    )
+    if "frail" in df.columns:
+        frail_given = pl.col("frail").cast(pl.String).str.to_lowercase().is_in(["true", "1", "yes"])
+    else:
+        frail_given = pl.lit(None, pl.Boolean)
+    df = df.with_columns(
+        pl.when(pl.col("checklist_score").is_not_null())
+        .then(pl.col("checklist_score") >= FRAIL_CUTOFF)
+        .otherwise(frail_given).alias("frail")
+    ).select("household_id", "assessed_on", "checklist_score", "frail")
+    n_read = df.height
+    bad = df.filter(pl.col("assessed_on").is_null() | pl.col("frail").is_null())
+    df = df.filter(pl.col("assessed_on").is_not_null() & pl.col("frail").is_not_null())
+    con.register("_assess_in", df.to_arrow())
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _assess_ok AS
+            SELECT a.* FROM _assess_in a JOIN households h USING (household_id)
+            WHERE h.consent_given_on <= a.assessed_on
+              AND (h.consent_withdrawn_on IS NULL OR a.assessed_on < h.consent_withdrawn_on)
+            """
+        )
+        n_ok = con.execute("SELECT count(*) FROM _assess_ok").fetchone()[0]
+        con.execute(
+            """
+            INSERT OR REPLACE INTO assessments
+            SELECT household_id, assessed_on, checklist_score, frail, now()::TIMESTAMP FROM _assess_ok
+            """
+        )
+        con.execute("DROP TABLE _assess_ok")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_assess_in")
+    return {"read": n_read, "loaded": int(n_ok), "rejected_no_consent": int(n_read - bad.height - n_ok),
+            "rejected_invalid": bad.height}
+
+
+def households_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return frame(con, "SELECT * FROM households")
+
+
+def add_age(df: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
+    """Age in years on the as-of date: as_of.year - birth_year (as the eligibility rule)."""
+    return df.join(households.select("household_id", "birth_year"), on="household_id", how="left") \
+        .with_columns((pl.col("as_of").dt.year() - pl.col("birth_year")).cast(pl.Float64).alias("age")) \
+        .drop("birth_year")
+
+
+def features_for(con, requests: pl.DataFrame, *, feature_fn: FeatureFn | None = None) -> pl.DataFrame:
+    """Window features (plus age) for (household_id, as_of) requests."""
+    fn = feature_fn or default_feature_fn()
+    req = requests.select(pl.col("household_id").cast(pl.String), pl.col("as_of").cast(pl.Date)).unique()
+    feats = fn(con, req)
+    feats = feats.with_columns(pl.col("as_of").cast(pl.Date))
+    return add_age(feats, households_frame(con))
+
+
+def feature_columns(df: pl.DataFrame) -> list[str]:
+    """Numeric model inputs, in a stable (sorted) order."""
+    cols = [c for c, t in df.schema.items() if c not in NON_FEATURES and t.is_numeric()]
+    return sorted(cols)
+
+
+def build_examples(con: duckdb.DuckDBPyConnection, *, feature_fn: FeatureFn | None = None) -> pl.DataFrame:
+    """One row per assessment: keys, ``label`` (1 = frail), window features as of assessed_on.
+
+    Assessments whose window has too few valid days (``dq_flag == 'insufficient_data'``) are
+    dropped: a model should not learn from, or be judged on, made-up inputs.
+    """
+    assess = frame(
+        con, "SELECT household_id, assessed_on AS as_of, frail FROM assessments ORDER BY assessed_on, household_id"
+    )
+    if assess.is_empty():
+        raise MeterriskError("no assessments in the store", hint="run `meterrisk assessments FILE` first")
+    feats = features_for(con, assess.select(KEYS), feature_fn=feature_fn)
+    ex = assess.join(feats, on=KEYS, how="inner").with_columns(pl.col("frail").cast(pl.Int8).alias("label"))
+    if "dq_flag" in ex.columns:
+        ex = ex.filter(pl.col("dq_flag").is_null() | (pl.col("dq_flag") != INSUFFICIENT))
+    return ex.drop("frail").sort(KEYS)
+
+
+def fingerprint(df: pl.DataFrame) -> str:
+    """sha256 of the example table (keys, label, features), independent of row order."""
+    d = df.sort(KEYS)
+    h = hashlib.sha256()
+    h.update(",".join(d.columns).encode())
+    for col in d.columns:
+        s = d[col]
+        if s.dtype.is_numeric():
+            h.update(np.ascontiguousarray(s.cast(pl.Float64).fill_null(np.nan).to_numpy()).tobytes())
+        else:
+            h.update("\x1f".join("" if v is None else str(v) for v in s.to_list()).encode())
+    return h.hexdigest()
+
+
+def to_matrix(df: pl.DataFrame, features: list[str]) -> np.ndarray:
+    missing = [f for f in features if f not in df.columns]
+    if missing:
+        raise MeterriskError(
+            f"feature table lacks {len(missing)} model feature(s): {', '.join(missing[:5])}",
+            hint="the model was trained with another feature set: retrain with `meterrisk train`",
+        )
+    return df.select([pl.col(f).cast(pl.Float64) for f in features]).to_numpy()

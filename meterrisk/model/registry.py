@@ -1,0 +1,152 @@
+"""Model folders: ``models/<version>/{model.skops, manifest.json, MODEL_CARD.md}``.
+
+The fitted pipeline is stored with skops (no pickle: loading never runs arbitrary code).
+Loading checks, in this order, and fails with a clear MeterriskError:
+the file hash, the types inside the file (only scikit-learn, NumPy, SciPy and our own
+transformer are accepted), the scikit-learn major.minor it was built with, and that the
+manifest's feature list is the one the pipeline was fitted on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import sklearn
+import skops
+import skops.io as sio
+
+from meterrisk.errors import MeterriskError
+
+MODEL_FILE = "model.skops"
+MANIFEST = "manifest.json"
+CARD = "MODEL_CARD.md"
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "meterrisk.model.pipeline.")
+
+
+def new_version(now: datetime | None = None) -> str:
+    return (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
+
+
+def library_versions() -> dict:
+    import duckdb
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "skops": skops.__version__,
+        "numpy": np.__version__,
+        "polars": pl.__version__,
+        "duckdb": duckdb.__version__,
+    }
+
+
+def _major_minor(v: str) -> str:
+    return ".".join(v.split(".")[:2])
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class LoadedModel:
+    pipeline: object
+    manifest: dict
+    path: Path
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.manifest["feature_names"])
+
+
+def save(pipeline, manifest: dict, models_dir: str | Path, *, card: str | None = None) -> Path:
+    """Write a model folder atomically (build in a temp folder, then rename)."""
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    version = manifest["version"]
+    final = models_dir / version
+    if final.exists():
+        raise MeterriskError(f"model folder {final} already exists", hint="use another --version")
+    tmp = models_dir / f".{version}.tmp-{os.getpid()}"
+    tmp.mkdir()
+    sio.dump(pipeline, tmp / MODEL_FILE)
+    manifest = {**manifest, "model_file": MODEL_FILE, "model_sha256": _sha256(tmp / MODEL_FILE)}
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default) + "\n")
+    if card is not None:
+        (tmp / CARD).write_text(card)
+    os.replace(tmp, final)
+    return final
+
+
+def _json_default(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(o)}")
+
+
+def newest(models_dir: str | Path = "models") -> Path:
+    """The newest model folder (by version name, which sorts by time)."""
+    models_dir = Path(models_dir)
+    found = sorted(p for p in models_dir.glob("*") if (p / MANIFEST).exists() and not p.name.startswith("."))
+    if not found:
+        raise MeterriskError(f"no trained model in {models_dir}/", hint="run `meterrisk train` first or pass --model")
+    return found[-1]
+
+
+def load(path: str | Path, *, available_features: list[str] | None = None) -> LoadedModel:
+    """Load and verify a model folder; see the module docstring for the checks."""
+    path = Path(path)
+    mpath = path / MANIFEST
+    if not mpath.exists():
+        raise MeterriskError(f"{path} is not a model folder (no {MANIFEST})", hint="pass models/<version>")
+    manifest = json.loads(mpath.read_text())
+    model_file = path / manifest.get("model_file", MODEL_FILE)
+    if manifest.get("model_sha256") and _sha256(model_file) != manifest["model_sha256"]:
+        raise MeterriskError(f"{model_file} does not match the hash in its manifest", hint="the folder was altered: retrain")
+    built = manifest.get("library_versions", {}).get("scikit-learn", "unknown")
+    if _major_minor(built) != _major_minor(sklearn.__version__):
+        raise MeterriskError(
+            f"model {manifest.get('version')} was built with scikit-learn {built}; "
+            f"this environment has {sklearn.__version__}",
+            hint="retrain with `meterrisk train` (or install the same scikit-learn major.minor)",
+        )
+    untrusted = sio.get_untrusted_types(file=model_file)
+    foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    if foreign:
+        raise MeterriskError(f"{model_file} contains types we do not load: {', '.join(foreign)}")
+    pipeline = sio.load(model_file, trusted=untrusted)
+    fitted = [str(f) for f in getattr(pipeline, "feature_names_in_", [])]
+    features = list(manifest.get("feature_names", []))
+    if fitted and fitted != features:
+        raise MeterriskError(
+            f"model {manifest.get('version')}: manifest lists {len(features)} features but the "
+            f"pipeline was fitted on {len(fitted)} different ones",
+            hint="the manifest was edited or belongs to another model: retrain",
+        )
+    if available_features is not None:
+        missing = [f for f in features if f not in set(available_features)]
+        if missing:
+            raise MeterriskError(
+                f"model {manifest.get('version')} needs {len(missing)} feature(s) the current feature "
+                f"stage does not produce: {', '.join(missing[:5])}",
+                hint="retrain with `meterrisk train` on the current features",
+            )
+    return LoadedModel(pipeline=pipeline, manifest=manifest, path=path)

@@ -1,0 +1,159 @@
+"""Risk model: metrics with known answers, training to a model folder, safe loading."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+
+from meterrisk.errors import MeterriskError
+from meterrisk.model import metrics, registry
+from meterrisk.model.dataset import load_assessments
+from meterrisk.model.evaluation import first_flags, lead_time_summary, split_household_time
+from meterrisk.model.training import train
+
+
+# ---- metrics -----------------------------------------------------------------------------
+
+def test_precision_and_recall_at_capacity_known_answer():
+    y = [1, 0, 1, 0, 0, 0, 0, 0, 0, 1]
+    s = [.9, .8, .7, .6, .5, .4, .3, .2, .1, .05]
+    assert metrics.precision_at_capacity(y, s, 0.2) == 0.5       # top 2: 1, 0
+    assert metrics.precision_at_capacity(y, s, 0.3) == pytest.approx(2 / 3)
+    assert metrics.recall_at_capacity(y, s, 0.3) == pytest.approx(2 / 3)
+    assert metrics.top_k(1000, 0.10) == 100 and metrics.top_k(3, 0.1) == 1
+
+
+def test_ece_hand_example():
+    # bin [0.1,0.2): p=.1,.1 y=0,1 -> |0.1-0.5| * 2/4; bin [0.9,1]: p=.9,1.0 y=1,1 -> |0.95-1| * 2/4
+    assert metrics.expected_calibration_error([0, 1, 1, 1], [0.1, 0.1, 0.9, 1.0]) == pytest.approx(0.2 + 0.025)
+    assert metrics.expected_calibration_error([0, 1], [0.0, 1.0]) == 0.0
+
+
+def test_lead_time_positive_when_flagged_before():
+    assert metrics.lead_time_weeks(date(2025, 1, 1), date(2025, 3, 1)) == pytest.approx(59 / 7)
+    assert math.isnan(metrics.lead_time_weeks(None, date(2025, 3, 1)))
+    scores = pl.DataFrame({
+        "household_id": ["a", "b", "a", "b"],
+        "as_of": [date(2025, 1, 1), date(2025, 1, 1), date(2025, 1, 15), date(2025, 1, 15)],
+        "risk_score": [0.1, 0.9, 0.8, 0.2],
+    })
+    first = first_flags(scores, 0.5)
+    assert dict(zip(first["household_id"], first["first_flagged"])) == {"a": date(2025, 1, 15), "b": date(2025, 1, 1)}
+    onsets = pl.DataFrame({"household_id": ["a", "b"], "kind": ["declining", "stable"],
+                           "frail_from_date": [date(2025, 3, 12), None]})
+    out = lead_time_summary(first, onsets)
+    assert out["lead_time_weeks_median"] == pytest.approx(8.0) and out["declining_households"] == 1
+
+
+# ---- a small synthetic store -------------------------------------------------------------
+
+N = 240
+
+
+def _households(con, n=N):
+    rows = [(f"h{i:03d}", f"p{i:03d}", 1940 + i % 20, True, date(2024, 1, 1), None, False, False, "d1")
+            for i in range(n)]
+    con.executemany("INSERT INTO households VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())", rows)
+
+
+def _fake_features(frailty: dict[str, float]):
+    """Window features where active_share falls and wake time rises with latent frailty."""
+    def fn(con, req: pl.DataFrame) -> pl.DataFrame:
+        rng = np.random.default_rng(len(req))
+        f = np.array([frailty.get(h, 0.0) + 0.0 * d.toordinal() for h, d in zip(req["household_id"], req["as_of"])])
+        n = len(f)
+        return req.with_columns(
+            pl.Series("active_share", 0.5 - 0.2 * f + rng.normal(0, 0.05, n)),
+            pl.Series("wake_time_h", 7 + 2 * f + rng.normal(0, 0.5, n)),
+            pl.Series("wake_time_h_delta", 1.5 * f + rng.normal(0, 0.3, n)),
+            pl.Series("meal_kwh_ratio_8w", 1 - 0.4 * f + rng.normal(0, 0.05, n)),
+            pl.Series("valid_days_28d", np.full(n, 28.0)),
+            pl.Series("dq_flag", [None] * n, dtype=pl.String),
+        )
+    return fn
+
+
+@pytest.fixture
+def trained(con, tmp_path):
+    _households(con)
+    rng = np.random.default_rng(1)
+    frailty = {f"h{i:03d}": float(rng.random() < 0.3) for i in range(N)}
+    csv = tmp_path / "assessments.csv"
+    lines = ["household_id,assessed_on,checklist_score"]
+    for i in range(N):
+        h = f"h{i:03d}"
+        for d in ("2024-06-01", "2025-06-01"):
+            lines.append(f"{h},{d},{10 if frailty[h] else 2}")
+    lines.append("stranger,2024-06-01,9")
+    csv.write_text("\n".join(lines) + "\n")
+    counts = load_assessments(con, csv)
+    assert counts == {"read": 2 * N + 1, "loaded": 2 * N, "rejected_no_consent": 1, "rejected_invalid": 0}
+    assert load_assessments(con, csv)["loaded"] == 2 * N  # idempotent
+    assert con.execute("SELECT count(*) FROM assessments").fetchone()[0] == 2 * N
+    path, manifest = train(con, models_dir=tmp_path / "models", feature_fn=_fake_features(frailty), cv=2)
+    return path, manifest
+
+
+def test_split_never_puts_a_household_on_both_sides():
+    ex = pl.DataFrame({
+        "household_id": [f"h{i}" for i in range(100) for _ in range(2)],
+        "as_of": [d for _ in range(100) for d in (date(2024, 1, 1), date(2025, 1, 1))],
+        "label": [(i // 2) % 2 for i in range(200)],
+    })
+    tr, te, info = split_household_time(ex)
+    assert set(tr["household_id"]).isdisjoint(set(te["household_id"]))
+    assert tr["as_of"].max() < te["as_of"].min() and info["split"] == "household_and_time"
+
+
+def test_train_writes_model_folder_with_manifest(trained):
+    path, manifest = trained
+    assert (path / "model.skops").exists() and (path / "MODEL_CARD.md").exists()
+    m = json.loads((path / "manifest.json").read_text())
+    for k in ("version", "trained_at", "training_window", "data_fingerprint", "feature_names",
+              "library_versions", "metrics", "baselines"):
+        assert k in m
+    for k in ("roc_auc", "pr_auc", "brier", "ece", "precision_at_capacity", "recall_at_capacity",
+              "capacity", "lead_time_weeks_median"):
+        assert k in m["metrics"]
+    assert {"age_logistic", "activity_rule"} <= set(m["baselines"])
+    assert "age" in m["feature_names"] and "dq_flag" not in m["feature_names"]
+    assert m["metrics"]["roc_auc"] > 0.9
+    loaded = registry.load(path, available_features=m["feature_names"])
+    assert loaded.version == m["version"]
+
+
+def _tamper(path, fn):
+    mp = path / "manifest.json"
+    m = json.loads(mp.read_text())
+    fn(m)
+    mp.write_text(json.dumps(m))
+
+
+def test_load_refuses_other_sklearn_version(trained):
+    path, _ = trained
+    _tamper(path, lambda m: m["library_versions"].update({"scikit-learn": "1.2.0"}))
+    with pytest.raises(MeterriskError, match="scikit-learn 1.2.0"):
+        registry.load(path)
+
+
+def test_load_refuses_other_features(trained):
+    path, manifest = trained
+    with pytest.raises(MeterriskError, match="does not produce"):
+        registry.load(path, available_features=["age"])
+    _tamper(path, lambda m: m.update({"feature_names": m["feature_names"][:-1] + ["something_else"]}))
+    with pytest.raises(MeterriskError, match="different ones"):
+        registry.load(path)
+
+
+def test_own_transformer_follows_sklearn_contract():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from meterrisk.model.pipeline import NonFiniteToNaN
+
+    failed = [r for r in check_estimator(NonFiniteToNaN(), on_fail=None) if r["status"] == "failed"]
+    assert not failed
