@@ -1,12 +1,14 @@
 """The embedded DuckDB store: connection, schema migrations and store-wide settings."""
 
-from meterrisk.store.connection import StoreBusyError, connect, read_only, setting
+from meterrisk.store.connection import StoreBusyError, connect, frame, one, read_only, setting
 from meterrisk.store.migrations import MIGRATIONS, migrate, schema_version
 
 __all__ = [
     "MIGRATIONS",
     "StoreBusyError",
     "connect",
+    "frame",
+    "one",
     "migrate",
     "read_only",
     "schema_version",

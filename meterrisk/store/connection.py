@@ -62,7 +62,7 @@ def read_only(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnectio
 
 
 def setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    row = one(con, "SELECT value FROM settings WHERE key = ?", [key])
     return row[0] if row else None
 
 
@@ -80,3 +80,17 @@ def _init_settings(con: duckdb.DuckDBPyConnection, timezone: str | None) -> None
     if setting(con, "pseudonym_key") is None:
         # Secret per store: exports carry HMAC pseudonyms that only this store can map back.
         con.execute("INSERT INTO settings VALUES ('pseudonym_key', ?)", [secrets.token_hex(32)])
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """Run a query with bound parameters and return a Polars DataFrame (via Arrow, no pandas)."""
+    import polars as pl
+
+    return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """First row of a query, or None. Reads the whole result: DuckDB 2 refuses further work
+    on a connection while an ``execute`` result is only partly fetched (``fetchone``)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None

@@ -1,0 +1,26 @@
+"""Ingest: utility exports and the household registry into the store, validated and counted.
+
+``readers`` split bytes into rows, ``parse`` types and checks them, ``layouts`` handles long,
+wide and register files, ``register`` turns meter indexes into use, ``loader`` owns the
+transaction and the accounting, ``registry`` loads households and enforces consent.
+"""
+
+from meterrisk.ingest.loader import FileResult, ingest_file
+from meterrisk.ingest.profiles import Profile, builtin_names, load_profile
+from meterrisk.ingest.reasons import INFO, Reason
+from meterrisk.ingest.registry import RegistryResult, load_registry
+from meterrisk.ingest.service import expand_inputs, ingest_paths
+
+__all__ = [
+    "INFO",
+    "FileResult",
+    "Profile",
+    "Reason",
+    "RegistryResult",
+    "builtin_names",
+    "expand_inputs",
+    "ingest_file",
+    "ingest_paths",
+    "load_profile",
+    "load_registry",
+]

@@ -1,0 +1,261 @@
+"""Loading one export file into the store: all of it or none of it, and every row counted.
+
+Load semantics (declared here, as dlt does next to a source):
+
+* **Unit of work** = one file, in one DuckDB transaction. A crash (even ``kill -9``) leaves
+  no partial rows; the next run simply loads the file again.
+* **Identity** = the file's SHA-256. The same bytes again are skipped ("already ingested").
+* **Same name, new content** = a new delivery: readings not yet stored are loaded, identical
+  ones count as duplicates, and different values for a stored half hour are quarantined as
+  ``conflicts_stored_value`` (the stored value wins). With ``replace=True`` the earlier
+  versions' readings are deleted first and the new file's values win.
+* **Key** = (household_id, ts_utc). Within a file, exact repeats load once and count as
+  duplicates; repeats with different values are all quarantined (we cannot know which is right).
+* **Consent** = readings of households not in the registry, or outside their consent, are
+  dropped without a trace except a per-file count (``rows_rejected_consent``).
+
+Accounting that always holds: rows_read = loaded + quarantined + duplicate + rejected_consent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from meterrisk import store
+from meterrisk.errors import InputFileError, MeterriskError
+from meterrisk.ingest import parse
+from meterrisk.ingest.layouts import chunks_for
+from meterrisk.ingest.profiles import Profile
+from meterrisk.ingest.readers import sha256_of
+from meterrisk.ingest.reasons import INFO, Reason
+from meterrisk.ingest.registry import consent_windows
+
+_STAGE_SCHEMA = """
+CREATE OR REPLACE TEMP TABLE _stage (
+    line_number BIGINT, raw_line VARCHAR, household_id VARCHAR, ts_utc TIMESTAMP,
+    local_ts TIMESTAMP, local_date DATE, slot SMALLINT, kwh DOUBLE
+)"""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str  # loaded | loaded_with_quarantine | already_ingested | failed
+    file_id: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    rows_rejected_consent: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+    seconds: float = 0.0
+    rollovers: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == (self.rows_loaded + self.rows_quarantined
+                                  + self.rows_duplicate + self.rows_rejected_consent)
+
+    @property
+    def needs_attention(self) -> bool:
+        """Failed, or quarantined something other than the layout's expected by-products."""
+        return self.status == "failed" or any(Reason(r) not in INFO for r in self.reasons)
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, profile: Profile, *,
+                replace: bool = False) -> FileResult:
+    """Load one file (see module docstring for the semantics). Never raises for bad input:
+    a file that cannot be read comes back with status ``failed`` and the reason."""
+    path = Path(path)
+    started = time.perf_counter()
+    if not path.is_file():
+        return FileResult(str(path), "failed", message=f"{path}: no such file")
+    sha = sha256_of(path)
+    done = store.one(
+        con,
+        "SELECT file_id, finished_at FROM ingest_files WHERE sha256 = ? "
+        "AND status IN ('loaded', 'loaded_with_quarantine') ORDER BY file_id LIMIT 1", [sha],
+    )
+    if done:
+        return FileResult(str(path), "already_ingested", file_id=done[0],
+                          message=f"identical content was ingested as file {done[0]} at {done[1]:%Y-%m-%d %H:%M} UTC; nothing changed")
+    registry = consent_windows(con)
+    if registry.height == 0:
+        raise MeterriskError("the household registry is empty, so no reading has consent to be stored",
+                             hint="load it first: meterrisk households FILE")
+    zone = store.setting(con, "timezone")
+    file_started = _now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        file_id = con.execute("SELECT nextval('ingest_file_id')").fetchall()[0][0]
+        result = _load(con, path, profile, registry, zone, file_id, sha, replace)
+        status = "loaded_with_quarantine" if result.rows_quarantined else "loaded"
+        result.status, result.file_id = status, file_id
+        result.message = _summary_message(result)
+        con.execute(
+            "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_id, str(path.resolve()), path.name, sha, path.stat().st_size, profile.name, profile.layout,
+             result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
+             result.rows_rejected_consent, file_started, _now(), status, result.message, None],
+        )
+        if not result.balanced:  # a bug, never bad input: refuse to commit numbers that do not add up
+            raise AssertionError(f"row accounting does not balance for {path}: {result}")
+        con.execute("COMMIT")
+    except InputFileError as exc:
+        con.execute("ROLLBACK")
+        return _record_failure(con, path, sha, profile, file_started, str(exc), started)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _record_failure(con, path: Path, sha: str, profile: Profile, file_started: datetime,
+                    message: str, started: float) -> FileResult:
+    file_id = con.execute("SELECT nextval('ingest_file_id')").fetchall()[0][0]
+    con.execute(
+        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?, 'failed', ?, NULL)",
+        [file_id, str(path.resolve()), path.name, sha, path.stat().st_size, profile.name, profile.layout,
+         file_started, _now(), message],
+    )
+    return FileResult(str(path), "failed", file_id=file_id, message=message,
+                      seconds=time.perf_counter() - started)
+
+
+def _summary_message(r: FileResult) -> str:
+    text = (f"{r.rows_read} read: {r.rows_loaded} loaded, {r.rows_quarantined} quarantined, "
+            f"{r.rows_duplicate} duplicate, {r.rows_rejected_consent} rejected for consent")
+    if r.rollovers:
+        text += f"; {r.rollovers} register rollovers bridged"
+    if r.reasons:
+        text += " (" + ", ".join(f"{k} {v}" for k, v in sorted(r.reasons.items())) + ")"
+    return text
+
+
+def _load(con, path: Path, profile: Profile, registry: pl.DataFrame, zone: str, file_id: int,
+          sha: str, replace: bool) -> FileResult:
+    result = FileResult(str(path), "running")
+    reasons: Counter[str] = Counter()
+    con.execute(_STAGE_SCHEMA)
+    solar = set(registry.filter(pl.col("has_solar"))["household_id"].to_list())
+    consent = registry.select("household_id", "consent_given_on", "consent_withdrawn_on")
+    for chunk in chunks_for(path, profile, solar=solar):
+        result.rows_read += chunk.height
+        chunk = chunk.join(consent, on="household_id", how="left")
+        with_local = parse.with_local_time(chunk, zone)
+        in_force = (pl.col("consent_given_on").is_not_null()
+                    & (pl.col("local_date").is_null() | (
+                        (pl.col("local_date") >= pl.col("consent_given_on"))
+                        & (pl.col("consent_withdrawn_on").is_null()
+                           | (pl.col("local_date") < pl.col("consent_withdrawn_on"))))))
+        keep = with_local.filter((pl.col("household_id").fill_null("") == "") | in_force)
+        result.rows_rejected_consent += with_local.height - keep.height
+        bad = keep.filter(pl.col("reason").is_not_null())
+        if bad.height:
+            reasons.update(dict(bad.group_by("reason").len().iter_rows()))
+            _quarantine(con, file_id, bad)
+        good = keep.filter(pl.col("reason").is_null()).select(
+            "line_number", "raw_line", "household_id",
+            pl.col("ts_utc").dt.replace_time_zone(None), "local_ts", "local_date", "slot", "kwh")
+        con.register("_chunk", good.to_arrow())
+        con.execute("INSERT INTO _stage SELECT * FROM _chunk")
+        con.unregister("_chunk")
+    if profile.layout == "register":
+        from meterrisk.ingest.register import register_to_usage
+        register_to_usage(con, file_id, profile, reasons, result)
+    _finalize(con, file_id, path.name, sha, replace, profile, zone, result, reasons)
+    result.rows_quarantined = sum(reasons.values())
+    result.reasons = dict(reasons)
+    return result
+
+
+def _quarantine(con, file_id: int, bad: pl.DataFrame) -> None:
+    rows = bad.select(pl.lit(file_id).alias("file_id"), "line_number", "column_name",
+                      pl.col("reason").alias("reason_code"), "message", "raw_line")
+    con.register("_bad", rows.to_arrow())
+    con.execute("INSERT INTO quarantine SELECT * FROM _bad")
+    con.unregister("_bad")
+
+
+def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profile: Profile,
+              zone: str, result: FileResult, reasons: Counter) -> None:
+    """Resolve duplicates within the file and against the store, then insert."""
+    if replace:
+        old = [r[0] for r in con.execute(
+            "SELECT file_id FROM ingest_files WHERE file_name = ? AND sha256 <> ? "
+            "AND status IN ('loaded', 'loaded_with_quarantine')", [file_name, sha]).fetchall()]
+        if old:
+            con.execute(f"DELETE FROM readings WHERE file_id IN ({','.join('?' * len(old))})", old)
+            con.execute(f"UPDATE ingest_files SET status = 'replaced' WHERE file_id IN ({','.join('?' * len(old))})", old)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _keys AS
+        SELECT household_id, ts_utc, min(kwh) AS lo, max(kwh) AS hi, count(*) AS n,
+               min(line_number) AS first_line, min(local_ts) AS local_ts,
+               min(local_date) AS local_date, min(slot) AS slot
+        FROM _stage GROUP BY household_id, ts_utc""")
+    conflicts = con.execute("""
+        INSERT INTO quarantine
+        SELECT ?, s.line_number, 'kwh', 'conflicting_duplicate',
+               printf('household %s has %d values for %s UTC in this file (%g to %g kWh); none loaded',
+                      s.household_id, k.n, strftime(s.ts_utc, '%Y-%m-%d %H:%M'), k.lo, k.hi),
+               s.raw_line
+        FROM _stage s JOIN (SELECT * FROM _keys WHERE lo <> hi) k USING (household_id, ts_utc)""",
+        [file_id]).fetchall()[0][0]
+    if conflicts:
+        reasons[Reason.CONFLICTING_DUPLICATE.value] += conflicts
+    result.rows_duplicate += con.execute("SELECT coalesce(sum(n - 1), 0) FROM _keys WHERE lo = hi").fetchall()[0][0]
+    con.execute("DELETE FROM _keys WHERE lo <> hi")
+    # Against the store: only the file's time range can collide, which lets zone maps prune.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _stored AS
+        SELECT k.household_id, k.ts_utc, k.lo, r.kwh AS stored_kwh, k.first_line
+        FROM _keys k JOIN readings r USING (household_id, ts_utc)
+        WHERE r.ts_utc BETWEEN (SELECT min(ts_utc) FROM _keys) AND (SELECT max(ts_utc) FROM _keys)""")
+    result.rows_duplicate += con.execute("SELECT count(*) FROM _stored WHERE lo = stored_kwh").fetchall()[0][0]
+    clashes = con.execute("""
+        INSERT INTO quarantine
+        SELECT ?, s.line_number, 'kwh', 'conflicts_stored_value',
+               printf('household %s at %s UTC: %g kWh here, %g kWh already stored from an earlier file; stored value kept',
+                      s.household_id, strftime(s.ts_utc, '%Y-%m-%d %H:%M'), x.lo, x.stored_kwh),
+               s.raw_line
+        FROM _stored x JOIN _stage s
+          ON s.household_id = x.household_id AND s.ts_utc = x.ts_utc AND s.line_number = x.first_line
+        WHERE x.lo <> x.stored_kwh""", [file_id]).fetchall()[0][0]
+    if clashes:
+        reasons[Reason.CONFLICTS_STORED_VALUE.value] += clashes
+    result.rows_loaded = con.execute("""
+        INSERT INTO readings
+        SELECT k.household_id, k.ts_utc, k.local_ts, k.local_date, k.slot, k.lo, ?
+        FROM _keys k ANTI JOIN _stored x USING (household_id, ts_utc)""", [file_id]).fetchall()[0][0]
+    _extend_calendar(con, zone)
+    con.execute("DROP TABLE IF EXISTS _keys; DROP TABLE IF EXISTS _stored; DROP TABLE IF EXISTS _stage")
+
+
+def _extend_calendar(con, zone: str) -> None:
+    """Make local_calendar cover every date from the first to the last stored reading."""
+    lo, hi = con.execute("SELECT min(local_date), max(local_date) FROM _keys").fetchall()[0]
+    if lo is None:
+        return
+    known = con.execute("SELECT min(local_date), max(local_date) FROM local_calendar").fetchall()[0]
+    lo = min(lo, known[0]) if known[0] else lo
+    hi = max(hi, known[1]) if known[1] else hi
+    days = pl.date_range(lo, hi, "1d", eager=True).to_list()
+    slots = parse.expected_slots(days, zone)
+    frame = pl.DataFrame({"local_date": list(slots), "expected_slots": list(slots.values())},
+                         schema={"local_date": pl.Date, "expected_slots": pl.Int16})
+    con.register("_cal", frame.to_arrow())
+    con.execute("INSERT OR IGNORE INTO local_calendar SELECT * FROM _cal")
+    con.unregister("_cal")

@@ -1,0 +1,233 @@
+"""Turning raw fields into typed readings, one coded reason per rejected row.
+
+Works on chunks (Polars frames) from ``readers``; nothing here touches the store. Every
+row that comes in goes out, either parsed (``reason`` null) or with a reason, a column
+and a message that quotes the offending value.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from meterrisk.errors import InputFileError
+from meterrisk.ingest.profiles import Profile
+from meterrisk.ingest.reasons import Reason
+
+_UTC = pl.Datetime("us", "UTC")
+_OFFSET = r"([+-])(\d{2}):?(\d{2})$"
+
+
+# --- header and fields --------------------------------------------------------------
+
+def _clean(expr: pl.Expr) -> pl.Expr:
+    """Strip whitespace and one layer of surrounding quotes, as spreadsheet exports add."""
+    return expr.str.strip_chars().str.strip_prefix('"').str.strip_suffix('"').str.strip_chars()
+
+
+def header_fields(line: str, profile: Profile) -> list[str]:
+    return [f.strip().strip('"').strip() for f in line.split(profile.delimiter)]
+
+
+def resolve_columns(path: Path, profile: Profile, header: list[str] | None, n_fields: int,
+                    wanted: tuple[str, ...]) -> dict[str, int]:
+    """Map contract fields (household_id, ts, ...) to 0-based field positions."""
+    positions: dict[str, int] = {}
+    for field in wanted:
+        spec = profile.columns[field]
+        if isinstance(spec, int):
+            if not 1 <= spec <= n_fields:
+                raise InputFileError(path, f"column {spec} for {field} does not exist",
+                                     expected=f"at least {spec} columns", found=f"{n_fields}")
+            positions[field] = spec - 1
+        else:
+            assert header is not None
+            if spec not in header:
+                raise InputFileError(
+                    path, f"line 1 (header) has no column {spec!r} for {field}",
+                    expected=str([profile.columns[f] for f in wanted]), found=str(header),
+                    hint="pick the matching --profile, or write one that maps these column names",
+                )
+            positions[field] = header.index(spec)
+    return positions
+
+
+def split_fields(lines: pl.DataFrame, profile: Profile, n_fields: int,
+                 positions: dict[str, int]) -> pl.DataFrame:
+    """(line_number, line) -> line_number, raw_line, fields_ok, and one column per field."""
+    parts = pl.col("line").str.split(profile.delimiter)
+    return lines.select(
+        "line_number",
+        pl.col("line").alias("raw_line"),
+        (parts.list.len() == n_fields).alias("fields_ok"),
+        pl.format("line has {} fields separated by '{}' but the header has {}",
+                  parts.list.len(), pl.lit(profile.delimiter), pl.lit(n_fields)).alias("fields_message"),
+        *[_clean(parts.list.get(i, null_on_oob=True)).alias(name) for name, i in positions.items()],
+    )
+
+
+# --- timestamps ---------------------------------------------------------------------
+
+def parse_timestamp(ts: pl.Expr, zone: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """ISO 8601 (offset or naive local in ``zone``) -> (ts_utc, unparsed, nonexistent, ambiguous).
+
+    Accepts ``T`` or space, ``-`` or ``/`` in dates, optional seconds and fractions, ``Z``
+    or ``+09:00``/``+0900`` offsets. A naive time that falls in a clock-change gap or
+    fold cannot be placed without guessing, so it is flagged instead.
+    """
+    s = ts.str.strip_chars().str.replace_all("/", "-").str.replace("T", " ", literal=True)
+    s = s.str.replace(r"Z$", "+00:00")
+    has_offset = s.str.contains(_OFFSET)
+    sign = pl.when(s.str.extract(_OFFSET, 1) == "-").then(-1).otherwise(1)
+    offset_min = sign * (
+        s.str.extract(_OFFSET, 2).cast(pl.Int64, strict=False) * 60
+        + s.str.extract(_OFFSET, 3).cast(pl.Int64, strict=False)
+    )
+    naive_text = s.str.replace(_OFFSET, "").str.strip_chars()
+    naive = pl.coalesce(
+        naive_text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False),
+        naive_text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False),
+    )
+    from_offset = (naive - pl.duration(minutes=offset_min)).dt.replace_time_zone("UTC")
+    early = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+    late = naive.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null").dt.convert_time_zone("UTC")
+    local_ok = naive.is_not_null() & ~has_offset
+    ts_utc = pl.when(has_offset).then(from_offset).otherwise(early)
+    unparsed = naive.is_null()
+    nonexistent = local_ok & early.is_null()
+    ambiguous = local_ok & early.is_not_null() & (early != late)
+    return ts_utc, unparsed, nonexistent, ambiguous
+
+
+def typed_timestamp(ts: pl.Expr, dtype: pl.DataType, zone: str) -> pl.Expr:
+    """A Parquet timestamp column -> UTC. Naive values are local time in ``zone``."""
+    if getattr(dtype, "time_zone", None):
+        return ts.dt.convert_time_zone("UTC")
+    return ts.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+
+
+# --- values ---------------------------------------------------------------------------
+
+def parse_number(value: pl.Expr, profile: Profile) -> pl.Expr:
+    """Text -> float in the profile's unit converted to kWh; non-numeric -> null.
+
+    Spaces anywhere are dropped (" 0.219 ", "1 234"); a decimal comma is accepted when
+    the profile says so. NaN and infinities are not readings.
+    """
+    text = value.str.replace_all(r"\s", "")
+    if profile.decimal == ",":
+        text = text.str.replace(",", ".", literal=True)
+    number = text.cast(pl.Float64, strict=False)
+    return pl.when(number.is_finite()).then(number * profile.unit_factor)
+
+
+def _reason(code: Reason, column: str, message: pl.Expr) -> tuple[Reason, str, pl.Expr]:
+    return code, column, message
+
+
+def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
+             value_is_energy: bool = True, solar: set[str] | None = None) -> pl.DataFrame:
+    """Add ``ts_utc``, ``kwh`` and the first failing (``reason``, ``column_name``, ``message``).
+
+    ``frame`` has line_number, raw_line, fields_ok, household_id, ts (text or timestamp)
+    and ``value_col`` (text or number). Checks run in a fixed order so one row gets one
+    reason: the first thing a person would have to fix.
+    """
+    ts_dtype = frame.schema["ts"]
+    if ts_dtype == pl.String:
+        ts_utc, unparsed, nonexistent, ambiguous = parse_timestamp(pl.col("ts"), profile.timezone)
+    else:
+        ts_utc = typed_timestamp(pl.col("ts"), ts_dtype, profile.timezone)
+        unparsed, nonexistent, ambiguous = pl.col("ts").is_null(), ts_utc.is_null() & pl.col("ts").is_not_null(), pl.lit(False)
+    ts_text = pl.col("ts").cast(pl.String)
+    if frame.schema[value_col] == pl.String:
+        number = parse_number(pl.col(value_col), profile)
+    else:
+        raw = pl.col(value_col).cast(pl.Float64)
+        number = pl.when(raw.is_finite()).then(raw * profile.unit_factor)
+    val_text = pl.col(value_col).cast(pl.String)
+    frame = frame.with_columns(ts_utc.alias("ts_utc"), number.alias("kwh"),
+                               unparsed.alias("_unparsed"), nonexistent.alias("_nonexistent"),
+                               ambiguous.alias("_ambiguous"))
+    solar_ids = pl.lit(list(solar or []), dtype=pl.List(pl.String))
+    off_grid = (pl.col("ts_utc").dt.minute().is_in([0, 30]).not_()
+                | (pl.col("ts_utc").dt.second() != 0) | (pl.col("ts_utc").dt.microsecond() != 0))
+    unit = profile.unit
+    checks = [
+        (~pl.col("fields_ok"), Reason.MALFORMED_LINE, None, pl.col("fields_message")),
+        (pl.col("household_id").fill_null("") == "", Reason.MISSING_HOUSEHOLD_ID, "household_id",
+         pl.lit("household id is empty")),
+    ]
+    if "pre_reason" in frame.columns:  # layout-specific problems found before parsing (wide: bad day)
+        checks.append((pl.col("pre_reason").is_not_null(), pl.col("pre_reason"), pl.col("pre_column"),
+                       pl.col("pre_message")))
+    checks += [
+        (pl.col("_unparsed"), Reason.BAD_TIMESTAMP, "ts",
+         pl.format("timestamp '{}' is not a date-time (expected ISO 8601, e.g. 2025-04-01T00:30:00+09:00)", ts_text.fill_null(""))),
+        (pl.col("_nonexistent"), Reason.NONEXISTENT_LOCAL_TIME, "ts",
+         pl.format("local time '{}' does not exist in {} (clock moved forward)", ts_text, pl.lit(profile.timezone))),
+        (pl.col("_ambiguous"), Reason.AMBIGUOUS_LOCAL_TIME, "ts",
+         pl.format("local time '{}' happens twice in {} (clock moved back); give a UTC offset", ts_text, pl.lit(profile.timezone))),
+        (off_grid, Reason.OFF_GRID_TIME, "ts",
+         pl.format("timestamp '{}' is not on a half-hour boundary (:00 or :30)", ts_text)),
+        (pl.col("kwh").is_null(), Reason.NON_NUMERIC_VALUE, value_col,
+         pl.format("value '{}' is not a number", val_text.fill_null(""))),
+    ]
+    if value_is_energy:
+        checks += [
+            ((pl.col("kwh") < 0) & ~pl.col("household_id").is_in(solar_ids.explode()), Reason.NEGATIVE_VALUE, value_col,
+             pl.format("value {} {} is negative and the registry lists no solar for this home", val_text, pl.lit(unit))),
+            (pl.col("kwh") > profile.max_kwh_per_slot, Reason.IMPLAUSIBLE_VALUE, value_col,
+             pl.format("value {} kWh in one half hour is above the plausible maximum {} kWh",
+                       pl.col("kwh").round(4), pl.lit(profile.max_kwh_per_slot))),
+        ]
+    reason = pl.lit(None, dtype=pl.String)
+    column = pl.lit(None, dtype=pl.String)
+    message = pl.lit(None, dtype=pl.String)
+    for cond, code, col, msg in reversed(checks):
+        code = pl.lit(code.value) if isinstance(code, Reason) else code
+        col = col if isinstance(col, pl.Expr) else pl.lit(col, dtype=pl.String)
+        reason = pl.when(cond).then(code).otherwise(reason)
+        column = pl.when(cond).then(col).otherwise(column)
+        message = pl.when(cond).then(msg).otherwise(message)
+    return frame.with_columns(reason.alias("reason"), column.alias("column_name"),
+                              message.alias("message")).drop("_unparsed", "_nonexistent", "_ambiguous")
+
+
+OUTPUT_COLUMNS = ["line_number", "raw_line", "household_id", "ts_utc", "kwh", "reason", "column_name", "message"]
+
+
+# --- local time in the store's zone ---------------------------------------------------
+
+def with_local_time(frame: pl.DataFrame, store_zone: str) -> pl.DataFrame:
+    """Add local_ts, local_date and slot (elapsed half-hours since local midnight)."""
+    local = pl.col("ts_utc").dt.convert_time_zone(store_zone)
+    midnight = (pl.col("local_date").cast(pl.Datetime("us"))
+                .dt.replace_time_zone(store_zone, ambiguous="earliest", non_existent="null")
+                .dt.convert_time_zone("UTC"))
+    return (frame.with_columns(local.dt.replace_time_zone(None).alias("local_ts"),
+                               local.dt.date().alias("local_date"))
+                 .with_columns(((pl.col("ts_utc") - midnight).dt.total_minutes() // 30)
+                               .cast(pl.Int16).alias("slot")))
+
+
+def expected_slots(days: list[date], zone: str) -> dict[date, int]:
+    """Half-hours in each local date: 48, or 46/50 (and rarer) on clock-change days."""
+    tz = ZoneInfo(zone)
+    out = {}
+    for d in days:
+        start = datetime(d.year, d.month, d.day, tzinfo=tz)
+        nxt = d + timedelta(days=1)
+        end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz)
+        out[d] = int((end.timestamp() - start.timestamp()) // 1800)
+    return out
+
+
+def local_day_starts(dates: pl.Expr, zone: str) -> pl.Expr:
+    """Local midnight of each date, as UTC (start of slot 0)."""
+    return (dates.cast(pl.Datetime("us"))
+            .dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC"))

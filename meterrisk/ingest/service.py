@@ -1,0 +1,42 @@
+"""Ingesting many files: expanding folders, one transaction per file, a summary for each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import duckdb
+
+from meterrisk.errors import MeterriskError
+from meterrisk.ingest.loader import FileResult, ingest_file
+from meterrisk.ingest.profiles import Profile
+
+_SUFFIXES = (".csv", ".csv.gz", ".txt", ".tsv", ".parquet", ".gz")
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders become their reading files (recursively, sorted)."""
+    files: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.name.lower().endswith(_SUFFIXES))
+            if not found:
+                raise MeterriskError(f"{p}: folder has no .csv, .csv.gz or .parquet files")
+            files += found
+        elif p.exists():
+            files.append(p)
+        else:
+            raise MeterriskError(f"{p}: no such file or folder")
+    return files
+
+
+def ingest_paths(con: duckdb.DuckDBPyConnection, inputs: Iterable[str | Path], profile: Profile, *,
+                 replace: bool = False, on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+    results = []
+    for path in expand_inputs(inputs):
+        result = ingest_file(con, path, profile, replace=replace)
+        results.append(result)
+        if on_file:
+            on_file(result)
+    return results
