@@ -1,0 +1,109 @@
+"""Slot-level building blocks: clock hours, the night baseload and active half-hours.
+
+Everything downstream (daily features, circadian metrics) is defined on the columns added
+here, so the thresholds live in one place.
+
+Conventions
+-----------
+- ``clock_h``: local wall-clock hour of the start of the half hour (06:30 -> 6.5), taken from
+  ``local_ts`` so 46/50-slot clock-change days keep true clock times (``slot`` is elapsed time).
+- ``bday``/``bday_h``: the *behavioural day*. Readings before 03:00 belong to the previous
+  day with hours 24..27, so a bedtime of 00:30 reads as 24.5 on the evening it belongs to.
+- Zeros are readings. Missing half hours are absent rows and are never filled.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: Night window for the baseload and night activity (local clock hours, [start, end)).
+NIGHT_START_H, NIGHT_END_H = 0.0, 5.0
+#: Baseload = this quantile of night slots over the last BASELOAD_DAYS days (incl. today).
+BASELOAD_QUANTILE = 0.10
+BASELOAD_DAYS = 7
+#: Fewer night readings than this in the baseload window -> no baseload (day unusable).
+BASELOAD_MIN_SLOTS = 10
+#: A slot is active when kwh > baseload + max(ACTIVE_MARGIN_KWH, ACTIVE_MARGIN_REL * baseload):
+#: the margin absorbs refrigerator cycling and standby noise.
+ACTIVE_MARGIN_KWH = 0.03
+ACTIVE_MARGIN_REL = 0.5
+#: Behavioural day boundary: activity before this hour counts towards the previous evening.
+BDAY_SHIFT_H = 3
+#: Days with coverage below this get null behavioural features and dq_flag 'low_coverage'.
+MIN_COVERAGE = 0.8
+#: Previous days the regularity norm profile uses, and how many of them must be valid.
+REGULARITY_DAYS = 28
+REGULARITY_MIN_DAYS = 14
+#: Days of readings before / after a day that its features depend on (incremental updates).
+LOOKBACK_DAYS = REGULARITY_DAYS + BASELOAD_DAYS - 1  # 34
+LOOKAHEAD_DAYS = 1  # bedtime looks into the next morning
+
+HALF_HOUR = pl.duration(minutes=30)
+
+
+def with_clock(readings: pl.DataFrame) -> pl.DataFrame:
+    """Add clock_h, bday, bday_h and the consecutive-slot flags to sorted slot rows."""
+    ts = pl.col("local_ts")
+    shifted = ts - pl.duration(hours=BDAY_SHIFT_H)
+    bday = shifted.dt.date()
+    return readings.sort("household_id", "ts_utc").with_columns(
+        clock_h=(ts.dt.hour() + ts.dt.minute() / 60.0).cast(pl.Float64),
+        bday=bday,
+        bday_h=((ts - bday.cast(pl.Datetime("us"))).dt.total_minutes() / 60.0),
+        half_hour_bin=(ts.dt.hour() * 2 + ts.dt.minute() // 30).cast(pl.Int8),
+        # Gaps break "consecutive": neighbours must be exactly one half hour apart in UTC.
+        prev_adjacent=(pl.col("ts_utc").diff().over("household_id") == pl.duration(minutes=30)),
+        next_adjacent=(pl.col("ts_utc").diff(-1).over("household_id") == pl.duration(minutes=-30)),
+    ).with_columns(pl.col("prev_adjacent", "next_adjacent").fill_null(False))
+
+
+def baseload(slots: pl.DataFrame) -> pl.DataFrame:
+    """Per household-day baseload: the 10th percentile of night slots over the last 7 days.
+
+    Returns household_id, local_date, baseload_kwh (null when fewer than
+    BASELOAD_MIN_SLOTS night readings fall in the window).
+    """
+    night = slots.filter(pl.col("clock_h") < NIGHT_END_H).sort("household_id", "local_date")
+    window = f"{BASELOAD_DAYS}d"
+    per_slot = night.select(
+        "household_id",
+        "local_date",
+        q=pl.col("kwh")
+        .rolling_quantile_by("local_date", window, quantile=BASELOAD_QUANTILE,
+                             interpolation="linear", closed="right")
+        .over("household_id"),
+        n=pl.col("kwh").is_not_null().cast(pl.Int32).rolling_sum_by("local_date", window, closed="right").over("household_id"),
+    )
+    # Days without a single night reading have coverage < 0.8 anyway: their baseload is null.
+    return per_slot.group_by("household_id", "local_date").agg(
+        baseload_kwh=pl.when(pl.col("n").first() >= BASELOAD_MIN_SLOTS).then(pl.col("q").first())
+    )
+
+
+def active_threshold(baseload_kwh: pl.Expr) -> pl.Expr:
+    """kWh a half hour must exceed to count as active: baseload plus a noise margin."""
+    return baseload_kwh + pl.max_horizontal(pl.lit(ACTIVE_MARGIN_KWH), ACTIVE_MARGIN_REL * baseload_kwh)
+
+
+def with_activity(slots: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
+    """Join the baseload and add threshold_kwh, active, excess_kwh and sustained flags."""
+    df = slots.join(base, on=["household_id", "local_date"], how="left").with_columns(
+        threshold_kwh=active_threshold(pl.col("baseload_kwh"))
+    ).with_columns(
+        active=pl.col("kwh") > pl.col("threshold_kwh"),
+        excess_kwh=(pl.col("kwh") - pl.col("baseload_kwh")).clip(lower_bound=0.0),
+    )
+    act = pl.col("active").fill_null(False)
+    nxt1 = act.shift(-1).over("household_id").fill_null(False) & pl.col("next_adjacent")
+    nxt2 = (act.shift(-2).over("household_id").fill_null(False)
+            & pl.col("next_adjacent")
+            & pl.col("next_adjacent").shift(-1).over("household_id").fill_null(False))
+    prv1 = act.shift(1).over("household_id").fill_null(False) & pl.col("prev_adjacent")
+    prv2 = (act.shift(2).over("household_id").fill_null(False)
+            & pl.col("prev_adjacent")
+            & pl.col("prev_adjacent").shift(1).over("household_id").fill_null(False))
+    return df.with_columns(
+        # "Sustained": at least 2 of 3 consecutive half hours active, anchored on this one.
+        sustained_start=act & (nxt1 | nxt2),
+        sustained_end=act & (prv1 | prv2),
+    )

@@ -1,0 +1,206 @@
+"""Orchestration: which household-days and windows to (re)compute, in household batches.
+
+Incremental rule. A day's features read its own readings, the 34 days before it (7-day
+baseload feeding the 28-day regularity norm) and the next morning (bedtime). So when the
+readings of days lo..hi change, days lo-1 .. hi+34 are recomputed, and every stored window
+whose 12-week history touches them (as_of in lo-1 .. hi+34+83). ``feature_state`` keeps the
+reading count and a content hash per household-day that the stored features were built from;
+comparing it with the readings finds new, corrected and removed days.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timezone
+
+import duckdb
+import polars as pl
+
+from meterrisk.features import activity as A
+from meterrisk.features.catalog import catalog, window_columns
+from meterrisk.features import circadian, daily, store_io, window
+
+DEFAULT_BATCH = 1000
+KEY = ["household_id", "as_of"]
+#: Window columns kept when a window has too few valid days (everything else is nulled).
+ALWAYS_SET = {"valid_days_28d", "days_with_readings_28d", "valid_days_baseline", "days_since_last_reading"}
+
+
+def compute(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None, full: bool = False,
+            batch_size: int = DEFAULT_BATCH) -> dict:
+    """Bring daily_features and household_features up to date with the readings.
+
+    Incremental by default: only household-days whose readings changed since the last run
+    (plus the days and windows that depend on them) are recomputed. ``full`` recomputes
+    everything. Windows are computed as of ``as_of`` (default: the latest local date with
+    readings) for every household with readings in the 12 weeks before it, and as of each
+    assessment date when an ``assessments(household_id, assessed_on)`` table exists.
+
+    Returns a summary dict (counts and seconds).
+    """
+    started = time.perf_counter()
+    store_io.replace_catalog(con, catalog())
+    summary = _sync(con, full=full, batch_size=batch_size)
+    if as_of is None:
+        as_of = store_io.scalar(con, "SELECT max(local_date) FROM readings")
+    requests = _default_requests(con, as_of)
+    if not full:
+        existing = store_io.query(con, "SELECT household_id, as_of FROM household_features")
+        requests = requests.join(existing, on=KEY, how="anti")
+    n = _compute_windows(con, requests, batch_size)
+    summary.update(as_of=as_of, windows_computed=summary["windows_computed"] + n,
+                   seconds=round(time.perf_counter() - started, 3))
+    return summary
+
+
+def window_features(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame, *,
+                    batch_size: int = DEFAULT_BATCH) -> pl.DataFrame:
+    """Compute and store household_features for exactly the (household_id, as_of) pairs given.
+
+    Daily features are brought up to date first. Returns the rows, one per distinct request,
+    including 'insufficient_data' rows for households with too little data.
+    """
+    missing = {"household_id", "as_of"} - set(requests.columns)
+    if missing:
+        raise ValueError(f"requests needs columns household_id and as_of; missing {sorted(missing)}")
+    requests = _normalise(requests)
+    store_io.replace_catalog(con, catalog())
+    _sync(con, full=False, batch_size=batch_size)
+    out = []
+    _compute_windows(con, requests, batch_size, collect=out)
+    cols = ["household_id", "as_of", *window_columns()]
+    if not out:
+        return pl.DataFrame(schema={c: pl.Float64 for c in cols}).with_columns(
+            pl.col("household_id").cast(pl.String), pl.col("as_of").cast(pl.Date))
+    return pl.concat(out).select(cols).sort(KEY)
+
+
+def _normalise(requests: pl.DataFrame) -> pl.DataFrame:
+    return requests.select(pl.col("household_id").cast(pl.String), pl.col("as_of").cast(pl.Date)).unique()
+
+
+def _sync(con, *, full: bool, batch_size: int) -> dict:
+    """Update daily features for changed readings and recompute windows that depend on them."""
+    ranges = _update_daily(con, full=full, batch_size=batch_size)
+    if full:
+        stale = store_io.query(con, "SELECT household_id, as_of FROM household_features")
+    elif ranges.height:
+        con.register("_fx_changed", ranges)
+        try:
+            stale = store_io.query(con, 
+                f"""SELECT w.household_id, w.as_of FROM household_features w JOIN _fx_changed g
+                    ON w.household_id = g.household_id
+                   AND w.as_of BETWEEN g.lo AND g.hi + INTERVAL ({window.HISTORY_DAYS - 1}) DAY"""
+            )
+        finally:
+            con.unregister("_fx_changed")
+    else:
+        stale = pl.DataFrame(schema={"household_id": pl.String, "as_of": pl.Date})
+    n = _compute_windows(con, stale, batch_size)
+    return {
+        "households_updated": ranges.height,
+        "days_recomputed": _count(con, "daily_features", ranges),
+        "windows_computed": n,
+    }
+
+
+def _count(con, table: str, ranges: pl.DataFrame) -> int:
+    if ranges.height == 0:
+        return 0
+    con.register("_fx_counted", ranges)
+    try:
+        return store_io.scalar(con, f"""SELECT count(*) FROM {table} t JOIN _fx_counted g
+            ON t.household_id = g.household_id AND t.local_date BETWEEN g.lo AND g.hi""")
+    finally:
+        con.unregister("_fx_counted")
+
+
+def _update_daily(con, *, full: bool, batch_size: int) -> pl.DataFrame:
+    store_io.reading_days(con)
+    if full:
+        ranges = store_io.all_ranges(con)
+    else:
+        ranges = store_io.changed_ranges(con).with_columns(
+            lo=pl.col("lo") - pl.duration(days=A.LOOKAHEAD_DAYS),
+            hi=pl.col("hi") + pl.duration(days=A.LOOKBACK_DAYS),
+        )
+    if ranges.height == 0:
+        return ranges
+    ranges = ranges.with_columns(
+        read_lo=pl.col("lo") - pl.duration(days=A.LOOKBACK_DAYS),
+        read_hi=pl.col("hi") + pl.duration(days=A.LOOKAHEAD_DAYS),
+    )
+    cal = store_io.calendar(con)
+    for batch in store_io.batches(ranges, batch_size):
+        readings = store_io.load_readings(con, batch)
+        if readings.height:
+            days, profiles = daily.compute_daily(readings, cal)
+            inside = (pl.col("local_date") >= pl.col("lo")) & (pl.col("local_date") <= pl.col("hi"))
+            keep = batch.select("household_id", "lo", "hi")
+            days = days.join(keep, on="household_id").filter(inside).drop("lo", "hi")
+            profiles = profiles.join(keep, on="household_id").filter(inside).drop("lo", "hi")
+        else:
+            days = pl.DataFrame(schema={"household_id": pl.String, "local_date": pl.Date})
+            profiles = days
+        store_io.replace_daily(con, batch, days, profiles)
+    return ranges.select("household_id", "lo", "hi")
+
+
+def _default_requests(con, as_of: date | None) -> pl.DataFrame:
+    frames = []
+    if as_of is not None:
+        frames.append(store_io.query(con, 
+            f"""SELECT DISTINCT household_id, ?::DATE AS as_of FROM _fx_reading_days
+                WHERE local_date BETWEEN ?::DATE - INTERVAL ({window.HISTORY_DAYS - 1}) DAY AND ?::DATE""",
+            [as_of, as_of, as_of]))
+    if store_io.table_exists(con, "assessments"):
+        frames.append(store_io.query(con, 
+            "SELECT DISTINCT household_id::VARCHAR AS household_id, assessed_on::DATE AS as_of "
+            "FROM assessments WHERE assessed_on IS NOT NULL"))
+    if not frames:
+        return pl.DataFrame(schema={"household_id": pl.String, "as_of": pl.Date})
+    return _normalise(pl.concat(frames))
+
+
+def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list | None = None) -> int:
+    if requests.height == 0:
+        return 0
+    requests = _normalise(requests)
+    for batch in store_io.batches(requests, batch_size):
+        days, profiles = store_io.load_window_inputs(con, batch, window.HISTORY_DAYS, window.HISTORY_DAYS)
+        features = window_frame(batch, days, profiles)
+        store_io.replace_windows(con, features.with_columns(
+            computed_at=pl.lit(datetime.now(timezone.utc).replace(tzinfo=None))))
+        if collect is not None:
+            collect.append(features)
+    return requests.height
+
+
+def window_frame(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
+    """Household-window features for ``requests`` from their daily rows and valid-day profiles."""
+    agg = days.group_by(KEY).agg(window.aggregations())
+    circ = circadian.window_metrics(profiles) if profiles.height else None
+    out = requests.join(agg, on=KEY, how="left")
+    if circ is not None:
+        out = out.join(circ, on=KEY, how="left")
+    cols = window_columns()
+    numeric = [c for c in cols if c != "dq_flag"]
+    out = out.with_columns(
+        [pl.lit(None, dtype=pl.Float64).alias(c) for c in numeric if c not in out.columns]
+    ).with_columns(pl.col(sorted(ALWAYS_SET - {"days_since_last_reading"})).fill_null(0))
+    enough = pl.col("valid_days_28d") >= window.MIN_VALID_DAYS
+    baseline = pl.col("valid_days_baseline") >= 14
+    base_cols = [c for c in numeric if c.endswith(("_baseline", "_delta"))
+                 and c.split("_")[0] in {"interdaily", "intradaily", "l5", "m10", "relative", "activity"}]
+    out = out.with_columns(
+        [pl.when(enough).then(pl.col(c)).alias(c) for c in numeric if c not in ALWAYS_SET]
+    ).with_columns(
+        [pl.when(baseline).then(pl.col(c)).alias(c) for c in base_cols]
+    ).with_columns(
+        dq_flag=pl.when(~enough).then(pl.lit("insufficient_data"))
+        .when(~baseline).then(pl.lit("no_baseline")).otherwise(pl.lit("ok"))
+    )
+    # NaN never leaves this module: an undefined statistic is null.
+    floats = [c for c in numeric if out.schema[c] in (pl.Float64, pl.Float32)]
+    out = out.with_columns(pl.col(floats).fill_nan(None))
+    return out.select(*KEY, *cols)

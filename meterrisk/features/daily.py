@@ -1,0 +1,394 @@
+"""Daily features: one row per household and local date with readings.
+
+Each feature is a small function named after its output column; its parameters name the
+slot-level columns it needs (see :mod:`meterrisk.features.activity`) and it returns an
+aggregation expression evaluated per household-day (or per behavioural day for bedtime).
+Docstrings carry the definition, ``Unit:`` and edge cases; the catalogue is built from them.
+
+Coverage rule: a day with coverage < 0.8, or without a baseload, keeps its accounting
+columns (expected/present/zero slots, coverage, dq_flag) but every behavioural feature is
+null. Values are never imputed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+
+import polars as pl
+
+from meterrisk.features import activity as A
+
+MORNING = (6.0, 9.0)
+NOON = (11.0, 13.5)
+EVENING = (17.0, 20.0)
+DAYTIME = (9.0, 17.0)
+WAKE_AFTER_H = 4.0
+STUCK_MIN_LEVEL_KWH = 0.1  # "well above baseload": at least this much over the baseload
+STUCK_TOLERANCE_REL = 0.05  # |change| within 5% of the level (and at most ...)
+STUCK_TOLERANCE_KWH = 0.01  # ... or within 0.01 kWh, counts as "flat"
+STUCK_MIN_SLOTS = 3  # a flat run shorter than 1.5 h is ordinary appliance use
+
+
+def _in(clock_h: pl.Expr, window: tuple[float, float]) -> pl.Expr:
+    return (clock_h >= window[0]) & (clock_h < window[1])
+
+
+# ---------------------------------------------------------------- accounting (always set)
+
+def present_slots(kwh: pl.Expr) -> pl.Expr:
+    """Half-hour readings present on the local day (zeros count as readings).
+
+    Unit: slots
+    """
+    return kwh.count().cast(pl.Int32)
+
+
+def zero_slots(kwh: pl.Expr) -> pl.Expr:
+    """Half-hour readings that are exactly 0 kWh (kept as readings, never treated as gaps).
+
+    Unit: slots
+    """
+    return (kwh == 0).sum().cast(pl.Int32)
+
+
+# ---------------------------------------------------------------- energy
+
+def daily_kwh(kwh: pl.Expr) -> pl.Expr:
+    """Energy used on the local day (sum of present half hours; null on low-coverage days).
+
+    Unit: kWh
+    """
+    return kwh.sum()
+
+
+def baseload_kwh(baseload_kwh: pl.Expr) -> pl.Expr:
+    """Standby floor: 10th percentile of 00:00-05:00 half hours over the last 7 days incl. today.
+
+    Unit: kWh per half hour
+    Edge cases: null when fewer than 10 night readings fall in the 7-day window.
+    """
+    return baseload_kwh.first()
+
+
+def excess_kwh(excess_kwh: pl.Expr) -> pl.Expr:
+    """Energy above the baseload summed over the day (use attributable to people).
+
+    Unit: kWh
+    """
+    return excess_kwh.sum()
+
+
+def peak_kwh(kwh: pl.Expr) -> pl.Expr:
+    """Largest half-hour reading of the day.
+
+    Unit: kWh per half hour
+    """
+    return kwh.max()
+
+
+def peak_time_h(kwh: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
+    """Local clock time of the day's largest half hour (earliest if tied).
+
+    Unit: hours (local clock, 0-24)
+    """
+    return clock_h.filter(kwh == kwh.max()).min()
+
+
+# ---------------------------------------------------------------- activity
+
+def active_slots(active: pl.Expr) -> pl.Expr:
+    """Half hours above baseload + noise margin (max(0.03 kWh, 0.5 x baseload)).
+
+    Unit: slots
+    """
+    return active.sum().cast(pl.Int32)
+
+
+def active_share(active: pl.Expr) -> pl.Expr:
+    """Share of present half hours that are active (the daily active score).
+
+    Unit: fraction (0-1)
+    """
+    return active.mean()
+
+
+def night_activity_share(active: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
+    """Share of present half hours between 00:00 and 05:00 that are active (night unrest).
+
+    Unit: fraction (0-1)
+    Edge cases: null when no night half hour is present.
+    """
+    return active.filter(clock_h < A.NIGHT_END_H).mean()
+
+
+def wake_time_h(clock_h: pl.Expr, sustained_start: pl.Expr) -> pl.Expr:
+    """Wake time: first sustained activity (2 of 3 consecutive half hours active) from 04:00.
+
+    Unit: hours (local clock; 06:30 -> 6.5)
+    Edge cases: null when no sustained activity all day (away, or no one active).
+    """
+    return clock_h.filter(sustained_start & (clock_h >= WAKE_AFTER_H)).min()
+
+
+def bed_time_h(bday_h: pl.Expr, sustained_end: pl.Expr) -> pl.Expr:
+    """Bedtime: end of the last sustained activity after 04:00 and before 03:00 next morning.
+
+    Unit: hours (local clock; may exceed 24: 00:30 next morning -> 24.5)
+    Edge cases: null when no sustained activity, or fewer than 4 of the next morning's
+    00:00-03:00 half hours are present (the evening cannot be seen to its end).
+    """
+    return (bday_h + 0.5).filter(sustained_end & (bday_h >= WAKE_AFTER_H)).max()
+
+
+def breakfast_kwh(excess_kwh: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
+    """Energy above baseload in the morning cooking window 06:00-09:00.
+
+    Unit: kWh
+    """
+    return excess_kwh.filter(_in(clock_h, MORNING)).sum()
+
+
+def lunch_kwh(excess_kwh: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
+    """Energy above baseload in the noon cooking window 11:00-13:30.
+
+    Unit: kWh
+    """
+    return excess_kwh.filter(_in(clock_h, NOON)).sum()
+
+
+def dinner_kwh(excess_kwh: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
+    """Energy above baseload in the evening cooking window 17:00-20:00.
+
+    Unit: kWh
+    """
+    return excess_kwh.filter(_in(clock_h, EVENING)).sum()
+
+
+def meal_kwh(excess_kwh: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
+    """Energy above baseload in the three cooking windows together (breakfast+lunch+dinner).
+
+    Unit: kWh
+    """
+    return excess_kwh.filter(_in(clock_h, MORNING) | _in(clock_h, NOON) | _in(clock_h, EVENING)).sum()
+
+
+def meal_windows_active(active: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
+    """Cooking windows (morning, noon, evening) with at least 2 active half hours.
+
+    Unit: count (0-3)
+    """
+    return sum(
+        (active.filter(_in(clock_h, w)).sum() >= 2).cast(pl.Int32) for w in (MORNING, NOON, EVENING)
+    )
+
+
+def daytime_floor_h(active: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
+    """Hours between 09:00 and 17:00 at the floor (not active): outing proxy.
+
+    Unit: hours
+    Edge cases: counts present half hours only; cannot tell "out" from "collapsed".
+    """
+    return (~active).filter(_in(clock_h, DAYTIME)).sum() * 0.5
+
+
+DAY_AGGREGATES: list[Callable[..., pl.Expr]] = [
+    present_slots, zero_slots, daily_kwh, baseload_kwh, excess_kwh, peak_kwh, peak_time_h,
+    active_slots, active_share, night_activity_share, wake_time_h, breakfast_kwh, lunch_kwh,
+    dinner_kwh, meal_kwh, meal_windows_active, daytime_floor_h,
+]
+BDAY_AGGREGATES: list[Callable[..., pl.Expr]] = [bed_time_h]
+
+
+# ---------------------------------------------------------------- run-based features
+
+def longest_inactive_run_h(slots: pl.DataFrame, waking: pl.DataFrame) -> pl.DataFrame:
+    """Longest run of consecutive inactive half hours between wake time and bedtime.
+
+    Unit: hours
+    Edge cases: null when wake or bed time is null; a gap ends a run.
+    """
+    df = slots.join(waking, left_on=["household_id", "bday"], right_on=["household_id", "local_date"],
+                    how="left")
+    cond = (~pl.col("active").fill_null(True)) & (pl.col("bday_h") >= pl.col("wake_time_h")) & (
+        pl.col("bday_h") < pl.col("bed_time_h"))
+    runs = _longest_run(df.with_columns(cond=cond.fill_null(False)), "bday")
+    return (waking.filter(pl.col("wake_time_h").is_not_null() & pl.col("bed_time_h").is_not_null())
+            .select("household_id", "local_date")
+            .join(runs, left_on=["household_id", "local_date"], right_on=["household_id", "bday"], how="left")
+            .select("household_id", "local_date",
+                    longest_inactive_run_h=pl.col("run_slots").fill_null(0) * 0.5))
+
+
+def longest_daytime_floor_h(slots: pl.DataFrame) -> pl.DataFrame:
+    """Longest run of consecutive floor (inactive) half hours between 09:00 and 17:00: outing length.
+
+    Unit: hours
+    """
+    cond = (~pl.col("active").fill_null(True)) & _in(pl.col("clock_h"), DAYTIME)
+    runs = _longest_run(slots.with_columns(cond=cond), "local_date")
+    return runs.select("household_id", "local_date", longest_daytime_floor_h=pl.col("run_slots") * 0.5)
+
+
+def stuck_on_h(slots: pl.DataFrame) -> pl.DataFrame:
+    """Longest near-constant elevated load: consecutive half hours at least 0.1 kWh above
+    baseload whose change from the previous half hour is within max(0.01 kWh, 5%).
+
+    Unit: hours
+    Edge cases: 0 when no such run lasts 1.5 h (3 half hours); a heater or hob left on,
+    or a night storage heater, shows here.
+    """
+    kwh = pl.col("kwh")
+    elevated = kwh >= pl.col("baseload_kwh") + STUCK_MIN_LEVEL_KWH
+    tol = pl.max_horizontal(pl.lit(STUCK_TOLERANCE_KWH), STUCK_TOLERANCE_REL * kwh)
+    flat = (elevated & elevated.shift(1).over("household_id") & pl.col("prev_adjacent")
+            & ((kwh - kwh.shift(1).over("household_id")).abs() <= tol))
+    runs = _longest_run(slots.with_columns(cond=flat.fill_null(False)), "local_date")
+    # A run of k flat steps spans k + 1 half hours.
+    return runs.select(
+        "household_id", "local_date",
+        stuck_on_h=pl.when(pl.col("run_slots") + 1 >= STUCK_MIN_SLOTS)
+        .then((pl.col("run_slots") + 1) * 0.5).otherwise(0.0),
+    )
+
+
+def _longest_run(df: pl.DataFrame, day_col: str) -> pl.DataFrame:
+    """Longest run of rows with ``cond`` per household and ``day_col``; gaps break runs."""
+    cond = pl.col("cond")
+    starts = (cond != cond.shift(1).over("household_id")).fill_null(True) | ~pl.col("prev_adjacent")
+    return (
+        df.select("household_id", day_col, "cond", run=starts.cum_sum().over("household_id"))
+        .group_by("household_id", day_col, "run")
+        .agg(n=pl.col("cond").sum())
+        .group_by("household_id", day_col)
+        .agg(run_slots=pl.col("n").max().cast(pl.Int32))
+    )
+
+
+# ---------------------------------------------------------------- regularity
+
+def regularity_corr(slots: pl.DataFrame, valid_days: pl.DataFrame) -> pl.DataFrame:
+    """Pearson correlation of today's 48 clock-half-hour active profile with the mean active
+    profile of the valid days among the previous 28.
+
+    Unit: correlation (-1..1)
+    Edge cases: null with fewer than 14 valid previous days, or a constant profile today
+    (e.g. no activity at all). Clock-change days: the duplicated half hour counts once.
+    """
+    prof = (
+        slots.join(valid_days, on=["household_id", "local_date"], how="semi")
+        .group_by("household_id", "local_date", "half_hour_bin")
+        .agg(x=pl.col("active").fill_null(False).max().cast(pl.Float64))
+        .sort("household_id", "half_hour_bin", "local_date")
+    )
+    window = f"{A.REGULARITY_DAYS}d"
+    prof = prof.with_columns(
+        s=pl.col("x").rolling_sum_by("local_date", window, closed="left").over("household_id", "half_hour_bin"),
+        n=pl.col("x").is_not_null().cast(pl.Float64).rolling_sum_by("local_date", window, closed="left").over("household_id", "half_hour_bin"),
+    ).with_columns(norm=pl.col("s") / pl.col("n"))
+    return prof.group_by("household_id", "local_date").agg(
+        regularity_corr=pl.when(pl.col("n").max() >= A.REGULARITY_MIN_DAYS)
+        .then(pl.corr("x", "norm").fill_nan(None))
+    )
+
+
+FRAME_FEATURES = [longest_inactive_run_h, longest_daytime_floor_h, stuck_on_h, regularity_corr]
+
+
+def inactive_night_h(wake_time_h: pl.Expr, prev_bed_time_h: pl.Expr) -> pl.Expr:
+    """Hours from the previous evening's bedtime to this morning's wake time (sleep proxy).
+
+    Unit: hours
+    Edge cases: null unless both the previous calendar day's bedtime and today's wake time exist.
+    """
+    return wake_time_h + 24.0 - prev_bed_time_h
+
+
+# ---------------------------------------------------------------- driver
+
+ACCOUNTING = ["expected_slots", "present_slots", "zero_slots", "coverage", "dq_flag"]
+BEHAVIOURAL = [
+    "daily_kwh", "baseload_kwh", "excess_kwh", "peak_kwh", "peak_time_h", "active_slots",
+    "active_share", "night_activity_share", "wake_time_h", "bed_time_h", "inactive_night_h",
+    "longest_inactive_run_h", "breakfast_kwh", "lunch_kwh", "dinner_kwh", "meal_kwh",
+    "meal_windows_active", "daytime_floor_h", "longest_daytime_floor_h", "stuck_on_h",
+    "regularity_corr",
+]
+COLUMNS = ["household_id", "local_date", *ACCOUNTING, *BEHAVIOURAL]
+
+
+def _apply(fn: Callable[..., pl.Expr]) -> pl.Expr:
+    params = inspect.signature(fn).parameters
+    return fn(*(pl.col(p) for p in params)).alias(fn.__name__)
+
+
+def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Daily features and hourly profiles for every household-day in ``readings``.
+
+    ``readings`` needs household_id, ts_utc, local_ts, local_date, kwh; ``calendar`` needs
+    local_date, expected_slots. The caller passes enough context days (LOOKBACK_DAYS before,
+    LOOKAHEAD_DAYS after) and keeps only the days it asked for.
+    Returns (daily_features, daily_profiles).
+    """
+    slots = A.with_clock(readings)
+    slots = A.with_activity(slots, A.baseload(slots))
+
+    day = (slots.group_by("household_id", "local_date").agg([_apply(f) for f in DAY_AGGREGATES])
+           .join(calendar.select("local_date", pl.col("expected_slots").cast(pl.Int32)),
+                 on="local_date", how="left")
+           .with_columns(pl.col("expected_slots").fill_null(48)))
+    day = day.with_columns(coverage=(pl.col("present_slots") / pl.col("expected_slots")).clip(upper_bound=1.0))
+    day = day.with_columns(
+        dq_flag=pl.when(pl.col("coverage") < A.MIN_COVERAGE).then(pl.lit("low_coverage"))
+        .when(pl.col("baseload_kwh").is_null()).then(pl.lit("no_baseload"))
+        .otherwise(pl.lit("ok"))
+    )
+    valid = day.filter(pl.col("dq_flag") == "ok").select("household_id", "local_date")
+
+    bday = slots.filter(pl.col("bday_h") >= WAKE_AFTER_H).group_by("household_id", "bday").agg(
+        [_apply(f) for f in BDAY_AGGREGATES],
+        next_morning=(pl.col("bday_h") >= 24).sum(),
+    ).select("household_id", local_date=pl.col("bday"),
+             bed_time_h=pl.when(pl.col("next_morning") >= 4).then(pl.col("bed_time_h")))
+    day = day.join(bday, on=["household_id", "local_date"], how="left")
+
+    waking = day.select("household_id", "local_date", "wake_time_h", "bed_time_h")
+    for frame in (longest_inactive_run_h(slots, waking), longest_daytime_floor_h(slots),
+                  stuck_on_h(slots), regularity_corr(slots, valid)):
+        day = day.join(frame, on=["household_id", "local_date"], how="left")
+
+    prev_bed = day.select("household_id", (pl.col("local_date") + pl.duration(days=1)).alias("local_date"),
+                          prev_bed_time_h="bed_time_h")
+    day = day.join(prev_bed, on=["household_id", "local_date"], how="left").with_columns(
+        _apply(inactive_night_h)
+    )
+    ok = pl.col("dq_flag") == "ok"
+    day = day.with_columns(
+        [pl.when(ok).then(pl.col(c)).alias(c) for c in BEHAVIOURAL if c != "baseload_kwh"]
+        + [pl.when(pl.col("coverage") >= A.MIN_COVERAGE).then(pl.col("baseload_kwh")).alias("baseload_kwh")]
+    ).select(COLUMNS).sort("household_id", "local_date")
+
+    profiles = _hourly_profiles(slots, valid)
+    return day, profiles
+
+
+def _hourly_profiles(slots: pl.DataFrame, valid: pl.DataFrame) -> pl.DataFrame:
+    """Per valid day: energy above baseload and active half hours in each local clock hour.
+
+    Lists of 24 values (hour 0..23; null for an hour with no reading). The window stage
+    computes circadian metrics from these without touching readings again.
+    """
+    hourly = (
+        slots.join(valid, on=["household_id", "local_date"], how="semi")
+        .with_columns(hour=pl.col("local_ts").dt.hour().cast(pl.Int8))
+        .group_by("household_id", "local_date", "hour")
+        .agg(e=pl.col("excess_kwh").sum(), a=pl.col("active").sum().cast(pl.Int32))
+    )
+    hours = pl.DataFrame({"hour": pl.arange(0, 24, eager=True).cast(pl.Int8)})
+    grid = hourly.select("household_id", "local_date").unique().join(hours, how="cross")
+    return (
+        grid.join(hourly, on=["household_id", "local_date", "hour"], how="left")
+        .sort("household_id", "local_date", "hour")
+        .group_by("household_id", "local_date", maintain_order=True)
+        .agg(hourly_excess_kwh=pl.col("e"), hourly_active_slots=pl.col("a"))
+    )

@@ -1,0 +1,186 @@
+"""Reading inputs from and writing features to the DuckDB store, in household batches.
+
+Writes replace whole key ranges inside one transaction (delete, then insert), so a rerun
+never duplicates rows and a crash leaves the previous rows in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import duckdb
+import polars as pl
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]) > 0
+
+
+def batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
+    """Split ``frame`` into pieces holding at most ``size`` distinct households each."""
+    households = frame.select("household_id").unique().sort("household_id")["household_id"]
+    for start in range(0, len(households), size):
+        chunk = households.slice(start, size)
+        yield frame.filter(pl.col("household_id").is_in(chunk.implode()))
+
+
+def calendar(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return query(con, "SELECT local_date, expected_slots FROM local_calendar")
+
+
+def reading_days(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build temp table ``_fx_reading_days``: count and content hash per household-day."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _fx_reading_days AS
+        SELECT household_id, local_date, count(*)::BIGINT AS n_readings,
+               bit_xor(hash(ts_utc, kwh)) AS fingerprint
+        FROM readings GROUP BY household_id, local_date
+        """
+    )
+
+
+def changed_ranges(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per household, the first and last local date whose readings differ from what the
+    stored features were computed from (new, changed or removed days)."""
+    return query(con, 
+        """
+        SELECT household_id, min(local_date) AS lo, max(local_date) AS hi
+        FROM _fx_reading_days c FULL JOIN feature_state s USING (household_id, local_date)
+        WHERE c.n_readings IS DISTINCT FROM s.n_readings
+           OR c.fingerprint IS DISTINCT FROM s.fingerprint
+        GROUP BY household_id
+        """
+    )
+
+
+def all_ranges(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return query(con, 
+        """
+        SELECT household_id, min(local_date) AS lo, max(local_date) AS hi FROM (
+            SELECT household_id, local_date FROM _fx_reading_days
+            UNION ALL SELECT household_id, local_date FROM feature_state)
+        GROUP BY household_id
+        """
+    )
+
+
+def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> pl.DataFrame:
+    """Readings of the households in ``ranges`` (household_id, read_lo, read_hi)."""
+    con.register("_fx_ranges", ranges.select("household_id", "read_lo", "read_hi"))
+    try:
+        return query(con, 
+            """
+            SELECT r.household_id, r.ts_utc, r.local_ts, r.local_date, r.kwh
+            FROM readings r JOIN _fx_ranges g ON r.household_id = g.household_id
+             AND r.local_date BETWEEN g.read_lo AND g.read_hi
+            """
+        )
+    finally:
+        con.unregister("_fx_ranges")
+
+
+def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: pl.DataFrame,
+                  profiles: pl.DataFrame) -> None:
+    """Replace daily_features, daily_profiles and feature_state for ``ranges`` (lo..hi)."""
+    con.register("_fx_ranges", ranges.select("household_id", "lo", "hi"))
+    con.register("_fx_daily", daily)
+    con.register("_fx_profiles", profiles)
+    in_range = ("USING _fx_ranges g WHERE t.household_id = g.household_id "
+                "AND t.local_date BETWEEN g.lo AND g.hi")
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for table in ("daily_features", "daily_profiles", "feature_state"):
+            con.execute(f"DELETE FROM {table} t {in_range}")
+        con.execute("INSERT INTO daily_features BY NAME SELECT * FROM _fx_daily")
+        con.execute("INSERT INTO daily_profiles BY NAME SELECT * FROM _fx_profiles")
+        con.execute(
+            """
+            INSERT INTO feature_state
+            SELECT c.household_id, c.local_date, c.n_readings, c.fingerprint, now()::TIMESTAMP
+            FROM _fx_reading_days c JOIN _fx_ranges g ON c.household_id = g.household_id
+             AND c.local_date BETWEEN g.lo AND g.hi
+            """
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in ("_fx_ranges", "_fx_daily", "_fx_profiles"):
+            con.unregister(name)
+
+
+def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
+                       history_days: int, profile_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Daily features (ages 0..history_days-1) and valid-day profiles for each request."""
+    con.register("_fx_req", requests.select("household_id", "as_of"))
+    temp = (", t.temp_c" if table_exists(con, "temperature") else ", NULL::DOUBLE AS temp_c")
+    temp_join = ("LEFT JOIN temperature t ON t.local_date = d.local_date"
+                 if table_exists(con, "temperature") else "")
+    try:
+        days = query(con, 
+            f"""
+            SELECT q.as_of, (q.as_of - d.local_date)::INTEGER AS age, d.*{temp}
+            FROM _fx_req q JOIN daily_features d ON d.household_id = q.household_id
+             AND d.local_date BETWEEN q.as_of - INTERVAL ({history_days - 1}) DAY AND q.as_of
+            {temp_join}
+            """
+        )
+        profiles = query(con, 
+            f"""
+            SELECT q.household_id, q.as_of, (q.as_of - p.local_date)::INTEGER AS age,
+                   p.hourly_excess_kwh, p.hourly_active_slots
+            FROM _fx_req q JOIN daily_profiles p ON p.household_id = q.household_id
+             AND p.local_date BETWEEN q.as_of - INTERVAL ({profile_days - 1}) DAY AND q.as_of
+            """
+        )
+    finally:
+        con.unregister("_fx_req")
+    return days, profiles
+
+
+def replace_windows(con: duckdb.DuckDBPyConnection, features: pl.DataFrame) -> None:
+    """Replace household_features rows for the (household_id, as_of) keys in ``features``."""
+    con.register("_fx_windows", features)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(
+            "DELETE FROM household_features t USING _fx_windows w "
+            "WHERE t.household_id = w.household_id AND t.as_of = w.as_of"
+        )
+        con.execute("INSERT INTO household_features BY NAME SELECT * FROM _fx_windows")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_fx_windows")
+
+
+def replace_catalog(con: duckdb.DuckDBPyConnection, catalog: pl.DataFrame) -> None:
+    con.register("_fx_catalog", catalog)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DELETE FROM feature_catalog")
+        con.execute("INSERT INTO feature_catalog BY NAME SELECT * FROM _fx_catalog")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_fx_catalog")
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    """Run a SELECT with bound parameters and return a Polars frame."""
+    # DuckDB 2 refuses relation work while an execute() result on the connection is
+    # unfinished (e.g. after a caller's fetchone()); finish it first.
+    con.complete()
+    return con.sql(sql, params=params).pl()
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """First column of the first row (reads the whole result so the connection is free)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
