@@ -152,8 +152,8 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
     frame = frame.with_columns(ts_utc.alias("ts_utc"), number.alias("kwh"),
                                unparsed.alias("_unparsed"), nonexistent.alias("_nonexistent"),
                                ambiguous.alias("_ambiguous"))
-    solar_ids = pl.lit(list(solar or []), dtype=pl.List(pl.String))
-    off_grid = (pl.col("ts_utc").dt.minute().is_in([0, 30]).not_()
+    solar_ids = pl.Series("solar", sorted(solar or []), dtype=pl.String)
+    off_grid = (((pl.col("ts_utc").dt.minute() % 30) != 0)
                 | (pl.col("ts_utc").dt.second() != 0) | (pl.col("ts_utc").dt.microsecond() != 0))
     unit = profile.unit
     checks = [
@@ -178,7 +178,7 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
     ]
     if value_is_energy:
         checks += [
-            ((pl.col("kwh") < 0) & ~pl.col("household_id").is_in(solar_ids.explode()), Reason.NEGATIVE_VALUE, value_col,
+            ((pl.col("kwh") < 0) & ~pl.col("household_id").is_in(pl.lit(solar_ids).implode()), Reason.NEGATIVE_VALUE, value_col,
              pl.format("value {} {} is negative and the registry lists no solar for this home", val_text, pl.lit(unit))),
             (pl.col("kwh") > profile.max_kwh_per_slot, Reason.IMPLAUSIBLE_VALUE, value_col,
              pl.format("value {} kWh in one half hour is above the plausible maximum {} kWh",

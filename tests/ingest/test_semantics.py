@@ -1,0 +1,100 @@
+"""Load semantics: zeros, gaps, idempotence, new versions of a file, consent, accounting."""
+
+from datetime import date
+
+from meterrisk import ingest, store
+
+from .helpers import counts, day_lines, write_long, write_registry
+
+
+def test_zero_is_a_reading_and_gaps_stay_gaps(registered, default_profile, tmp_path):
+    values = [0.0] * 48
+    lines = day_lines("H1", "2025-04-01", values)
+    del lines[10:14]  # four absent half-hours
+    result = ingest.ingest_file(registered, write_long(tmp_path / "d.csv", lines), default_profile)
+    assert result.rows_loaded == 44
+    q = registered.execute(
+        "SELECT expected_slots, present_slots, zero_slots, missing_slots, coverage "
+        "FROM household_day_quality WHERE household_id = 'H1'").fetchall()
+    assert q == [(48, 44, 44, 4, 44 / 48)]
+    assert registered.execute("SELECT count(*) FROM readings WHERE slot BETWEEN 10 AND 13").fetchall() == [(0,)]
+
+
+def test_same_file_twice_changes_nothing(registered, default_profile, tmp_path):
+    path = write_long(tmp_path / "d.csv", day_lines("H1", "2025-04-01", [0.1] * 48))
+    first = ingest.ingest_file(registered, path, default_profile)
+    second = ingest.ingest_file(registered, path, default_profile)
+    assert first.status == "loaded" and second.status == "already_ingested"
+    assert "nothing changed" in second.message
+    assert registered.execute("SELECT count(*) FROM readings").fetchall() == [(48,)]
+    assert registered.execute("SELECT count(*) FROM ingest_files").fetchall() == [(1,)]
+
+
+def test_same_name_new_content_keeps_stored_values_unless_replace(registered, default_profile, tmp_path):
+    path = tmp_path / "export.csv"
+    write_long(path, day_lines("H1", "2025-04-01", [0.1] * 48))
+    ingest.ingest_file(registered, path, default_profile)
+    corrected = [0.1] * 47 + [0.9]
+    write_long(path, day_lines("H1", "2025-04-01", corrected) + day_lines("H1", "2025-04-02", [0.2] * 48))
+    again = ingest.ingest_file(registered, path, default_profile)
+    assert (again.rows_loaded, again.rows_duplicate, again.reasons) == (48, 47, {"conflicts_stored_value": 1})
+    assert registered.execute("SELECT max(kwh) FROM readings WHERE local_date = '2025-04-01'").fetchall() == [(0.1,)]
+    write_long(path, day_lines("H1", "2025-04-01", corrected))
+    replaced = ingest.ingest_file(registered, path, default_profile, replace=True)
+    assert replaced.rows_loaded == 48 and replaced.reasons == {}
+    assert registered.execute("SELECT max(kwh), count(*) FROM readings WHERE local_date = '2025-04-01'").fetchall() == [(0.9, 48)]
+    statuses = [r[0] for r in registered.execute("SELECT status FROM ingest_files ORDER BY file_id").fetchall()]
+    assert statuses == ["replaced", "replaced", "loaded"]
+
+
+def test_readings_without_consent_are_counted_but_stored_nowhere(registered, default_profile, tmp_path):
+    lines = (day_lines("H3", "2025-04-01", [0.1] * 48)          # no consent at all
+             + ["H9,2025-04-01T00:00:00+09:00,0.1"]             # not in the registry
+             + ["H9,not-a-time,0.1"]                            # bad too, but still not ours to keep
+             + day_lines("H4", "2025-04-01", [0.1] * 48)        # consent in force
+             + day_lines("H4", "2025-04-02", [0.1] * 48))       # withdrawn from this day
+    result = ingest.ingest_file(registered, write_long(tmp_path / "d.csv", lines), default_profile)
+    c = counts(registered, result.file_id)
+    assert (c["read"], c["loaded"], c["rejected"], c["quarantined"]) == (146, 48, 98, 0)
+    assert registered.execute("SELECT DISTINCT household_id FROM readings").fetchall() == [("H4",)]
+    assert registered.execute("SELECT count(*) FROM quarantine").fetchall() == [(0,)]
+
+
+def test_withdrawal_in_a_registry_update_deletes_readings_from_that_day(registered, default_profile, tmp_path):
+    lines = day_lines("H1", "2025-04-01", [0.1] * 48) + day_lines("H1", "2025-04-02", [0.1] * 48)
+    ingest.ingest_file(registered, write_long(tmp_path / "d.csv", lines), default_profile)
+    result = ingest.load_registry(registered, write_registry(tmp_path / "h2.csv", [
+        "H1,1945,true,2025-01-01,2025-04-02,false,false,North"]))
+    assert result.readings_purged == 48 and result.updated == 1
+    assert registered.execute("SELECT DISTINCT local_date FROM readings").fetchall() == [(date(2025, 4, 1),)]
+
+
+def test_empty_registry_is_refused_with_a_hint(con, default_profile, tmp_path):
+    import pytest
+
+    from meterrisk.errors import MeterriskError
+
+    with pytest.raises(MeterriskError, match="registry is empty") as info:
+        ingest.ingest_file(con, write_long(tmp_path / "d.csv", ["H1,2025-04-01T00:00:00+09:00,0.1"]), default_profile)
+    assert "meterrisk households" in info.value.hint
+
+
+def test_bad_registry_lists_every_bad_cell_and_changes_nothing(con, tmp_path):
+    import pytest
+
+    from meterrisk.errors import InputFileError
+
+    path = write_registry(tmp_path / "h.csv", ["H1,19x5,true,2025-01-01,,false,false,N",
+                                               "H2,1950,maybe,2025-13-01,,false,false,N"])
+    with pytest.raises(InputFileError) as info:
+        ingest.load_registry(con, path)
+    text = str(info.value)
+    assert "line 2, column birth_year: '19x5'" in text
+    assert "line 3, column lives_alone" in text and "line 3, column consent_given_on" in text
+    assert con.execute("SELECT count(*) FROM households").fetchall() == [(0,)]
+
+
+def test_pseudonyms_are_stable_per_store_and_not_the_id(registered):
+    rows = registered.execute("SELECT household_id, pseudonym FROM households ORDER BY 1").fetchall()
+    assert all(p.startswith("P") and h not in p for h, p in rows)
+    assert len({p for _, p in rows}) == len(rows)
