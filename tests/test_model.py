@@ -71,6 +71,7 @@ def _fake_features(frailty: dict[str, float]):
             pl.Series("active_share", 0.5 - 0.2 * f + rng.normal(0, 0.05, n)),
             pl.Series("wake_time_h", 7 + 2 * f + rng.normal(0, 0.5, n)),
             pl.Series("wake_time_h_delta", 1.5 * f + rng.normal(0, 0.3, n)),
+            pl.Series("wake_time_h_z", 3 * f + rng.normal(0, 0.5, n)),
             pl.Series("meal_kwh_ratio_8w", 1 - 0.4 * f + rng.normal(0, 0.05, n)),
             pl.Series("valid_days_28d", np.full(n, 28.0)),
             pl.Series("dq_flag", [None] * n, dtype=pl.String),
@@ -78,8 +79,13 @@ def _fake_features(frailty: dict[str, float]):
     return fn
 
 
-@pytest.fixture
-def trained(con, tmp_path):
+@pytest.fixture(scope="module")
+def trained_env(tmp_path_factory):
+    """One store and one trained model for the whole module (training is the slow part)."""
+    from meterrisk import store
+
+    tmp_path = tmp_path_factory.mktemp("trained")
+    con = store.connect(tmp_path / "store.duckdb")
     _households(con)
     rng = np.random.default_rng(1)
     frailty = {f"h{i:03d}": float(rng.random() < 0.3) for i in range(N)}
@@ -96,7 +102,19 @@ def trained(con, tmp_path):
     assert load_assessments(con, csv)["loaded"] == 2 * N  # idempotent
     assert con.execute("SELECT count(*) FROM assessments").fetchone()[0] == 2 * N
     path, manifest = train(con, models_dir=tmp_path / "models", feature_fn=_fake_features(frailty), cv=2)
-    return path, manifest
+    yield con, path, manifest
+    con.close()
+
+
+@pytest.fixture
+def trained(trained_env, tmp_path):
+    """A private copy of the model folder that a test may tamper with."""
+    import shutil
+
+    _, path, manifest = trained_env
+    copy = tmp_path / path.name
+    shutil.copytree(path, copy)
+    return copy, manifest
 
 
 def test_split_never_puts_a_household_on_both_sides():
@@ -157,3 +175,65 @@ def test_own_transformer_follows_sklearn_contract():
 
     failed = [r for r in check_estimator(NonFiniteToNaN(), on_fail=None) if r["status"] == "failed"]
     assert not failed
+
+
+# ---- scoring -----------------------------------------------------------------------------
+
+def _add(con, hid, *, birth_year=1940, alone=True, consent=date(2024, 1, 1), withdrawn=None, care=False, solar=False):
+    con.execute("INSERT INTO households VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'd1', now())",
+                [hid, f"P-{hid}", birth_year, alone, consent, withdrawn, care, solar])
+
+
+@pytest.fixture(scope="module")
+def scored(trained_env):
+    from meterrisk.model.scoring import score
+
+    con, path, _ = trained_env
+    _add(con, "x_shared", alone=False)
+    _add(con, "x_young", birth_year=1970)
+    _add(con, "x_care", care=True)
+    _add(con, "x_solar", solar=True)
+    _add(con, "x_withdrawn", withdrawn=date(2025, 5, 1))
+    _add(con, "x_sparse")
+    frailty = {f"h{i:03d}": float(i % 4 == 0) for i in range(N)}
+    base = _fake_features(frailty)
+
+    def fn(c, req):
+        out = base(c, req)
+        return out.with_columns(
+            pl.when(pl.col("household_id") == "x_sparse").then(pl.lit("insufficient_data")).otherwise(pl.col("dq_flag")).alias("dq_flag"),
+            pl.when(pl.col("household_id") == "x_sparse").then(pl.lit(9)).otherwise(pl.col("valid_days_28d")).alias("valid_days_28d"),
+        ).filter(pl.col("household_id") != "h001")  # h001: no readings at all
+
+    summary = score(con, date(2025, 7, 1), model=path, feature_fn=fn)
+    return con, summary, path, fn
+
+
+def test_score_eligibility_reasons_and_insufficient_data(scored):
+    con, summary, _, _ = scored
+    rows = {r["household_id"]: r for r in con.execute(
+        "SELECT household_id, status, not_scored_reason, risk_score FROM risk_scores").fetchall()
+        for r in [dict(zip(["household_id", "status", "not_scored_reason", "risk_score"], r))]}
+    assert rows["x_shared"]["not_scored_reason"] == "not living alone"
+    assert rows["x_young"]["not_scored_reason"] == "under 65"
+    assert rows["x_care"]["not_scored_reason"] == "certified for long-term care"
+    assert rows["x_solar"]["not_scored_reason"] == "rooftop solar"
+    assert rows["x_withdrawn"]["not_scored_reason"] == "no consent in force"
+    for h in ("x_sparse", "h001"):
+        assert rows[h]["status"] == "not_scored" and rows[h]["not_scored_reason"] == "insufficient data"
+        assert rows[h]["risk_score"] is None
+    assert summary["scored"] == N - 1 and summary["high"] == round((N - 1) * 0.1)
+
+
+def test_score_tiers_ranks_reasons_and_rerun_replaces(scored):
+    from meterrisk.model.scoring import score
+
+    con, summary, path, fn = scored
+    top = con.execute("SELECT risk_tier, rank, reasons FROM risk_scores WHERE status = 'scored' ORDER BY rank").fetchall()
+    assert [r[1] for r in top] == list(range(1, len(top) + 1))
+    assert [r[0] for r in top].count("high") == summary["high"]
+    assert any(any("later than in their usual weeks" in s for s in r[2]) for r in top[:10])
+    assert all(len(r[2]) <= 3 for r in top)
+    n = con.execute("SELECT count(*) FROM risk_scores").fetchone()[0]
+    score(con, date(2025, 7, 1), model=path, feature_fn=fn)
+    assert con.execute("SELECT count(*) FROM risk_scores").fetchone()[0] == n

@@ -57,7 +57,7 @@ def split_household_time(
 
 def _pick(columns: list[str], stem: str) -> str | None:
     """The plain level column for ``stem`` (not a delta, z-score or ratio), if any."""
-    plain = [c for c in columns if stem in c and not any(t in c for t in ("delta", "_z", "ratio", "std", "slope", "iqr"))]
+    plain = [c for c in columns if stem in c and not any(t in c for t in ("delta", "_z", "ratio", "_sd", "slope", "weekend"))]
     return sorted(plain, key=len)[0] if plain else None
 
 

@@ -1,0 +1,1 @@
+"""Exports of risk lists for the town (pseudonymised)."""

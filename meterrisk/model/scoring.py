@@ -1,0 +1,130 @@
+"""``meterrisk score``: a monthly risk list for the households eligible on an as-of date.
+
+Every registry household gets a row: ``scored`` with a calibrated probability, tier, rank and
+reasons, or ``not_scored`` with the rule it failed or ``insufficient data``. Never a made-up
+score. Rows for the same as-of date and model version are replaced in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from meterrisk.errors import MeterriskError
+from meterrisk.model import registry
+from meterrisk.model._db import frame
+from meterrisk.model.dataset import INSUFFICIENT, feature_columns, features_for, households_frame
+from meterrisk.model.eligibility import eligibility
+from meterrisk.model.metrics import top_k
+from meterrisk.model.reasons import explain
+
+INSUFFICIENT_REASON = "insufficient data"
+
+
+def tiers(n: int, capacity: float) -> tuple[int, int]:
+    """(last high rank, last medium rank): high = top ``capacity`` share, medium = up to 2x."""
+    return top_k(n, capacity), top_k(n, min(1.0, 2 * capacity))
+
+
+def _quality(row_flag, valid) -> str:
+    if row_flag == INSUFFICIENT:
+        return f"{INSUFFICIENT}: {valid or 0} of 28 days valid"
+    return f"ok: {valid} of 28 days valid" if valid is not None else "ok"
+
+
+def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str | Path = "models",
+          capacity: float | None = None, feature_fn=None) -> dict:
+    """Score every registry household on ``as_of``; write ``risk_scores``; return counts."""
+    model_path = Path(model) if model else registry.newest(models_dir)
+    hh = households_frame(con)
+    if hh.is_empty():
+        raise MeterriskError("the household registry is empty", hint="load households.csv with `meterrisk ingest` first")
+    elig = eligibility(hh, as_of)
+    eligible_ids = elig.filter(pl.col("eligible"))["household_id"].to_list()
+    feats = features_for(con, pl.DataFrame({"household_id": eligible_ids, "as_of": [as_of] * len(eligible_ids)},
+                                           schema={"household_id": pl.String, "as_of": pl.Date}),
+                         feature_fn=feature_fn)
+    loaded = registry.load(model_path, available_features=feature_columns(feats) if feats.height else None)
+    cap = capacity if capacity is not None else float(loaded.manifest.get("capacity", 0.10))
+    features = loaded.features
+
+    if "dq_flag" not in feats.columns:
+        feats = feats.with_columns(pl.lit(None, pl.String).alias("dq_flag"))
+    if "valid_days_28d" not in feats.columns:
+        feats = feats.with_columns(pl.lit(None, pl.Int32).alias("valid_days_28d"))
+    ok = feats.filter(pl.col("dq_flag").is_null() | (pl.col("dq_flag") != INSUFFICIENT))
+    scored = pl.DataFrame(schema={"household_id": pl.String, "risk_score": pl.Float64, "reasons": pl.List(pl.String),
+                                  "data_quality": pl.String})
+    if ok.height:
+        prob = loaded.pipeline.predict_proba(ok.select(features).cast(pl.Float64))[:, 1]
+        reasons = explain(loaded.pipeline, ok, features, prob)
+        scored = ok.select("household_id").with_columns(
+            pl.Series("risk_score", prob, dtype=pl.Float64),
+            pl.Series("reasons", reasons, dtype=pl.List(pl.String)),
+            pl.Series("data_quality", [_quality(f, v) for f, v in zip(ok["dq_flag"], ok["valid_days_28d"])], dtype=pl.String),
+        )
+    n = scored.height
+    hi, med = tiers(n, cap) if n else (0, 0)
+    scored = scored.sort(["risk_score", "household_id"], descending=[True, False]).with_columns(
+        pl.int_range(1, n + 1, dtype=pl.Int32).alias("rank")
+    ).with_columns(
+        pl.when(pl.col("rank") <= hi).then(pl.lit("high")).when(pl.col("rank") <= med).then(pl.lit("medium"))
+        .otherwise(pl.lit("low")).alias("risk_tier"),
+        pl.lit("scored").alias("status"),
+        pl.lit(None, pl.String).alias("not_scored_reason"),
+    )
+    insufficient = feats.filter(pl.col("dq_flag") == INSUFFICIENT).select(
+        "household_id",
+        pl.struct("dq_flag", "valid_days_28d").map_elements(
+            lambda s: _quality(s["dq_flag"], s["valid_days_28d"]), return_dtype=pl.String).alias("data_quality"))
+    no_rows = [h for h in eligible_ids if h not in set(feats["household_id"].to_list())]
+    not_scored = pl.concat([
+        elig.filter(~pl.col("eligible")).select("household_id", "not_scored_reason",
+                                                pl.lit(None, pl.String).alias("data_quality")),
+        insufficient.select("household_id", pl.lit(INSUFFICIENT_REASON).alias("not_scored_reason"), "data_quality"),
+        pl.DataFrame({"household_id": no_rows, "not_scored_reason": [INSUFFICIENT_REASON] * len(no_rows),
+                      "data_quality": [f"{INSUFFICIENT}: no readings"] * len(no_rows)},
+                     schema={"household_id": pl.String, "not_scored_reason": pl.String, "data_quality": pl.String}),
+    ]).with_columns(pl.lit("not_scored").alias("status"))
+    rows = pl.concat([scored, not_scored], how="diagonal_relaxed").with_columns(
+        pl.lit(as_of, pl.Date).alias("as_of"),
+        pl.lit(loaded.version).alias("model_version"),
+        pl.lit(datetime.now(timezone.utc).replace(tzinfo=None)).alias("scored_at"),
+    ).select("household_id", "as_of", "model_version", "risk_score", "risk_tier", "rank", "reasons",
+             "data_quality", "status", "not_scored_reason", "scored_at")
+    _write(con, rows, as_of, loaded.version)
+    counts = rows.group_by("status", "not_scored_reason").len().sort("len", descending=True)
+    return {
+        "as_of": as_of.isoformat(), "model_version": loaded.version, "capacity": cap,
+        "scored": n, "high": min(hi, n), "medium": max(0, min(med, n) - hi),
+        "not_scored": {r["not_scored_reason"]: r["len"] for r in counts.filter(pl.col("status") == "not_scored").to_dicts()},
+    }
+
+
+def _write(con, rows: pl.DataFrame, as_of: date, version: str) -> None:
+    con.register("_risk_in", rows.to_arrow())
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DELETE FROM risk_scores WHERE as_of = ? AND model_version = ?", [as_of, version])
+        con.execute("INSERT INTO risk_scores BY NAME SELECT * FROM _risk_in")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_risk_in")
+
+
+def risk_list(con, as_of: date, model_version: str | None = None) -> pl.DataFrame:
+    """Scored rows of one as-of date (newest model version scored that day unless given)."""
+    if model_version is None:
+        row = con.execute(
+            "SELECT model_version FROM risk_scores WHERE as_of = ? ORDER BY scored_at DESC LIMIT 1", [as_of]
+        ).fetchone()
+        if row is None:
+            raise MeterriskError(f"no risk scores for {as_of}", hint=f"run `meterrisk score --as-of {as_of}` first")
+        model_version = row[0]
+    return frame(con, "SELECT * FROM risk_scores WHERE as_of = ? AND model_version = ? ORDER BY rank NULLS LAST",
+                 [as_of, model_version])
