@@ -100,7 +100,7 @@ def trained_env(tmp_path_factory):
     counts = load_assessments(con, csv)
     assert counts == {"read": 2 * N + 1, "loaded": 2 * N, "rejected_no_consent": 1, "rejected_invalid": 0}
     assert load_assessments(con, csv)["loaded"] == 2 * N  # idempotent
-    assert con.execute("SELECT count(*) FROM assessments").fetchone()[0] == 2 * N
+    assert con.execute("SELECT count(*) FROM assessments").fetchall()[0][0] == 2 * N
     path, manifest = train(con, models_dir=tmp_path / "models", feature_fn=_fake_features(frailty), cv=2)
     yield con, path, manifest
     con.close()
@@ -234,6 +234,6 @@ def test_score_tiers_ranks_reasons_and_rerun_replaces(scored):
     assert [r[0] for r in top].count("high") == summary["high"]
     assert any(any("later than in their usual weeks" in s for s in r[2]) for r in top[:10])
     assert all(len(r[2]) <= 3 for r in top)
-    n = con.execute("SELECT count(*) FROM risk_scores").fetchone()[0]
+    n = con.execute("SELECT count(*) FROM risk_scores").fetchall()[0][0]
     score(con, date(2025, 7, 1), model=path, feature_fn=fn)
-    assert con.execute("SELECT count(*) FROM risk_scores").fetchone()[0] == n
+    assert con.execute("SELECT count(*) FROM risk_scores").fetchall()[0][0] == n

@@ -86,7 +86,7 @@ def load_assessments(con: duckdb.DuckDBPyConnection, path: str | Path) -> dict:
               AND (h.consent_withdrawn_on IS NULL OR a.assessed_on < h.consent_withdrawn_on)
             """
         )
-        n_ok = con.execute("SELECT count(*) FROM _assess_ok").fetchone()[0]
+        n_ok = con.execute("SELECT count(*) FROM _assess_ok").fetchall()[0][0]
         con.execute(
             """
             INSERT OR REPLACE INTO assessments

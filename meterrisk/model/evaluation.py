@@ -104,6 +104,8 @@ def read_onsets(truth_dir: str | Path) -> pl.DataFrame:
     if not p.exists():
         raise FileNotFoundError(f"no onsets.csv in {truth_dir}")
     df = pl.read_csv(p, infer_schema_length=10_000)
+    if "kind" not in df.columns and "trajectory" in df.columns:
+        df = df.rename({"trajectory": "kind"})
     for c in ("onset_date", "frail_from_date"):
         if c in df.columns:
             df = df.with_columns(pl.col(c).cast(pl.String).str.to_date(strict=False))

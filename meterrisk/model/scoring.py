@@ -120,9 +120,10 @@ def _write(con, rows: pl.DataFrame, as_of: date, version: str) -> None:
 def risk_list(con, as_of: date, model_version: str | None = None) -> pl.DataFrame:
     """Scored rows of one as-of date (newest model version scored that day unless given)."""
     if model_version is None:
-        row = con.execute(
+        rows = con.execute(
             "SELECT model_version FROM risk_scores WHERE as_of = ? ORDER BY scored_at DESC LIMIT 1", [as_of]
-        ).fetchone()
+        ).fetchall()
+        row = rows[0] if rows else None
         if row is None:
             raise MeterriskError(f"no risk scores for {as_of}", hint=f"run `meterrisk score --as-of {as_of}` first")
         model_version = row[0]

@@ -17,7 +17,7 @@ from meterrisk.model.pipeline import make_pipeline
 
 def lead_time(con, pipeline, features, households, truth_dir, *, capacity, every_days=14, feature_fn=None) -> dict:
     """Score ``households`` every ``every_days`` over the readings span; lead time vs truth."""
-    lo, hi = con.execute("SELECT min(local_date), max(local_date) FROM readings").fetchone()
+    lo, hi = con.execute("SELECT min(local_date), max(local_date) FROM readings").fetchall()[0]
     if lo is None:
         return {"lead_time_weeks_median": math.nan, "note": "no readings"}
     dates = evaluation.as_of_grid(lo + timedelta(days=28), hi, every_days=every_days)

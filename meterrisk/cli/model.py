@@ -1,0 +1,168 @@
+"""``meterrisk assessments | train | evaluate | score | export``: the frailty risk list."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+
+from meterrisk import store
+from meterrisk.cli._options import db_option
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _fmt(x) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+@click.command("assessments")
+@db_option
+@click.argument("file", type=click.Path(dir_okay=False))
+def assessments(db, file):
+    """Load frailty assessments (Kihon Checklist) from FILE into the store.
+
+    FILE is a CSV with household_id, assessed_on, checklist_score[, frail]; frail =
+    checklist_score >= 8. Re-loading replaces rows with the same household and date. Rows of
+    households that are not in the registry, or without consent on that date, are rejected.
+
+    \b
+    Example:
+      meterrisk assessments data/synthetic/200x120-s7/assessments.csv
+    """
+    from meterrisk.model.dataset import load_assessments
+
+    con = store.connect(db)
+    try:
+        c = load_assessments(con, file)
+    finally:
+        con.close()
+    click.echo(f"{file}: {c['read']} read, {c['loaded']} loaded, {c['rejected_no_consent']} rejected "
+               f"(not in registry or no consent), {c['rejected_invalid']} invalid")
+
+
+@click.command("train")
+@db_option
+@click.option("--models-dir", default="models", show_default=True, type=click.Path(file_okay=False),
+              help="Folder that receives models/<version>/.")
+@click.option("--capacity", default=0.10, show_default=True, type=click.FloatRange(0, 1, min_open=True),
+              help="Outreach capacity: share of residents the town can contact.")
+@click.option("--truth", "truth_dir", default=None, type=click.Path(file_okay=False, exists=True),
+              help="Synthetic truth/ folder: also measure lead time for declining residents.")
+@click.option("--version", default=None, help="Model version name [default: UTC time YYYYMMDD-HHMMSS].")
+@click.option("--seed", default=0, show_default=True, type=int, help="Split and model seed.")
+def train(db, models_dir, capacity, truth_dir, version, seed):
+    """Train the frailty risk model on the store's assessments and window features.
+
+    Splits by household and time (train on earlier assessments, test on later ones of other
+    households), reports the model against age-only and activity-rule baselines, and writes
+    models/<version>/ with model.skops, manifest.json and MODEL_CARD.md.
+
+    \b
+    Example:
+      meterrisk train --capacity 0.10 --truth data/synthetic/200x120-s7/truth
+    """
+    from meterrisk.model.training import train as run
+
+    con = store.connect(db)
+    try:
+        path, m = run(con, models_dir=models_dir, capacity=capacity, truth_dir=truth_dir, version=version, seed=seed)
+    finally:
+        con.close()
+    met, base = m["metrics"], m["baselines"]
+    click.echo(f"model {m['version']} -> {path}")
+    click.echo(f"split {m['split']['split']}: {m['split']['train_examples']} train / {m['split']['test_examples']} test examples")
+    for name, r in (("model", met), ("age only", base["age_logistic"]), ("activity rule", base["activity_rule"])):
+        click.echo(f"  {name:14s} ROC-AUC {_fmt(r['roc_auc'])}  PR-AUC {_fmt(r['pr_auc'])}  "
+                   f"precision@{capacity:.0%} {_fmt(r['precision_at_capacity'])}  recall@{capacity:.0%} "
+                   f"{_fmt(r['recall_at_capacity'])}  Brier {_fmt(r.get('brier'))}  ECE {_fmt(r.get('ece'))}")
+    if met.get("lead_time_weeks_median") is not None:
+        click.echo(f"  lead time (median weeks before frailty): {_fmt(met['lead_time_weeks_median'])}")
+
+
+@click.command("evaluate")
+@click.option("--model", "model_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="Model folder models/<version>.")
+@click.option("--cohort", required=True, type=click.Path(file_okay=False, exists=True),
+              help="Cohort folder written by `meterrisk synth` (readings/, households.csv, assessments.csv, truth/).")
+@click.option("--capacity", default=None, type=click.FloatRange(0, 1, min_open=True),
+              help="Outreach capacity [default: the model's].")
+@click.option("--workdir", default=None, type=click.Path(file_okay=False, exists=True),
+              help="Where the temporary store goes [default: system temp].")
+def evaluate(model_dir, cohort, capacity, workdir):
+    """Score a generated cohort end to end in a temporary store and print metrics as JSON.
+
+    \b
+    Example:
+      meterrisk synth --households 5000 --days 365 --seed 2026 --out /tmp/fresh
+      meterrisk evaluate --model models/20250101-120000 --cohort /tmp/fresh
+    """
+    from meterrisk.model.cohort import evaluate_on_cohort, to_json
+
+    click.echo(to_json(evaluate_on_cohort(model_dir, cohort, capacity=capacity, workdir=workdir)))
+
+
+@click.command("score")
+@db_option
+@click.option("--as-of", "as_of", required=True, type=_DATE, help="Scoring date (local, YYYY-MM-DD).")
+@click.option("--model", "model_dir", default=None, type=click.Path(file_okay=False, exists=True),
+              help="Model folder [default: newest in --models-dir].")
+@click.option("--models-dir", default="models", show_default=True, type=click.Path(file_okay=False))
+@click.option("--capacity", default=None, type=click.FloatRange(0, 1, min_open=True),
+              help="Share in the high tier [default: the model's capacity].")
+def score(db, as_of, model_dir, models_dir, capacity):
+    """Score every registry household as of a date into the risk_scores table.
+
+    Eligible: consent in force, living alone, aged 65+, not certified for long-term care, no
+    rooftop solar. Others, and households with too little data, are listed as not scored with
+    the reason. Re-running the same date and model replaces its rows.
+
+    \b
+    Example:
+      meterrisk score --as-of 2025-07-31
+    """
+    from meterrisk.model.scoring import score as run
+
+    con = store.connect(db)
+    try:
+        s = run(con, as_of.date(), model=model_dir, models_dir=models_dir, capacity=capacity)
+    finally:
+        con.close()
+    click.echo(f"{s['as_of']} model {s['model_version']}: {s['scored']} scored "
+               f"({s['high']} high, {s['medium']} medium)")
+    for reason, n in s["not_scored"].items():
+        click.echo(f"  not_scored: {reason}: {n}")
+
+
+@click.command("export")
+@db_option
+@click.option("--as-of", "as_of", required=True, type=_DATE, help="Scoring date to export.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default=None,
+              help="File format [default: from the --out suffix, else parquet].")
+@click.option("--model-version", default=None, help="Model version [default: newest scored that day].")
+def export(db, as_of, out, fmt, model_version):
+    """Write the risk list of a date for the town: pseudonyms only, never registry ids.
+
+    Columns: household_id (pseudonym), as_of, risk_score, risk_tier, rank, reasons,
+    data_quality, model_version. The file appears complete or not at all.
+
+    \b
+    Example:
+      meterrisk export --as-of 2025-07-31 --out out/risk-2025-07.parquet
+      meterrisk export --as-of 2025-07-31 --out out/risk-2025-07.csv --format csv
+    """
+    from meterrisk.export.parquet import export as run
+
+    fmt = fmt or ("csv" if Path(out).suffix.lower() == ".csv" else "parquet")
+    con = store.read_only(db)
+    try:
+        info = run(con, as_of.date(), out, fmt=fmt, model_version=model_version)
+    finally:
+        con.close()
+    click.echo(json.dumps(info))
+
+
+COMMANDS = [assessments, train, evaluate, score, export]
