@@ -5,7 +5,7 @@ Kihon-Checklist assessments, daily temperature, and an evaluation-only ``truth/`
 (latent frailty, onsets, injected events and faults). See docs/synth.md.
 """
 
-from meterrisk.synth.generate import LAYOUTS, generate
+from meterrisk.synth.build import LAYOUTS, generate
 from meterrisk.synth.params import SynthParams
 
 __all__ = ["LAYOUTS", "SynthParams", "generate"]

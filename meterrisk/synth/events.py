@@ -33,12 +33,13 @@ class Events:
 
 def slot_at(grid: Grid, day: np.ndarray, hour: np.ndarray) -> np.ndarray:
     """Slot index of local (day, hour); hours past 24 roll into later days."""
-    first = np.concatenate([np.searchsorted(grid.day, np.arange(grid.days)), [grid.n_slots]])
+    first = grid.day_first
     day = np.asarray(day) + np.floor(np.asarray(hour) / 24).astype(np.int64)
     hour = np.mod(hour, 24)
     inside = day < grid.days
     base = first[np.clip(day, 0, grid.days)]
-    return np.where(inside, np.minimum(base + np.rint(hour * 2).astype(np.int64), grid.n_slots),
+    # ceil: the first slot starting at or after the instant, matching ``hour >= start`` masks.
+    return np.where(inside, np.minimum(base + np.ceil(hour * 2).astype(np.int64), grid.n_slots),
                     grid.n_slots)
 
 
@@ -89,19 +90,20 @@ def draw_events(grid: Grid, traits: Traits, kind: np.ndarray, frailty: np.ndarra
         ("hospital_stay", p.hospital_rate * (1 + 3 * frailty), p.hospital_days, 10.0, 14.0),
         ("holiday", p.holiday_rate * (1 - 0.5 * frailty), p.holiday_days, 9.0, 17.0),
     ):
-        starts = np.argwhere(rng.random((h, d)) < rate)
-        lengths = rng.integers(span[0], span[1] + 1, len(starts))
-        for (row, day), length in zip(starts, lengths):
-            s = int(slot_at(grid, day, start_h))
-            e = int(slot_at(grid, day + length, end_h))
+        rows, days = np.nonzero(rng.random((h, d)) < rate)
+        lengths = rng.integers(span[0], span[1] + 1, len(rows))
+        ss = slot_at(grid, days, np.full(len(rows), start_h))
+        es = slot_at(grid, days + lengths, np.full(len(rows), end_h))
+        for row, s, e, length in zip(rows.tolist(), ss.tolist(), es.tolist(), lengths.tolist()):
             mark_away(row, s, e, kind_name, f"days={length}")
 
     # Appliance left on (heater, hob, iron): constant load whether or not anyone is home.
-    for row, day in np.argwhere(rng.random((h, d)) < p.appliance_left_on_rate):
-        hour = rng.uniform(traits.wake_mean[row], traits.bed_mean[row])
-        kw = rng.uniform(*p.appliance_kw)
-        s = int(slot_at(grid, day, hour))
-        e = int(slot_at(grid, day, hour + rng.uniform(*p.appliance_hours)))
+    rows, days = np.nonzero(rng.random((h, d)) < p.appliance_left_on_rate)
+    hours = rng.uniform(traits.wake_mean[rows], traits.bed_mean[rows])
+    kws = rng.uniform(*p.appliance_kw, len(rows))
+    ss = slot_at(grid, days, hours)
+    es = slot_at(grid, days, hours + rng.uniform(*p.appliance_hours, len(rows)))
+    for row, s, e, kw in zip(rows.tolist(), ss.tolist(), es.tolist(), kws.tolist()):
         if s < t:
             extra[row, s:e] += kw * 0.5
             records.append((row, "appliance_left_on", s, e, f"kw={kw:.2f}"))

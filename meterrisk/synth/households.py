@@ -24,7 +24,7 @@ class Cohort:
     kind: np.ndarray          # SINGLE / COUPLE / YOUNGER
     age: np.ndarray           # age in years of the (older) resident at the period start
     birth_year: np.ndarray
-    consent_day: np.ndarray   # first day with consent (may be negative); -10**6 = never
+    consent_day: np.ndarray   # first day with consent (may be negative); 10**6 = never
     withdraw_day: np.ndarray  # first day without consent; 10**6 = never
     consent_given_on: list[date | None]
     consent_withdrawn_on: list[date | None]
@@ -39,7 +39,7 @@ class Cohort:
 
     @property
     def consenting(self) -> np.ndarray:
-        return self.consent_day > -10**6
+        return self.consent_day < 10**6
 
     def registry_frame(self) -> pl.DataFrame:
         """households.csv as in docs/CONTRACTS.md (booleans true/false, ISO dates, empty = none)."""
@@ -81,7 +81,7 @@ def make_cohort(n: int, start: date, days: int, rng: np.random.Generator,
     joined_late = rng.random(n) < 0.15
     consent_day = np.where(joined_late, rng.integers(0, max(1, days // 5), n),
                            -rng.integers(1, 366, n))
-    consent_day = np.where(consenting, consent_day, -10**6)
+    consent_day = np.where(consenting, consent_day, 10**6)
     withdraws = consenting & (rng.random(n) < p.withdraw_share)
     withdraw_day = np.where(withdraws, rng.integers(days // 2, max(days // 2 + 1, days), n), 10**6)
 

@@ -65,6 +65,11 @@ class Grid:
         return (np.arange(self.n_slots) - first_of_day[self.day]).astype(np.int16)
 
     @cached_property
+    def day_first(self) -> np.ndarray:
+        """Index of each local day's first slot, plus ``n_slots`` at the end, shape (days+1,)."""
+        return np.concatenate([np.searchsorted(self.day, np.arange(self.days)), [self.n_slots]])
+
+    @cached_property
     def slots_per_day(self) -> np.ndarray:
         return np.bincount(self.day, minlength=self.days)
 

@@ -70,6 +70,8 @@ class _Rows:
 
     def finish(self):
         """Arrays (r, s, v, off_us) sorted with duplicates right after their original."""
+        if not self.extra:
+            return self.r, self.s, self.v, self.off_us, dict(self.text)
         if self.extra:
             er, es, ev = (np.array(x) for x in zip(*self.extra))
         else:

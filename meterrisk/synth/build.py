@@ -199,7 +199,7 @@ def _write_chunks(out, grid, cohort, traits, fr: Frailty, temp, clear, seed, lay
         "households": cohort.n,
         "households_with_readings": int(((cohort.consent_day < grid.days)
                                          & (cohort.withdraw_day > np.maximum(cohort.consent_day, 0))
-                                         & cohort.consenting).sum()),
+                                         ).sum()),
         "days": grid.days,
         "readings_rows": int(n_rows),
         "reading_files": -(-cohort.n // step),
