@@ -115,7 +115,7 @@ class FrailtyParams:
     cooking_reduction: float = 0.3
     meal_skip: float = 0.2
     #: Relative reduction in probability of a daytime outing.
-    outing_reduction: float = 0.45
+    outing_reduction: float = 0.35
     #: Extra probability per night slot (00:00-05:00) of activity (day/night reversal).
     night_activity: float = 0.06
     #: Relative shrinkage of day-to-day variability of use.
