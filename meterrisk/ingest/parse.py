@@ -71,35 +71,50 @@ def split_fields(lines: pl.DataFrame, profile: Profile, n_fields: int,
 
 # --- timestamps ---------------------------------------------------------------------
 
-def parse_timestamp(ts: pl.Expr, zone: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
-    """ISO 8601 (offset or naive local in ``zone``) -> (ts_utc, unparsed, nonexistent, ambiguous).
+def parse_timestamps(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
+    """Text ``ts`` -> ``ts_utc`` plus flags ``_unparsed``, ``_nonexistent``, ``_ambiguous``.
 
-    Accepts ``T`` or space, ``-`` or ``/`` in dates, optional seconds and fractions, ``Z``
-    or ``+09:00``/``+0900`` offsets. A naive time that falls in a clock-change gap or
-    fold cannot be placed without guessing, so it is flagged instead.
+    Accepts ISO 8601 with ``T`` or space, ``-`` or ``/`` in dates, optional seconds and
+    fractions, and ``Z`` or ``+09:00``/``+0900`` offsets; naive times are local in ``zone``.
+    A naive time inside a clock-change gap or fold cannot be placed without guessing, so it
+    is flagged instead. Built in stages so each intermediate is computed once.
     """
-    s = ts.str.strip_chars().str.replace_all("/", "-").str.replace("T", " ", literal=True)
-    s = s.str.replace(r"Z$", "+00:00")
-    has_offset = s.str.contains(_OFFSET)
-    sign = pl.when(s.str.extract(_OFFSET, 1) == "-").then(-1).otherwise(1)
-    offset_min = sign * (
-        s.str.extract(_OFFSET, 2).cast(pl.Int64, strict=False) * 60
-        + s.str.extract(_OFFSET, 3).cast(pl.Int64, strict=False)
+    s = pl.col("ts").str.strip_chars().str.replace_all("/", "-", literal=True).str.replace("T", " ", literal=True)
+    frame = frame.with_columns(s.str.replace(r"Z$", "+00:00").alias("_s"))
+    frame = frame.with_columns(pl.col("_s").str.extract_groups(_OFFSET).alias("_off"))
+    sign = pl.when(pl.col("_off").struct[0] == "-").then(-1).otherwise(1)
+    naive_text = pl.col("_s").str.replace(_OFFSET, "").str.strip_chars()
+    frame = frame.with_columns(
+        pl.col("_off").struct[0].is_not_null().alias("_has_offset"),
+        (sign * (pl.col("_off").struct[1].cast(pl.Int64, strict=False) * 60
+                 + pl.col("_off").struct[2].cast(pl.Int64, strict=False))).alias("_offset_min"),
+        naive_text.alias("_naive_text"),
     )
-    naive_text = s.str.replace(_OFFSET, "").str.strip_chars()
-    naive = pl.coalesce(
-        naive_text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False),
-        naive_text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False),
-    )
-    from_offset = (naive - pl.duration(minutes=offset_min)).dt.replace_time_zone("UTC")
+    frame = frame.with_columns(pl.coalesce(
+        pl.col("_naive_text").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f", strict=False),
+        pl.col("_naive_text").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M", strict=False),
+    ).alias("_naive"))
+    naive = pl.col("_naive")
+    from_offset = (naive - pl.duration(minutes=pl.col("_offset_min"))).dt.replace_time_zone("UTC")
     early = naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
-    late = naive.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null").dt.convert_time_zone("UTC")
-    local_ok = naive.is_not_null() & ~has_offset
-    ts_utc = pl.when(has_offset).then(from_offset).otherwise(early)
-    unparsed = naive.is_null()
-    nonexistent = local_ok & early.is_null()
-    ambiguous = local_ok & early.is_not_null() & (early != late)
-    return ts_utc, unparsed, nonexistent, ambiguous
+    checks_folds = _has_clock_changes(zone)
+    late = (naive.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null").dt.convert_time_zone("UTC")
+            if checks_folds else early)
+    frame = frame.with_columns(from_offset.alias("_from_offset"), early.alias("_early"), late.alias("_late"))
+    local_ok = pl.col("_naive").is_not_null() & ~pl.col("_has_offset")
+    return frame.with_columns(
+        pl.when(pl.col("_has_offset")).then(pl.col("_from_offset")).otherwise(pl.col("_early")).alias("ts_utc"),
+        pl.col("_naive").is_null().alias("_unparsed"),
+        (local_ok & pl.col("_early").is_null()).alias("_nonexistent"),
+        (local_ok & pl.col("_early").is_not_null() & (pl.col("_early") != pl.col("_late"))).alias("_ambiguous"),
+    ).drop("_s", "_off", "_has_offset", "_offset_min", "_naive_text", "_naive", "_from_offset", "_early", "_late")
+
+
+def _has_clock_changes(zone: str) -> bool:
+    """Whether ``zone`` has had a UTC-offset change since 1970 (else no gaps or folds to check)."""
+    tz = ZoneInfo(zone)
+    offsets = {datetime(y, m, 1, tzinfo=tz).utcoffset() for y in range(1970, 2040, 3) for m in (1, 4, 7, 10)}
+    return len(offsets) > 1
 
 
 def typed_timestamp(ts: pl.Expr, dtype: pl.DataType, zone: str) -> pl.Expr:
@@ -124,10 +139,6 @@ def parse_number(value: pl.Expr, profile: Profile) -> pl.Expr:
     return pl.when(number.is_finite()).then(number * profile.unit_factor)
 
 
-def _reason(code: Reason, column: str, message: pl.Expr) -> tuple[Reason, str, pl.Expr]:
-    return code, column, message
-
-
 def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
              value_is_energy: bool = True, solar: set[str] | None = None) -> pl.DataFrame:
     """Add ``ts_utc``, ``kwh`` and the first failing (``reason``, ``column_name``, ``message``).
@@ -138,10 +149,12 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
     """
     ts_dtype = frame.schema["ts"]
     if ts_dtype == pl.String:
-        ts_utc, unparsed, nonexistent, ambiguous = parse_timestamp(pl.col("ts"), profile.timezone)
+        frame = parse_timestamps(frame, profile.timezone)
     else:
-        ts_utc = typed_timestamp(pl.col("ts"), ts_dtype, profile.timezone)
-        unparsed, nonexistent, ambiguous = pl.col("ts").is_null(), ts_utc.is_null() & pl.col("ts").is_not_null(), pl.lit(False)
+        frame = frame.with_columns(typed_timestamp(pl.col("ts"), ts_dtype, profile.timezone).alias("ts_utc"))
+        frame = frame.with_columns(pl.col("ts").is_null().alias("_unparsed"),
+                                   (pl.col("ts_utc").is_null() & pl.col("ts").is_not_null()).alias("_nonexistent"),
+                                   pl.lit(False).alias("_ambiguous"))
     ts_text = pl.col("ts").cast(pl.String)
     if frame.schema[value_col] == pl.String:
         number = parse_number(pl.col(value_col), profile)
@@ -149,9 +162,7 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
         raw = pl.col(value_col).cast(pl.Float64)
         number = pl.when(raw.is_finite()).then(raw * profile.unit_factor)
     val_text = pl.col(value_col).cast(pl.String)
-    frame = frame.with_columns(ts_utc.alias("ts_utc"), number.alias("kwh"),
-                               unparsed.alias("_unparsed"), nonexistent.alias("_nonexistent"),
-                               ambiguous.alias("_ambiguous"))
+    frame = frame.with_columns(number.alias("kwh"))
     solar_ids = pl.Series("solar", sorted(solar or []), dtype=pl.String)
     off_grid = (((pl.col("ts_utc").dt.minute() % 30) != 0)
                 | (pl.col("ts_utc").dt.second() != 0) | (pl.col("ts_utc").dt.microsecond() != 0))
@@ -184,17 +195,25 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
              pl.format("value {} kWh in one half hour is above the plausible maximum {} kWh",
                        pl.col("kwh").round(4), pl.lit(profile.max_kwh_per_slot))),
         ]
+    # Codes for every row are cheap; messages (string formatting) are built for bad rows only.
     reason = pl.lit(None, dtype=pl.String)
     column = pl.lit(None, dtype=pl.String)
-    message = pl.lit(None, dtype=pl.String)
-    for cond, code, col, msg in reversed(checks):
+    for cond, code, col, _ in reversed(checks):
         code = pl.lit(code.value) if isinstance(code, Reason) else code
         col = col if isinstance(col, pl.Expr) else pl.lit(col, dtype=pl.String)
         reason = pl.when(cond).then(code).otherwise(reason)
         column = pl.when(cond).then(col).otherwise(column)
-        message = pl.when(cond).then(msg).otherwise(message)
-    return frame.with_columns(reason.alias("reason"), column.alias("column_name"),
-                              message.alias("message")).drop("_unparsed", "_nonexistent", "_ambiguous")
+    frame = frame.with_columns(reason.alias("reason"), column.alias("column_name"))
+    bad = frame.filter(pl.col("reason").is_not_null())
+    good = frame.filter(pl.col("reason").is_null()).with_columns(pl.lit(None, dtype=pl.String).alias("message"))
+    if bad.height:
+        message = pl.lit(None, dtype=pl.String)
+        for cond, code, _, msg in reversed(checks):
+            is_code = (pl.col("reason") == code.value) if isinstance(code, Reason) else cond
+            message = pl.when(is_code).then(msg).otherwise(message)
+        bad = bad.with_columns(message.alias("message"))
+        good = pl.concat([good, bad], how="vertical")
+    return good.drop("_unparsed", "_nonexistent", "_ambiguous")
 
 
 OUTPUT_COLUMNS = ["line_number", "raw_line", "household_id", "ts_utc", "kwh", "reason", "column_name", "message"]

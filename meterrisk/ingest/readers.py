@@ -8,6 +8,7 @@ text; deciding whether a row is valid is ``parse``'s job. Memory is bounded by
 from __future__ import annotations
 
 import gzip
+import os
 import hashlib
 import zlib
 from collections.abc import Iterator
@@ -20,7 +21,8 @@ import pyarrow.parquet as pq
 from meterrisk.errors import InputFileError
 from meterrisk.ingest.profiles import Profile
 
-CHUNK_BYTES = 32 * 1024 * 1024
+# Overridable so tests can force many chunks on a small file.
+CHUNK_BYTES = int(os.environ.get("METERRISK_CHUNK_BYTES", 32 * 1024 * 1024))
 BATCH_ROWS = 1_000_000
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"

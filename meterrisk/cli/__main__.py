@@ -1,0 +1,3 @@
+from meterrisk.cli import main
+
+main()
