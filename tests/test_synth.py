@@ -372,3 +372,11 @@ def test_cli_generates_and_reports_errors(tmp_path):
     res = runner.invoke(main, ["synth", "--households", "5", "--days", "3", "--out", str(busy)])
     assert res.exit_code == 2
     assert "not empty" in res.output
+
+
+def test_realism_report_writes_markdown(cohort, tmp_path):
+    from meterrisk.synth.report import realism_report
+
+    text = realism_report(cohort, london=tmp_path / "no-london")
+    assert (cohort / "realism.md").read_text() == text
+    assert "night floor" in text and "Where they differ" in text

@@ -6,9 +6,9 @@ import numpy as np
 
 from meterrisk.synth.timegrid import Grid
 
-#: Annual mean and half-range (deg C) of a Tokai-coast town; coldest late January (~5 C),
-#: hottest early August (~28 C).
-MEAN_C, AMPLITUDE_C, COLDEST_DOY = 16.7, 11.5, 25
+#: Annual mean and half-range (deg C) of a Tokai-coast town; coldest late January to early
+#: February (~5 C), hottest early August (~28 C), as in Japan Meteorological Agency normals.
+MEAN_C, AMPLITUDE_C, COLDEST_DOY = 16.4, 11.6, 35
 #: Day-to-day weather persistence (AR(1) coefficient) and innovation sd (deg C).
 AR, NOISE_C = 0.7, 1.6
 
