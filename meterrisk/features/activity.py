@@ -42,40 +42,65 @@ HALF_HOUR = pl.duration(minutes=30)
 
 
 def with_clock(readings: pl.DataFrame) -> pl.DataFrame:
-    """Add clock_h, bday, bday_h and the consecutive-slot flags to sorted slot rows."""
+    """Add clock_h, bday, bday_h, half_hour_bin and the consecutive-slot flags.
+
+    Rows are put in (household_id, ts_utc) order (a no-op check when the store delivered them
+    so). ``prev_adjacent``/``next_adjacent`` say the neighbouring row is the same household
+    exactly one half hour away, so later steps can use plain shifts: a gap or a household
+    boundary breaks every run.
+    """
+    hh, utc = pl.col("household_id"), pl.col("ts_utc")
+    in_order = readings.select(
+        ((hh > hh.shift(1)) | ((hh == hh.shift(1)) & (utc > utc.shift(1)))).fill_null(True).all()
+    ).item()
+    if not in_order:
+        readings = readings.sort("household_id", "ts_utc")
     ts = pl.col("local_ts")
-    shifted = ts - pl.duration(hours=BDAY_SHIFT_H)
-    bday = shifted.dt.date()
-    return readings.sort("household_id", "ts_utc").with_columns(
+    bday = (ts - pl.duration(hours=BDAY_SHIFT_H)).dt.date()
+    hh_code = (hh != hh.shift(1)).fill_null(True).cum_sum().cast(pl.Int64) - 1
+    return readings.with_columns(
+        # Integer keys: joins and group-bys on (household, day) are much cheaper than on
+        # (VARCHAR, DATE). dkey = household code * KEY_SPAN + days since 1970 (see day_key).
+        hh=hh_code,
+        dkey=day_key(hh_code, pl.col("local_date")),
+        bkey=day_key(hh_code, bday),
         clock_h=(ts.dt.hour() + ts.dt.minute() / 60.0).cast(pl.Float64),
         bday=bday,
         bday_h=((ts - bday.cast(pl.Datetime("us"))).dt.total_minutes() / 60.0),
         half_hour_bin=(ts.dt.hour() * 2 + ts.dt.minute() // 30).cast(pl.Int8),
-        # Gaps break "consecutive": neighbours must be exactly one half hour apart in UTC.
-        prev_adjacent=(pl.col("ts_utc").diff().over("household_id") == pl.duration(minutes=30)),
-        next_adjacent=(pl.col("ts_utc").diff(-1).over("household_id") == pl.duration(minutes=-30)),
-    ).with_columns(pl.col("prev_adjacent", "next_adjacent").fill_null(False))
+        prev_adjacent=((hh == hh.shift(1)) & (utc - utc.shift(1) == pl.duration(minutes=30))).fill_null(False),
+        next_adjacent=((hh == hh.shift(-1)) & (utc.shift(-1) - utc == pl.duration(minutes=30))).fill_null(False),
+    )
+
+
+KEY_SPAN = 1_000_000  # days since 1970 stay below this until the year 4707
+
+
+def day_key(hh: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """One Int64 per (household code, local date) within a batch."""
+    return hh * KEY_SPAN + day.cast(pl.Int32).cast(pl.Int64)
 
 
 def baseload(slots: pl.DataFrame) -> pl.DataFrame:
     """Per household-day baseload: the 10th percentile of night slots over the last 7 days.
 
-    Returns household_id, local_date, baseload_kwh (null when fewer than
-    BASELOAD_MIN_SLOTS night readings fall in the window).
+    Returns dkey, baseload_kwh (null when fewer than BASELOAD_MIN_SLOTS night readings fall
+    in the window). Rows arrive in (household, time) order, so night rows are date-sorted
+    within each household as the rolling window needs.
     """
-    night = slots.filter(pl.col("clock_h") < NIGHT_END_H).sort("household_id", "local_date")
+    night = slots.filter(pl.col("clock_h") < NIGHT_END_H)
     window = f"{BASELOAD_DAYS}d"
     per_slot = night.select(
-        "household_id",
-        "local_date",
+        "dkey",
         q=pl.col("kwh")
         .rolling_quantile_by("local_date", window, quantile=BASELOAD_QUANTILE,
                              interpolation="linear", closed="right")
-        .over("household_id"),
-        n=pl.col("kwh").is_not_null().cast(pl.Int32).rolling_sum_by("local_date", window, closed="right").over("household_id"),
+        .over("hh"),
+        n=pl.col("kwh").is_not_null().cast(pl.Int32)
+        .rolling_sum_by("local_date", window, closed="right").over("hh"),
     )
     # Days without a single night reading have coverage < 0.8 anyway: their baseload is null.
-    return per_slot.group_by("household_id", "local_date").agg(
+    return per_slot.group_by("dkey").agg(
         baseload_kwh=pl.when(pl.col("n").first() >= BASELOAD_MIN_SLOTS).then(pl.col("q").first())
     )
 
@@ -87,21 +112,19 @@ def active_threshold(baseload_kwh: pl.Expr) -> pl.Expr:
 
 def with_activity(slots: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
     """Join the baseload and add threshold_kwh, active, excess_kwh and sustained flags."""
-    df = slots.join(base, on=["household_id", "local_date"], how="left").with_columns(
+    df = slots.join(base, on="dkey", how="left", maintain_order="left").with_columns(
         threshold_kwh=active_threshold(pl.col("baseload_kwh"))
     ).with_columns(
         active=pl.col("kwh") > pl.col("threshold_kwh"),
         excess_kwh=(pl.col("kwh") - pl.col("baseload_kwh")).clip(lower_bound=0.0),
     )
     act = pl.col("active").fill_null(False)
-    nxt1 = act.shift(-1).over("household_id").fill_null(False) & pl.col("next_adjacent")
-    nxt2 = (act.shift(-2).over("household_id").fill_null(False)
-            & pl.col("next_adjacent")
-            & pl.col("next_adjacent").shift(-1).over("household_id").fill_null(False))
-    prv1 = act.shift(1).over("household_id").fill_null(False) & pl.col("prev_adjacent")
-    prv2 = (act.shift(2).over("household_id").fill_null(False)
-            & pl.col("prev_adjacent")
-            & pl.col("prev_adjacent").shift(1).over("household_id").fill_null(False))
+    nxt, prv = pl.col("next_adjacent"), pl.col("prev_adjacent")
+    # Plain shifts are safe: the adjacency flags are False across gaps and households.
+    nxt1 = act.shift(-1).fill_null(False) & nxt
+    nxt2 = act.shift(-2).fill_null(False) & nxt & nxt.shift(-1).fill_null(False)
+    prv1 = act.shift(1).fill_null(False) & prv
+    prv2 = act.shift(2).fill_null(False) & prv & prv.shift(1).fill_null(False)
     return df.with_columns(
         # "Sustained": at least 2 of 3 consecutive half hours active, anchored on this one.
         sustained_start=act & (nxt1 | nxt2),

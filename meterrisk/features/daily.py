@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
+import numpy as np
 import polars as pl
 
 from meterrisk.features import activity as A
@@ -208,16 +209,14 @@ def longest_inactive_run_h(slots: pl.DataFrame, waking: pl.DataFrame) -> pl.Data
     Unit: hours
     Edge cases: null when wake or bed time is null; a gap ends a run.
     """
-    df = slots.join(waking, left_on=["household_id", "bday"], right_on=["household_id", "local_date"],
-                    how="left")
+    df = slots.join(waking.rename({"dkey": "bkey"}), on="bkey", how="left", maintain_order="left")
     cond = (~pl.col("active").fill_null(True)) & (pl.col("bday_h") >= pl.col("wake_time_h")) & (
         pl.col("bday_h") < pl.col("bed_time_h"))
-    runs = _longest_run(df.with_columns(cond=cond.fill_null(False)), "bday")
+    runs = _longest_run(df.with_columns(cond=cond.fill_null(False)), "bkey")
     return (waking.filter(pl.col("wake_time_h").is_not_null() & pl.col("bed_time_h").is_not_null())
-            .select("household_id", "local_date")
-            .join(runs, left_on=["household_id", "local_date"], right_on=["household_id", "bday"], how="left")
-            .select("household_id", "local_date",
-                    longest_inactive_run_h=pl.col("run_slots").fill_null(0) * 0.5))
+            .select("dkey")
+            .join(runs.rename({"bkey": "dkey"}), on="dkey", how="left")
+            .select("dkey", longest_inactive_run_h=pl.col("run_slots").fill_null(0) * 0.5))
 
 
 def longest_daytime_floor_h(slots: pl.DataFrame) -> pl.DataFrame:
@@ -226,8 +225,8 @@ def longest_daytime_floor_h(slots: pl.DataFrame) -> pl.DataFrame:
     Unit: hours
     """
     cond = (~pl.col("active").fill_null(True)) & _in(pl.col("clock_h"), DAYTIME)
-    runs = _longest_run(slots.with_columns(cond=cond), "local_date")
-    return runs.select("household_id", "local_date", longest_daytime_floor_h=pl.col("run_slots") * 0.5)
+    runs = _longest_run(slots.with_columns(cond=cond), "dkey")
+    return runs.select("dkey", longest_daytime_floor_h=pl.col("run_slots") * 0.5)
 
 
 def stuck_on_h(slots: pl.DataFrame) -> pl.DataFrame:
@@ -241,31 +240,83 @@ def stuck_on_h(slots: pl.DataFrame) -> pl.DataFrame:
     kwh = pl.col("kwh")
     elevated = kwh >= pl.col("baseload_kwh") + STUCK_MIN_LEVEL_KWH
     tol = pl.max_horizontal(pl.lit(STUCK_TOLERANCE_KWH), STUCK_TOLERANCE_REL * kwh)
-    flat = (elevated & elevated.shift(1).over("household_id") & pl.col("prev_adjacent")
-            & ((kwh - kwh.shift(1).over("household_id")).abs() <= tol))
-    runs = _longest_run(slots.with_columns(cond=flat.fill_null(False)), "local_date")
+    flat = (elevated & elevated.shift(1) & pl.col("prev_adjacent")
+            & ((kwh - kwh.shift(1)).abs() <= tol))
+    runs = _longest_run(slots.with_columns(cond=flat.fill_null(False)), "dkey")
     # A run of k flat steps spans k + 1 half hours.
     return runs.select(
-        "household_id", "local_date",
+        "dkey",
         stuck_on_h=pl.when(pl.col("run_slots") + 1 >= STUCK_MIN_SLOTS)
         .then((pl.col("run_slots") + 1) * 0.5).otherwise(0.0),
     )
 
 
-def _longest_run(df: pl.DataFrame, day_col: str) -> pl.DataFrame:
-    """Longest run of rows with ``cond`` per household and ``day_col``; gaps break runs."""
+def _longest_run(df: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Longest run of rows with ``cond`` per day key (dkey or bkey); gaps break runs."""
     cond = pl.col("cond")
-    starts = (cond != cond.shift(1).over("household_id")).fill_null(True) | ~pl.col("prev_adjacent")
+    # prev_adjacent is False at gaps and household boundaries, and a new day key starts a
+    # new run, so a global run id is safe.
+    starts = ((cond != cond.shift(1)) | (pl.col(key) != pl.col(key).shift(1))).fill_null(True) | ~pl.col("prev_adjacent")
     return (
-        df.select("household_id", day_col, "cond", run=starts.cum_sum().over("household_id"))
-        .group_by("household_id", day_col, "run")
+        df.select(key, "cond", run=starts.cum_sum())
+        .group_by(key, "run")
         .agg(n=pl.col("cond").sum())
-        .group_by("household_id", day_col)
+        .group_by(key)
         .agg(run_slots=pl.col("n").max().cast(pl.Int32))
     )
 
 
 # ---------------------------------------------------------------- regularity
+
+class _Dense:
+    """Slot rows of valid days scattered onto a dense (household, day, bin) grid with numpy.
+
+    Rolling windows over days become differences of cumulative sums along the day axis, far
+    cheaper than per-group rolling in a data frame. ``valid`` has the hh and day codes of the
+    valid days; rows of other days are left out.
+    """
+
+    def __init__(self, slots: pl.DataFrame, valid: pl.DataFrame, bin_col: str, n_bins: int):
+        vh = valid["hh"].to_numpy()
+        vd = valid["day"].to_numpy().astype(np.int64)
+        self.first = int(vd.min()) if len(vd) else 0
+        self.n_h = int(slots["hh"].max()) + 1 if slots.height else 0
+        self.n_d = int(vd.max()) - self.first + 1 if len(vd) else 0
+        shape = (self.n_h, self.n_d, n_bins)
+        self.valid = np.zeros(shape[:2], dtype=bool)
+        self.valid[vh, vd - self.first] = True
+        h = slots["hh"].to_numpy()
+        d = slots["local_date"].cast(pl.Int32).to_numpy().astype(np.int64) - self.first
+        inside = (d >= 0) & (d < self.n_d)
+        keep = np.zeros(len(h), dtype=bool)
+        keep[inside] = self.valid[h[inside], d[inside]]
+        flat = ((h[keep] * self.n_d + d[keep]) * n_bins + slots[bin_col].to_numpy()[keep]).astype(np.int64)
+        size = int(np.prod(shape))
+        active = slots["active"].fill_null(False).to_numpy()[keep].astype(np.float64)
+        excess = slots["excess_kwh"].fill_null(0.0).to_numpy()[keep]
+        self.present = np.bincount(flat, minlength=size).reshape(shape)
+        self.active = np.bincount(flat, weights=active, minlength=size).reshape(shape)
+        self.excess = np.bincount(flat, weights=excess, minlength=size).reshape(shape)
+
+    def frame(self, **columns: np.ndarray) -> pl.DataFrame:
+        """One row per valid day: dkey plus the given (household, day) arrays."""
+        h, d = np.nonzero(self.valid)
+        from meterrisk.features.activity import KEY_SPAN
+
+        return pl.DataFrame({
+            "dkey": h.astype(np.int64) * KEY_SPAN + d + self.first,
+            **{k: pl.Series(k, v[self.valid]) for k, v in columns.items()},
+        })
+
+
+def _window_sums(a: np.ndarray, days: int) -> np.ndarray:
+    """Sum of ``a`` over the ``days`` days before each day (axis 1), excluding the day itself."""
+    c = np.concatenate([np.zeros_like(a[:, :1]), np.cumsum(a, axis=1)], axis=1)
+    n_d = a.shape[1]
+    hi = np.arange(n_d)
+    lo = np.maximum(hi - days, 0)
+    return c[:, hi] - c[:, lo]
+
 
 def regularity_corr(slots: pl.DataFrame, valid_days: pl.DataFrame) -> pl.DataFrame:
     """Pearson correlation of today's 48 clock-half-hour active profile with the mean active
@@ -273,23 +324,26 @@ def regularity_corr(slots: pl.DataFrame, valid_days: pl.DataFrame) -> pl.DataFra
 
     Unit: correlation (-1..1)
     Edge cases: null with fewer than 14 valid previous days, or a constant profile today
-    (e.g. no activity at all). Clock-change days: the duplicated half hour counts once.
+    (e.g. no activity at all). Clock-change days: the duplicated half hour is active if any
+    of its readings is; a skipped half hour is missing.
     """
-    prof = (
-        slots.join(valid_days, on=["household_id", "local_date"], how="semi")
-        .group_by("household_id", "local_date", "half_hour_bin")
-        .agg(x=pl.col("active").fill_null(False).max().cast(pl.Float64))
-        .sort("household_id", "half_hour_bin", "local_date")
-    )
-    window = f"{A.REGULARITY_DAYS}d"
-    prof = prof.with_columns(
-        s=pl.col("x").rolling_sum_by("local_date", window, closed="left").over("household_id", "half_hour_bin"),
-        n=pl.col("x").is_not_null().cast(pl.Float64).rolling_sum_by("local_date", window, closed="left").over("household_id", "half_hour_bin"),
-    ).with_columns(norm=pl.col("s") / pl.col("n"))
-    return prof.group_by("household_id", "local_date").agg(
-        regularity_corr=pl.when(pl.col("n").max() >= A.REGULARITY_MIN_DAYS)
-        .then(pl.corr("x", "norm").fill_nan(None))
-    )
+    g = _Dense(slots, valid_days, "half_hour_bin", 48)
+    present = g.present > 0
+    x = np.where(present, (g.active > 0).astype(np.float64), 0.0)
+    norm_sum = _window_sums(x, A.REGULARITY_DAYS)
+    norm_n = _window_sums(present.astype(np.float64), A.REGULARITY_DAYS)
+    prev_days = _window_sums(g.valid.astype(np.float64), A.REGULARITY_DAYS)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = norm_sum / norm_n
+        m = present & (norm_n > 0)
+        n = m.sum(axis=2)
+        mx = np.where(m, x, 0).sum(axis=2) / n
+        my = np.where(m, y, 0).sum(axis=2) / n
+        dx = np.where(m, x - mx[..., None], 0)
+        dy = np.where(m, y - my[..., None], 0)
+        corr = (dx * dy).sum(axis=2) / np.sqrt((dx * dx).sum(axis=2) * (dy * dy).sum(axis=2))
+    corr = np.where((prev_days >= A.REGULARITY_MIN_DAYS) & np.isfinite(corr), corr, np.nan)
+    return g.frame(regularity_corr=corr).with_columns(pl.col("regularity_corr").fill_nan(None))
 
 
 FRAME_FEATURES = [longest_inactive_run_h, longest_daytime_floor_h, stuck_on_h, regularity_corr]
@@ -325,51 +379,49 @@ def _apply(fn: Callable[..., pl.Expr]) -> pl.Expr:
 def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Daily features and hourly profiles for every household-day in ``readings``.
 
-    ``readings`` needs household_id, ts_utc, local_ts, local_date, kwh; ``calendar`` needs
-    local_date, expected_slots. The caller passes enough context days (LOOKBACK_DAYS before,
-    LOOKAHEAD_DAYS after) and keeps only the days it asked for.
-    Returns (daily_features, daily_profiles).
+    ``readings`` needs household_id, ts_utc, local_ts, local_date, kwh (fastest when sorted
+    by household_id, ts_utc); ``calendar`` needs local_date, expected_slots. The caller
+    passes enough context days (LOOKBACK_DAYS before, LOOKAHEAD_DAYS after) and keeps only
+    the days it asked for. Returns (daily_features, daily_profiles).
     """
     slots = A.with_clock(readings)
     slots = A.with_activity(slots, A.baseload(slots))
 
-    day = (slots.group_by("household_id", "local_date").agg([_apply(f) for f in DAY_AGGREGATES])
-           .join(calendar.select("local_date", pl.col("expected_slots").cast(pl.Int32)),
-                 on="local_date", how="left")
-           .with_columns(pl.col("expected_slots").fill_null(48)))
+    day = (slots.group_by("dkey").agg(
+        pl.col("household_id", "local_date", "hh").first(), *(_apply(f) for f in DAY_AGGREGATES))
+        .join(calendar.select("local_date", pl.col("expected_slots").cast(pl.Int32)),
+              on="local_date", how="left")
+        .with_columns(pl.col("expected_slots").fill_null(48),
+                      day=pl.col("local_date").cast(pl.Int32)))
     day = day.with_columns(coverage=(pl.col("present_slots") / pl.col("expected_slots")).clip(upper_bound=1.0))
     day = day.with_columns(
         dq_flag=pl.when(pl.col("coverage") < A.MIN_COVERAGE).then(pl.lit("low_coverage"))
         .when(pl.col("baseload_kwh").is_null()).then(pl.lit("no_baseload"))
         .otherwise(pl.lit("ok"))
     )
-    valid = day.filter(pl.col("dq_flag") == "ok").select("household_id", "local_date")
+    valid = day.filter(pl.col("dq_flag") == "ok").select("hh", "day")
 
-    bday = slots.filter(pl.col("bday_h") >= WAKE_AFTER_H).group_by("household_id", "bday").agg(
+    bday = slots.filter(pl.col("bday_h") >= WAKE_AFTER_H).group_by("bkey").agg(
         [_apply(f) for f in BDAY_AGGREGATES],
         next_morning=(pl.col("bday_h") >= 24).sum(),
-    ).select("household_id", local_date=pl.col("bday"),
-             bed_time_h=pl.when(pl.col("next_morning") >= 4).then(pl.col("bed_time_h")))
-    day = day.join(bday, on=["household_id", "local_date"], how="left")
+    ).select(dkey="bkey", bed_time_h=pl.when(pl.col("next_morning") >= 4).then(pl.col("bed_time_h")))
+    day = day.join(bday, on="dkey", how="left")
 
-    waking = day.select("household_id", "local_date", "wake_time_h", "bed_time_h")
+    waking = day.select("dkey", "wake_time_h", "bed_time_h")
     for frame in (longest_inactive_run_h(slots, waking), longest_daytime_floor_h(slots),
                   stuck_on_h(slots), regularity_corr(slots, valid)):
-        day = day.join(frame, on=["household_id", "local_date"], how="left")
+        day = day.join(frame, on="dkey", how="left")
 
-    prev_bed = day.select("household_id", (pl.col("local_date") + pl.duration(days=1)).alias("local_date"),
-                          prev_bed_time_h="bed_time_h")
-    day = day.join(prev_bed, on=["household_id", "local_date"], how="left").with_columns(
-        _apply(inactive_night_h)
-    )
+    prev_bed = day.select(dkey=pl.col("dkey") + 1, prev_bed_time_h="bed_time_h")
+    day = day.join(prev_bed, on="dkey", how="left").with_columns(_apply(inactive_night_h))
     ok = pl.col("dq_flag") == "ok"
     day = day.with_columns(
         [pl.when(ok).then(pl.col(c)).alias(c) for c in BEHAVIOURAL if c != "baseload_kwh"]
         + [pl.when(pl.col("coverage") >= A.MIN_COVERAGE).then(pl.col("baseload_kwh")).alias("baseload_kwh")]
-    ).select(COLUMNS).sort("household_id", "local_date")
-
-    profiles = _hourly_profiles(slots, valid)
-    return day, profiles
+    )
+    keys = day.select("dkey", "household_id", "local_date")
+    profiles = keys.join(_hourly_profiles(slots, valid), on="dkey").drop("dkey")
+    return day.select(COLUMNS).sort("household_id", "local_date"), profiles.sort("household_id", "local_date")
 
 
 def _hourly_profiles(slots: pl.DataFrame, valid: pl.DataFrame) -> pl.DataFrame:
@@ -378,17 +430,12 @@ def _hourly_profiles(slots: pl.DataFrame, valid: pl.DataFrame) -> pl.DataFrame:
     Lists of 24 values (hour 0..23; null for an hour with no reading). The window stage
     computes circadian metrics from these without touching readings again.
     """
-    hourly = (
-        slots.join(valid, on=["household_id", "local_date"], how="semi")
-        .with_columns(hour=pl.col("local_ts").dt.hour().cast(pl.Int8))
-        .group_by("household_id", "local_date", "hour")
-        .agg(e=pl.col("excess_kwh").sum(), a=pl.col("active").sum().cast(pl.Int32))
-    )
-    hours = pl.DataFrame({"hour": pl.arange(0, 24, eager=True).cast(pl.Int8)})
-    grid = hourly.select("household_id", "local_date").unique().join(hours, how="cross")
-    return (
-        grid.join(hourly, on=["household_id", "local_date", "hour"], how="left")
-        .sort("household_id", "local_date", "hour")
-        .group_by("household_id", "local_date", maintain_order=True)
-        .agg(hourly_excess_kwh=pl.col("e"), hourly_active_slots=pl.col("a"))
+    g = _Dense(slots.with_columns(hour=pl.col("local_ts").dt.hour()), valid, "hour", 24)
+    has = g.present > 0
+    excess = np.where(has, g.excess, np.nan)
+    active = np.where(has, g.active, np.nan)
+    frame = g.frame(hourly_excess_kwh=excess, hourly_active_slots=active)
+    return frame.with_columns(
+        pl.col("hourly_excess_kwh").arr.to_list().list.eval(pl.element().fill_nan(None)),
+        pl.col("hourly_active_slots").arr.to_list().list.eval(pl.element().fill_nan(None).cast(pl.Int32)),
     )

@@ -74,6 +74,7 @@ def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> pl.Da
             SELECT r.household_id, r.ts_utc, r.local_ts, r.local_date, r.kwh
             FROM readings r JOIN _fx_ranges g ON r.household_id = g.household_id
              AND r.local_date BETWEEN g.read_lo AND g.read_hi
+            ORDER BY r.household_id, r.ts_utc
             """
         )
     finally:

@@ -1,0 +1,144 @@
+"""Benchmark the feature stage against a one-pass DuckDB aggregate over the same readings.
+
+Not a test. Writes N households x D days of synthetic half-hourly readings (numpy, a
+realistic-ish daily shape: night floor, morning/evening peaks, outings, gaps) into a fresh
+DuckDB store, then times
+
+  reference    one-pass DuckDB daily aggregate (sum, max, count per household-day) into a table
+  full         meterrisk.features.compute(full=True): daily features + windows as of the last day
+  incremental  one more day of readings for every household, then compute() (incremental)
+
+and reports ratios to the reference and the peak RSS of the timing process (generation
+runs in a child process so it does not count).
+
+    .venv/bin/python benchmarks/bench_features.py                  # 10,000 x 90 (43.2M readings)
+    .venv/bin/python benchmarks/bench_features.py --households 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+START = date(2025, 1, 1)
+CHUNK = 500
+
+
+def readings_chunk(ids: list[str], first_day: int, n_days: int, seed: int) -> pl.DataFrame:
+    """Readings for households ``ids`` over days first_day .. first_day+n_days-1 (Tokyo)."""
+    rng = np.random.default_rng(seed)
+    h, d = len(ids), n_days
+    hour = np.arange(48) / 2.0
+    wake = rng.normal(6.5, 0.6, (h, 1)) + rng.normal(0, 0.4, (h, d))
+    bed = rng.normal(22.0, 0.7, (h, 1)) + rng.normal(0, 0.4, (h, d))
+    base = rng.uniform(0.02, 0.06, (h, 1, 1))
+    awake = (hour[None, None, :] >= wake[..., None]) & (hour[None, None, :] < bed[..., None])
+    out_start = rng.uniform(9, 14, (h, d, 1))
+    out = (rng.random((h, d, 1)) < 0.5) & (hour >= out_start) & (hour < out_start + 3)
+    use = rng.gamma(2.0, 0.05, (h, d, 48)) * (rng.random((h, d, 48)) < 0.75)
+    meals = (((hour >= 7) & (hour < 8)) | ((hour >= 12) & (hour < 12.5)) | ((hour >= 18) & (hour < 19))) * 0.35
+    kwh = base + rng.gamma(2.0, 0.004, (h, d, 48)) + awake * ~out * (use + meals)
+    present = rng.random((h, d, 48)) > 0.002
+    hh_idx, day_idx, slot = np.nonzero(present)
+    day_abs = first_day + day_idx
+    local_ts = (np.datetime64(START.isoformat(), "us") + day_abs.astype("timedelta64[D]")
+                + (slot * 30).astype("timedelta64[m]"))
+    return pl.DataFrame({
+        "household_id": np.asarray(ids)[hh_idx],
+        "ts_utc": local_ts - np.timedelta64(9, "h"),
+        "local_ts": local_ts,
+        "local_date": local_ts.astype("datetime64[D]"),
+        "slot": slot.astype(np.int16),
+        "kwh": np.round(kwh[present], 3),
+        "file_id": np.full(len(slot), 1 + first_day, dtype=np.int32),
+    })
+
+
+def write_days(con, households: int, first_day: int, n_days: int) -> int:
+    ids_all = [f"H{i:06d}" for i in range(households)]
+    n = 0
+    for c in range(0, households, CHUNK):
+        df = readings_chunk(ids_all[c:c + CHUNK], first_day, n_days, seed=c * 1000 + first_day)
+        con.register("_bench", df)
+        con.execute("INSERT INTO readings SELECT * FROM _bench")
+        con.unregister("_bench")
+        n += df.height
+    con.execute(
+        "INSERT INTO local_calendar SELECT DISTINCT local_date, 48 FROM readings "
+        "WHERE local_date NOT IN (SELECT local_date FROM local_calendar)")
+    return n
+
+
+def generate(db: Path, households: int, days: int) -> None:
+    from meterrisk import store
+
+    con = store.connect(db, timezone="Asia/Tokyo")
+    t = time.perf_counter()
+    n = write_days(con, households, 0, days)
+    con.execute("CHECKPOINT")
+    con.close()
+    print(json.dumps({"readings": n, "generate_s": round(time.perf_counter() - t, 1)}))
+
+
+def rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--households", type=int, default=10_000)
+    ap.add_argument("--days", type=int, default=90)
+    ap.add_argument("--batch-size", type=int, default=1000)
+    ap.add_argument("--db", type=Path, default=None, help="store path [default: a temp dir]")
+    ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    db = args.db or Path(tempfile.mkdtemp()) / "bench.duckdb"
+    if args.generate_only:
+        generate(db, args.households, args.days)
+        return
+    gen = subprocess.run([sys.executable, __file__, "--generate-only", "--households", str(args.households),
+                          "--days", str(args.days), "--db", str(db)], check=True, capture_output=True, text=True)
+    info = json.loads(gen.stdout.strip().splitlines()[-1])
+
+    from meterrisk import features, store
+
+    con = store.connect(db)
+    t = time.perf_counter()
+    con.execute("""CREATE OR REPLACE TABLE bench_reference AS
+                   SELECT household_id, local_date, sum(kwh) AS kwh, max(kwh) AS peak, count(*) AS n
+                   FROM readings GROUP BY household_id, local_date""")
+    ref = time.perf_counter() - t
+
+    t = time.perf_counter()
+    full = features.compute(con, full=True, batch_size=args.batch_size)
+    full_s = time.perf_counter() - t
+
+    write_days(con, args.households, args.days, 1)
+    t = time.perf_counter()
+    inc = features.compute(con, batch_size=args.batch_size)
+    inc_s = time.perf_counter() - t
+    con.close()
+
+    report = {
+        "households": args.households, "days": args.days, "readings": info["readings"],
+        "reference_s": round(ref, 2), "full_s": round(full_s, 2), "incremental_s": round(inc_s, 2),
+        "full_vs_reference": round(full_s / ref, 1), "incremental_vs_full": round(inc_s / full_s, 3),
+        "peak_rss_gib": round(rss_gib(), 2),
+        "full_summary": {k: str(v) for k, v in full.items()},
+        "incremental_summary": {k: str(v) for k, v in inc.items()},
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
