@@ -119,8 +119,8 @@ def realism_report(cohort: Path, london: Path = LONDON) -> str:
     traits = pl.read_csv(cohort / "truth" / "household_traits.csv")
     plain = traits.filter(~pl.col("has_solar") & ~pl.col("all_electric"))["household_id"]
     syn = metrics(syn_df)
-    one = metrics(syn_df.filter(pl.col("household_id").is_in(singles)
-                                & pl.col("household_id").is_in(plain)))
+    one = metrics(syn_df.filter(pl.col("household_id").is_in(singles.to_list())
+                                & pl.col("household_id").is_in(plain.to_list())))
     lon = metrics(read_london(london)) if london.is_dir() else None
     L = lon or {k: "n/a" for k in syn}
 
