@@ -200,30 +200,37 @@ def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profil
         if old:
             con.execute(f"DELETE FROM readings WHERE file_id IN ({','.join('?' * len(old))})", old)
             con.execute(f"UPDATE ingest_files SET status = 'replaced' WHERE file_id IN ({','.join('?' * len(old))})", old)
+    # Repeated keys are rare, so find just those (a narrow aggregate) instead of
+    # materialising one row per key for the whole file.
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _keys AS
-        SELECT household_id, ts_utc, min(kwh) AS lo, max(kwh) AS hi, count(*) AS n,
-               min(line_number) AS first_line, min(local_ts) AS local_ts,
-               min(local_date) AS local_date, min(slot) AS slot
-        FROM _stage GROUP BY household_id, ts_utc""")
+        CREATE OR REPLACE TEMP TABLE _dups AS
+        SELECT household_id, ts_utc, min(kwh) AS lo, max(kwh) AS hi, count(*) AS n, min(line_number) AS first_line
+        FROM _stage GROUP BY household_id, ts_utc HAVING count(*) > 1""")
     conflicts = con.execute("""
         INSERT INTO quarantine
         SELECT ?, s.line_number, 'kwh', 'conflicting_duplicate',
                printf('household %s has %d values for %s UTC in this file (%g to %g kWh); none loaded',
                       s.household_id, k.n, strftime(s.ts_utc, '%Y-%m-%d %H:%M'), k.lo, k.hi),
                s.raw_line
-        FROM _stage s JOIN (SELECT * FROM _keys WHERE lo <> hi) k USING (household_id, ts_utc)""",
+        FROM _stage s JOIN (SELECT * FROM _dups WHERE lo <> hi) k USING (household_id, ts_utc)""",
         [file_id]).fetchall()[0][0]
     if conflicts:
         reasons[Reason.CONFLICTING_DUPLICATE.value] += conflicts
-    result.rows_duplicate += con.execute("SELECT coalesce(sum(n - 1), 0) FROM _keys WHERE lo = hi").fetchall()[0][0]
-    con.execute("DELETE FROM _keys WHERE lo <> hi")
+    result.rows_duplicate += con.execute("SELECT coalesce(sum(n - 1), 0) FROM _dups WHERE lo = hi").fetchall()[0][0]
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW _keys AS
+        SELECT s.* FROM _stage s ANTI JOIN _dups d USING (household_id, ts_utc)
+        UNION ALL
+        SELECT s.* FROM _stage s JOIN _dups d
+          ON s.household_id = d.household_id AND s.ts_utc = d.ts_utc AND s.line_number = d.first_line
+        WHERE d.lo = d.hi""")
     # Against the store: only the file's time range can collide, which lets zone maps prune.
+    lo_ts, hi_ts = con.execute("SELECT min(ts_utc), max(ts_utc) FROM _stage").fetchall()[0]
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _stored AS
-        SELECT k.household_id, k.ts_utc, k.lo, r.kwh AS stored_kwh, k.first_line
-        FROM _keys k JOIN readings r USING (household_id, ts_utc)
-        WHERE r.ts_utc BETWEEN (SELECT min(ts_utc) FROM _keys) AND (SELECT max(ts_utc) FROM _keys)""")
+        SELECT k.household_id, k.ts_utc, k.kwh AS lo, r.kwh AS stored_kwh, k.line_number AS first_line
+        FROM _keys k JOIN (SELECT household_id, ts_utc, kwh FROM readings WHERE ts_utc BETWEEN ? AND ?) r
+        USING (household_id, ts_utc)""", [lo_ts, hi_ts])
     result.rows_duplicate += con.execute("SELECT count(*) FROM _stored WHERE lo = stored_kwh").fetchall()[0][0]
     clashes = con.execute("""
         INSERT INTO quarantine
@@ -236,17 +243,20 @@ def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profil
         WHERE x.lo <> x.stored_kwh""", [file_id]).fetchall()[0][0]
     if clashes:
         reasons[Reason.CONFLICTS_STORED_VALUE.value] += clashes
-    result.rows_loaded = con.execute("""
+    has_stored = con.execute("SELECT count(*) FROM _stored").fetchall()[0][0] > 0
+    result.rows_loaded = con.execute(f"""
         INSERT INTO readings
-        SELECT k.household_id, k.ts_utc, k.local_ts, k.local_date, k.slot, k.lo, ?
-        FROM _keys k ANTI JOIN _stored x USING (household_id, ts_utc)""", [file_id]).fetchall()[0][0]
+        SELECT k.household_id, k.ts_utc, k.local_ts, k.local_date, k.slot, k.kwh, ?
+        FROM _keys k {'ANTI JOIN _stored x USING (household_id, ts_utc)' if has_stored else ''}""",
+        [file_id]).fetchall()[0][0]
     _extend_calendar(con, zone)
-    con.execute("DROP TABLE IF EXISTS _keys; DROP TABLE IF EXISTS _stored; DROP TABLE IF EXISTS _stage")
+    con.execute("DROP VIEW IF EXISTS _keys; DROP TABLE IF EXISTS _dups; DROP TABLE IF EXISTS _stored; "
+                "DROP TABLE IF EXISTS _stage")
 
 
 def _extend_calendar(con, zone: str) -> None:
     """Make local_calendar cover every date from the first to the last stored reading."""
-    lo, hi = con.execute("SELECT min(local_date), max(local_date) FROM _keys").fetchall()[0]
+    lo, hi = con.execute("SELECT min(local_date), max(local_date) FROM _stage").fetchall()[0]
     if lo is None:
         return
     known = con.execute("SELECT min(local_date), max(local_date) FROM local_calendar").fetchall()[0]

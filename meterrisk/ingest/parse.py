@@ -222,15 +222,37 @@ OUTPUT_COLUMNS = ["line_number", "raw_line", "household_id", "ts_utc", "kwh", "r
 # --- local time in the store's zone ---------------------------------------------------
 
 def with_local_time(frame: pl.DataFrame, store_zone: str) -> pl.DataFrame:
-    """Add local_ts, local_date and slot (elapsed half-hours since local midnight)."""
+    """Add local_ts, local_date and slot (elapsed half-hours since local midnight).
+
+    Zones without clock changes (Asia/Tokyo) take a fixed offset, which is much cheaper
+    than a per-row zone lookup; others look up each local day's midnight once per date.
+    """
+    offset = fixed_offset(store_zone)
+    if offset is not None:
+        local = pl.col("ts_utc").dt.replace_time_zone(None) + pl.duration(seconds=offset)
+        frame = frame.with_columns(local.alias("local_ts"))
+        return frame.with_columns(
+            pl.col("local_ts").dt.date().alias("local_date"),
+            ((pl.col("local_ts").dt.hour().cast(pl.Int16) * 2)
+             + (pl.col("local_ts").dt.minute().cast(pl.Int16) // 30)).alias("slot"),
+        )
     local = pl.col("ts_utc").dt.convert_time_zone(store_zone)
-    midnight = (pl.col("local_date").cast(pl.Datetime("us"))
-                .dt.replace_time_zone(store_zone, ambiguous="earliest", non_existent="null")
-                .dt.convert_time_zone("UTC"))
-    return (frame.with_columns(local.dt.replace_time_zone(None).alias("local_ts"),
-                               local.dt.date().alias("local_date"))
-                 .with_columns(((pl.col("ts_utc") - midnight).dt.total_minutes() // 30)
-                               .cast(pl.Int16).alias("slot")))
+    frame = frame.with_columns(local.dt.replace_time_zone(None).alias("local_ts"))
+    frame = frame.with_columns(pl.col("local_ts").dt.date().alias("local_date"))
+    dates = frame.select(pl.col("local_date").unique().drop_nulls())
+    starts = dates.with_columns(local_day_starts(pl.col("local_date"), store_zone)
+                                .dt.replace_time_zone(None).alias("_midnight"))
+    frame = frame.join(starts, on="local_date", how="left", maintain_order="left")
+    return frame.with_columns(
+        ((pl.col("ts_utc").dt.replace_time_zone(None) - pl.col("_midnight")).dt.total_minutes() // 30)
+        .cast(pl.Int16).alias("slot")).drop("_midnight")
+
+
+def fixed_offset(zone: str) -> int | None:
+    """The zone's UTC offset in seconds if it has not changed since 1970, else None."""
+    if _has_clock_changes(zone):
+        return None
+    return int(datetime(2000, 1, 1, tzinfo=ZoneInfo(zone)).utcoffset().total_seconds())
 
 
 def expected_slots(days: list[date], zone: str) -> dict[date, int]:
