@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import json
 import warnings
 from datetime import date, datetime, timedelta
@@ -19,7 +18,6 @@ from meterrisk.synth.frailty import FRAIL_THROUGHOUT, assign_trajectories
 from meterrisk.synth.params import FrailtyParams
 
 START = date(2025, 1, 6)  # winter: heating on, so "at floor" checks are not trivially true
-TZ_OFFSET = "+09:00"
 #: Highest possible floor: 45 W standby + 130 W fridge at full duty, per half hour, rounded up.
 FLOOR_MAX = 0.0885
 
@@ -33,16 +31,14 @@ def cohort(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def matrix(cohort):
-    """Readings as an (H, T) array (NaN = no reading) with ids and the period start."""
+    """Readings as an (H, T) array (NaN = no reading) and the row of each household id."""
     df = pl.read_parquet(cohort / "readings")
     ids = sorted(df["household_id"].unique())
     t0 = datetime(START.year, START.month, START.day)
     slot = ((df["ts"].dt.replace_time_zone(None) - t0).dt.total_minutes() // 30).to_numpy()
-    row = pl.Series(ids).index_of  # noqa: E731 (readability)
     pos = {h: i for i, h in enumerate(ids)}
     m = np.full((len(ids), 60 * 48), np.nan)
     m[[pos[h] for h in df["household_id"]], slot] = df["kwh"].to_numpy()
-    del row
     return m, pos
 
 

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from meterrisk.errors import MeterriskError
@@ -151,7 +150,8 @@ def _write_chunks(out, grid, cohort, traits, fr: Frailty, temp, clear, seed, lay
     truth_writer = None
     step = params.chunk_households
     end_iso = grid.iso_at(int(grid.utc_us[-1] + HALF_HOUR_US))
-    day_first = np.concatenate([np.searchsorted(grid.day, np.arange(grid.days)), [grid.n_slots]])
+    day_first = grid.day_first
+    frail = fr.frail_from_mask()
     try:
         for c, lo in enumerate(range(0, cohort.n, step)):
             sl = slice(lo, min(lo + step, cohort.n))
@@ -180,7 +180,7 @@ def _write_chunks(out, grid, cohort, traits, fr: Frailty, temp, clear, seed, lay
                 n_rows += write_register(path, ids, grid, kwh, present, incidents, rng, log,
                                          compress)
             event_rows.append(_events_frame(ev.records, ids, grid, end_iso, present, sl, cohort))
-            table = daily_truth_frame(ids, level, fr.frail_from_mask()[sl], grid.start).to_arrow()
+            table = daily_truth_frame(ids, level, frail[sl], grid.start).to_arrow()
             if truth_writer is None:
                 truth_writer = pq.ParquetWriter(out / "truth" / "frailty_daily.parquet",
                                                 table.schema, **PARQUET_OPTIONS)

@@ -39,11 +39,8 @@ class Frailty:
     onset_day: np.ndarray   # (N,) day index of decline onset (may be < 0); -1 if none
     frail_from: np.ndarray  # (N,) first day frail; -1 if never within the period
 
-    @property
-    def frail(self) -> np.ndarray:
-        return self.frail_from_mask()
-
     def frail_from_mask(self) -> np.ndarray:
+        """(N, days) truth "frail": from ``frail_from`` onwards (identical to f >= threshold)."""
         d = np.arange(self.level.shape[1])
         return (self.frail_from[:, None] >= 0) & (d[None, :] >= self.frail_from[:, None])
 
@@ -83,15 +80,14 @@ def simulate_frailty(cohort: Cohort, days: int, rng: np.random.Generator,
 
 
 def onsets_frame(cohort: Cohort, fr: Frailty, start: date) -> pl.DataFrame:
-    def day(i):
-        return None if i < 0 and i == -1 else start + timedelta(days=int(i))
-
+    """truth/onsets.csv: trajectory, decline onset and first frail date (empty = none)."""
     return pl.DataFrame({
         "household_id": cohort.ids,
         "trajectory": [TRAJECTORIES[k] for k in fr.kind],
         "onset_date": [start + timedelta(days=int(o)) if k == DECLINING else None
                        for k, o in zip(fr.kind, fr.onset_day)],
-        "frail_from_date": [day(f) if f >= 0 else None for f in fr.frail_from],
+        "frail_from_date": [start + timedelta(days=int(f)) if f >= 0 else None
+                            for f in fr.frail_from],
     }, schema_overrides={"onset_date": pl.Date, "frail_from_date": pl.Date})
 
 
