@@ -83,4 +83,22 @@ def households_cmd(db, registry):
                f"{result.readings_purged} readings deleted for lack of consent")
 
 
-COMMANDS = [ingest_cmd, households_cmd]
+@click.command("temperature")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def temperature_cmd(db, file):
+    """Load daily outdoor temperatures (CSV: date, mean_temp_c) for weather-normalised features.
+
+    \b
+    Example:
+      meterrisk temperature data/synthetic/sample/temperature.csv
+    """
+    con = store.connect(db)
+    try:
+        n = ingest.load_temperature(con, file)
+    finally:
+        con.close()
+    click.echo(f"{file}: {n} days of temperature loaded")
+
+
+COMMANDS = [ingest_cmd, households_cmd, temperature_cmd]

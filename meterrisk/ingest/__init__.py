@@ -10,6 +10,7 @@ from meterrisk.ingest.profiles import Profile, builtin_names, load_profile
 from meterrisk.ingest.reasons import INFO, Reason
 from meterrisk.ingest.registry import RegistryResult, load_registry
 from meterrisk.ingest.service import expand_inputs, ingest_paths
+from meterrisk.ingest.weather import load_temperature
 
 __all__ = [
     "INFO",
@@ -23,4 +24,5 @@ __all__ = [
     "ingest_paths",
     "load_profile",
     "load_registry",
+    "load_temperature",
 ]

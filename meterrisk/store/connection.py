@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 import duckdb
@@ -21,9 +22,13 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 
 def connect(
-    path: str | os.PathLike | None = None, *, timezone: str | None = None
+    path: str | os.PathLike | None = None, *, timezone: str | None = None, wait_seconds: float | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating and migrating if needed) the store for writing.
+
+    If another process holds the store (a flow, or someone's read-only session on the live
+    file), retry for ``wait_seconds`` (default ``METERRISK_LOCK_WAIT``, 30 s), then raise
+    StoreBusyError rather than hang.
 
     ``timezone`` only matters when the store is created: the local zone is a property of
     the store (local dates and slots are stored with each reading), so it cannot change
@@ -33,14 +38,22 @@ def connect(
 
     db = config.db_path(path)
     db.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(db))
-    except duckdb.IOException as exc:
-        if _is_lock_error(exc):
-            raise StoreBusyError(
-                f"the store {db} is being updated by another process; retry in a few seconds"
-            ) from exc
-        raise
+    wait = float(os.environ.get("METERRISK_LOCK_WAIT", 30)) if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait
+    delay = 0.1
+    while True:
+        try:
+            con = duckdb.connect(str(db))
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusyError(
+                    f"the store {db} is in use by another process (waited {wait:.0f} s); retry later"
+                ) from exc
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
     migrate(con)
     _init_settings(con, timezone)
     return con

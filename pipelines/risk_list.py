@@ -1,0 +1,71 @@
+"""Monthly risk list: score every consenting household, export pseudonymised Parquet."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, task
+
+from meterrisk import store
+from meterrisk.errors import MeterriskError
+from pipelines.artifacts import markdown, risk_list_table
+from pipelines.promotion import current_model
+from pipelines.retries import retry_on_transient_io
+from pipelines.workspace import Workspace
+
+
+def latest_reading_date(db: Path) -> date:
+    con = store.connect(db)
+    try:
+        row = store.one(con, "SELECT max(local_date) FROM readings")
+    finally:
+        con.close()
+    if not row or row[0] is None:
+        raise MeterriskError("the store has no readings to score", hint="run the ingest flow first")
+    return row[0]
+
+
+@task(name="score", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
+def score_households(db: Path, as_of: date, model: Path) -> dict:
+    from meterrisk.model.scoring import score
+
+    con = store.connect(db)
+    try:
+        return score(con, as_of, model=model)
+    finally:
+        con.close()
+
+
+@task(name="export-risk-list", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
+def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> dict:
+    from meterrisk.export.parquet import export, export_frame
+
+    con = store.connect(db)
+    try:
+        info = export(con, as_of, out, model_version=model_version)
+        frame = export_frame(con, as_of, model_version)
+    finally:
+        con.close()
+    top = (frame.filter(pl.col("risk_score").is_not_null()).sort("rank").head(50)
+           .with_columns(pl.col("reasons").list.join("; "), pl.col("as_of").cast(pl.String)))
+    risk_list_table(top.to_dicts())
+    return {k: (str(v) if isinstance(v, (date, Path)) else v) for k, v in info.items()}
+
+
+@flow(name="risk-list")
+def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir: Path | None = None,
+                   out: Path | None = None) -> dict:
+    """Score as of ``as_of`` (default: latest reading date) with the promoted model; export."""
+    ws = Workspace.default(db, models_dir=models_dir or "models").ensure()
+    as_of = as_of or latest_reading_date(ws.db)
+    model = current_model(ws.models)
+    scored = score_households(ws.db, as_of, model)
+    out = Path(out) if out else ws.exports / f"risk_list_{as_of:%Y-%m-%d}.parquet"
+    info = export_risk_list(ws.db, as_of, out, model.name)
+    markdown("risk-list-summary",
+             f"# Risk list {as_of}\n\nModel `{model.name}`.\n\n"
+             + "\n".join(f"- {k}: {v}" for k, v in scored.items() if not isinstance(v, (list, dict)))
+             + f"\n\nExported {info['rows']} rows to `{info['path']}`.", "Households scored by tier")
+    return {"as_of": str(as_of), "model": model.name, "score": scored, "export": info}

@@ -1,0 +1,37 @@
+"""Where a flow reads and writes: one folder layout, overridable per run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from meterrisk import config
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The store and the folders around it.
+
+    ``inbox``: utility files waiting to be ingested; ``archive``: ingested files by date;
+    ``failed``: files that could not be read (fix and drop them into the inbox again);
+    ``exports``: risk lists for care staff; ``models``: versioned models.
+    """
+
+    db: Path
+    inbox: Path
+    archive: Path
+    failed: Path
+    exports: Path
+    models: Path
+
+    @classmethod
+    def default(cls, db: str | Path | None = None, *, data_dir: str | Path = "data",
+                models_dir: str | Path = "models") -> "Workspace":
+        data = Path(data_dir)
+        return cls(db=config.db_path(db), inbox=data / "inbox", archive=data / "archive",
+                   failed=data / "inbox" / "failed", exports=data / "exports", models=Path(models_dir))
+
+    def ensure(self) -> "Workspace":
+        for folder in (self.inbox, self.archive, self.failed, self.exports, self.models, self.db.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
