@@ -34,9 +34,15 @@ MIN_COVERAGE = 0.8
 #: Previous days the regularity norm profile uses, and how many of them must be valid.
 REGULARITY_DAYS = 28
 REGULARITY_MIN_DAYS = 14
-#: Days of readings before / after a day that its features depend on (incremental updates).
-LOOKBACK_DAYS = REGULARITY_DAYS + BASELOAD_DAYS - 1  # 34
-LOOKAHEAD_DAYS = 1  # bedtime looks into the next morning
+#: Incremental updates. A changed day changes features up to DEPENDS_FORWARD days later
+#: (its night feeds 7 baseloads, whose active profiles feed 28 regularity norms) and the
+#: previous day (bedtime looks into the next morning).
+DEPENDS_FORWARD = REGULARITY_DAYS + BASELOAD_DAYS - 1  # 34
+LOOKAHEAD_DAYS = 1
+#: Readings needed before the first recomputed day: its baseload window, plus one day so the
+#: previous evening's bedtime (for inactive_night_h) is exact. Older days' active profiles
+#: come from daily_profiles.halfhour_active.
+READ_BEFORE = BASELOAD_DAYS
 
 HALF_HOUR = pl.duration(minutes=30)
 

@@ -117,24 +117,30 @@ def _count(con, table: str, ranges: pl.DataFrame) -> int:
 
 def _update_daily(con, *, full: bool, batch_size: int) -> pl.DataFrame:
     store_io.reading_days(con)
+    if not full and store_io.scalar(
+            con, "SELECT count(*) FROM daily_profiles WHERE halfhour_active IS NULL") > 0:
+        full = True  # profiles written before V0101 cannot seed incremental regularity
+
     if full:
         ranges = store_io.all_ranges(con)
     else:
         ranges = store_io.changed_ranges(con).with_columns(
             lo=pl.col("lo") - pl.duration(days=A.LOOKAHEAD_DAYS),
-            hi=pl.col("hi") + pl.duration(days=A.LOOKBACK_DAYS),
+            hi=pl.col("hi") + pl.duration(days=A.DEPENDS_FORWARD),
         )
     if ranges.height == 0:
         return ranges
     ranges = ranges.with_columns(
-        read_lo=pl.col("lo") - pl.duration(days=A.LOOKBACK_DAYS),
+        read_lo=pl.col("lo") - pl.duration(days=A.READ_BEFORE),
         read_hi=pl.col("hi") + pl.duration(days=A.LOOKAHEAD_DAYS),
     )
     cal = store_io.calendar(con)
     for batch in store_io.batches(ranges, batch_size):
         readings = store_io.load_readings(con, batch)
         if readings.height:
-            days, profiles = daily.compute_daily(readings, cal)
+            prior = store_io.load_prior_profiles(con, batch, A.REGULARITY_DAYS)
+            days, profiles = daily.compute_daily(readings, cal, since=batch.select("household_id", "lo"),
+                                                 prior=prior)
             inside = (pl.col("local_date") >= pl.col("lo")) & (pl.col("local_date") <= pl.col("hi"))
             keep = batch.select("household_id", "lo", "hi")
             days = days.join(keep, on="household_id").filter(inside).drop("lo", "hi")
@@ -178,7 +184,7 @@ def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list
 
 def window_frame(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     """Household-window features for ``requests`` from their daily rows and valid-day profiles."""
-    agg = days.group_by(KEY).agg(window.aggregations())
+    agg = window.prepare(days).group_by(KEY).agg(window.aggregations())
     circ = circadian.window_metrics(profiles) if profiles.height else None
     out = requests.join(agg, on=KEY, how="left")
     if circ is not None:

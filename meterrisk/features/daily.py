@@ -276,12 +276,16 @@ class _Dense:
     valid days; rows of other days are left out.
     """
 
-    def __init__(self, slots: pl.DataFrame, valid: pl.DataFrame, bin_col: str, n_bins: int):
+    def __init__(self, slots: pl.DataFrame, valid: pl.DataFrame, bin_col: str, n_bins: int,
+                 prior: pl.DataFrame | None = None):
         vh = valid["hh"].to_numpy()
         vd = valid["day"].to_numpy().astype(np.int64)
-        self.first = int(vd.min()) if len(vd) else 0
+        ph = prior["hh"].to_numpy() if prior is not None else np.zeros(0, dtype=np.int64)
+        pd_ = prior["day"].to_numpy().astype(np.int64) if prior is not None else np.zeros(0, dtype=np.int64)
+        all_d = np.concatenate([vd, pd_])
+        self.first = int(all_d.min()) if len(all_d) else 0
         self.n_h = int(slots["hh"].max()) + 1 if slots.height else 0
-        self.n_d = int(vd.max()) - self.first + 1 if len(vd) else 0
+        self.n_d = int(all_d.max()) - self.first + 1 if len(all_d) else 0
         shape = (self.n_h, self.n_d, n_bins)
         self.valid = np.zeros(shape[:2], dtype=bool)
         self.valid[vh, vd - self.first] = True
@@ -297,15 +301,22 @@ class _Dense:
         self.present = np.bincount(flat, minlength=size).reshape(shape)
         self.active = np.bincount(flat, weights=active, minlength=size).reshape(shape)
         self.excess = np.bincount(flat, weights=excess, minlength=size).reshape(shape)
+        if prior is not None and prior.height:
+            # Stored profiles of earlier valid days (0/1 per bin, null = no reading).
+            stored = prior["halfhour_active"].list.to_array(n_bins).cast(pl.Array(pl.Float64, n_bins)).to_numpy()
+            seen = ~np.isnan(stored)
+            self.present[ph, pd_ - self.first] = seen
+            self.active[ph, pd_ - self.first] = np.where(seen, stored, 0.0)
+            self.valid[ph, pd_ - self.first] = True
+        self.computed = np.zeros(shape[:2], dtype=bool)
+        self.computed[vh, vd - self.first] = True
 
     def frame(self, **columns: np.ndarray) -> pl.DataFrame:
-        """One row per valid day: dkey plus the given (household, day) arrays."""
-        h, d = np.nonzero(self.valid)
-        from meterrisk.features.activity import KEY_SPAN
-
+        """One row per valid day computed here (not prior): dkey plus (household, day) arrays."""
+        h, d = np.nonzero(self.computed)
         return pl.DataFrame({
-            "dkey": h.astype(np.int64) * KEY_SPAN + d + self.first,
-            **{k: pl.Series(k, v[self.valid]) for k, v in columns.items()},
+            "dkey": h.astype(np.int64) * A.KEY_SPAN + d + self.first,
+            **{k: pl.Series(k, v[self.computed]) for k, v in columns.items()},
         })
 
 
@@ -318,7 +329,13 @@ def _window_sums(a: np.ndarray, days: int) -> np.ndarray:
     return c[:, hi] - c[:, lo]
 
 
-def regularity_corr(slots: pl.DataFrame, valid_days: pl.DataFrame) -> pl.DataFrame:
+def halfhour_grid(slots: pl.DataFrame, valid_days: pl.DataFrame, prior: pl.DataFrame | None = None) -> _Dense:
+    """Active flags of valid days on a (household, day, clock half hour) grid; ``prior`` adds
+    stored profiles of earlier days (hh, day, halfhour_active) for the regularity norm."""
+    return _Dense(slots, valid_days, "half_hour_bin", 48, prior)
+
+
+def regularity_corr(g: _Dense) -> pl.DataFrame:
     """Pearson correlation of today's 48 clock-half-hour active profile with the mean active
     profile of the valid days among the previous 28.
 
@@ -327,7 +344,6 @@ def regularity_corr(slots: pl.DataFrame, valid_days: pl.DataFrame) -> pl.DataFra
     (e.g. no activity at all). Clock-change days: the duplicated half hour is active if any
     of its readings is; a skipped half hour is missing.
     """
-    g = _Dense(slots, valid_days, "half_hour_bin", 48)
     present = g.present > 0
     x = np.where(present, (g.active > 0).astype(np.float64), 0.0)
     norm_sum = _window_sums(x, A.REGULARITY_DAYS)
@@ -343,7 +359,11 @@ def regularity_corr(slots: pl.DataFrame, valid_days: pl.DataFrame) -> pl.DataFra
         dy = np.where(m, y - my[..., None], 0)
         corr = (dx * dy).sum(axis=2) / np.sqrt((dx * dx).sum(axis=2) * (dy * dy).sum(axis=2))
     corr = np.where((prev_days >= A.REGULARITY_MIN_DAYS) & np.isfinite(corr), corr, np.nan)
-    return g.frame(regularity_corr=corr).with_columns(pl.col("regularity_corr").fill_nan(None))
+    x = np.where(present, x, np.nan)
+    return g.frame(regularity_corr=corr, halfhour_active=x).with_columns(
+        pl.col("regularity_corr").fill_nan(None),
+        pl.col("halfhour_active").arr.to_list().list.eval(pl.element().fill_nan(None).cast(pl.Int8)),
+    )
 
 
 FRAME_FEATURES = [longest_inactive_run_h, longest_daytime_floor_h, stuck_on_h, regularity_corr]
@@ -376,13 +396,18 @@ def _apply(fn: Callable[..., pl.Expr]) -> pl.Expr:
     return fn(*(pl.col(p) for p in params)).alias(fn.__name__)
 
 
-def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Daily features and hourly profiles for every household-day in ``readings``.
+def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame, *, since: pl.DataFrame | None = None,
+                  prior: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Daily features and profiles for the household-days in ``readings``.
 
     ``readings`` needs household_id, ts_utc, local_ts, local_date, kwh (fastest when sorted
     by household_id, ts_utc); ``calendar`` needs local_date, expected_slots. The caller
-    passes enough context days (LOOKBACK_DAYS before, LOOKAHEAD_DAYS after) and keeps only
-    the days it asked for. Returns (daily_features, daily_profiles).
+    passes READ_BEFORE context days before the first day it wants and LOOKAHEAD_DAYS after,
+    and keeps only the days it asked for.
+
+    Incremental runs pass ``since`` (household_id, lo: first day wanted) and ``prior``
+    (household_id, local_date, halfhour_active: the stored profiles of the 28 days before lo)
+    so regularity does not need four weeks of readings. Returns (daily_features, daily_profiles).
     """
     slots = A.with_clock(readings)
     slots = A.with_activity(slots, A.baseload(slots))
@@ -408,8 +433,20 @@ def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame) -> tuple[pl.Da
     day = day.join(bday, on="dkey", how="left")
 
     waking = day.select("dkey", "wake_time_h", "bed_time_h")
+    reg_valid, reg_prior = valid, None
+    if since is not None:
+        codes = day.select("household_id", "hh").unique()
+        lo = since.join(codes, on="household_id").select("hh", lo=pl.col("lo").cast(pl.Int32))
+        # Context days before lo have truncated baseload windows: their stored profiles count.
+        reg_valid = valid.join(lo, on="hh").filter(pl.col("day") >= pl.col("lo")).select("hh", "day")
+        if prior is not None:
+            reg_prior = prior.join(codes, on="household_id").join(lo, on="hh").filter(
+                pl.col("local_date").cast(pl.Int32) < pl.col("lo")
+            ).select("hh", day=pl.col("local_date").cast(pl.Int32), halfhour_active="halfhour_active")
+    regularity = regularity_corr(halfhour_grid(slots, reg_valid, reg_prior))
+    halfhours = regularity.select("dkey", "halfhour_active")
     for frame in (longest_inactive_run_h(slots, waking), longest_daytime_floor_h(slots),
-                  stuck_on_h(slots), regularity_corr(slots, valid)):
+                  stuck_on_h(slots), regularity.drop("halfhour_active")):
         day = day.join(frame, on="dkey", how="left")
 
     prev_bed = day.select(dkey=pl.col("dkey") + 1, prev_bed_time_h="bed_time_h")
@@ -420,7 +457,8 @@ def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame) -> tuple[pl.Da
         + [pl.when(pl.col("coverage") >= A.MIN_COVERAGE).then(pl.col("baseload_kwh")).alias("baseload_kwh")]
     )
     keys = day.select("dkey", "household_id", "local_date")
-    profiles = keys.join(_hourly_profiles(slots, valid), on="dkey").drop("dkey")
+    profiles = (keys.join(_hourly_profiles(slots, valid), on="dkey")
+                .join(halfhours, on="dkey", how="left").drop("dkey"))
     return day.select(COLUMNS).sort("household_id", "local_date"), profiles.sort("household_id", "local_date")
 
 

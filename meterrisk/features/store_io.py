@@ -81,6 +81,19 @@ def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> pl.Da
         con.unregister("_fx_ranges")
 
 
+def load_prior_profiles(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, days: int) -> pl.DataFrame:
+    """Stored half-hour active profiles of the ``days`` days before each household's ``lo``."""
+    con.register("_fx_ranges", ranges.select("household_id", "lo"))
+    try:
+        return query(con, f"""
+            SELECT p.household_id, p.local_date, p.halfhour_active
+            FROM daily_profiles p JOIN _fx_ranges g ON p.household_id = g.household_id
+             AND p.local_date BETWEEN g.lo - INTERVAL ({days}) DAY AND g.lo - INTERVAL 1 DAY
+            """)
+    finally:
+        con.unregister("_fx_ranges")
+
+
 def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: pl.DataFrame,
                   profiles: pl.DataFrame) -> None:
     """Replace daily_features, daily_profiles and feature_state for ``ranges`` (lo..hi)."""

@@ -58,10 +58,20 @@ def sds_28d() -> list[pl.Expr]:
     return [_recent(f).std().alias(f"{f}_sd_28d") for f in SUMMARISED]
 
 
-def _slope(y: str, days: int, min_days: int) -> pl.Expr:
-    mask = VALID & (pl.col("age") < days) & pl.col(y).is_not_null()
-    x = (-pl.col("age") / 7.0).filter(mask)
-    v = pl.col(y).filter(mask)
+def prepare(days: pl.DataFrame) -> pl.DataFrame:
+    """Add the row-level helper columns the trend aggregations use (masked x and y per
+    feature and span), so the group-by only runs plain sums and means."""
+    cols = []
+    for f in TRENDED:
+        for w in TREND_WEEKS:
+            y = pl.when(VALID & (pl.col("age") < 7 * w)).then(pl.col(f))
+            cols += [y.alias(f"_y_{f}_{w}"),
+                     pl.when(y.is_not_null()).then(-pl.col("age") / 7.0).alias(f"_x_{f}_{w}")]
+    return days.with_columns(cols)
+
+
+def _slope(y: str, weeks: int, min_days: int) -> pl.Expr:
+    x, v = pl.col(f"_x_{y}_{weeks}"), pl.col(f"_y_{y}_{weeks}")
     var = (x * x).mean() - x.mean() ** 2
     slope = ((x * v).mean() - x.mean() * v.mean()) / var
     return pl.when(v.count() >= min_days).then(slope)
@@ -74,7 +84,7 @@ def trends() -> list[pl.Expr]:
     Unit: daily feature unit per week
     Edge cases: null with fewer than 14 / 28 / 42 valid days in the 4 / 8 / 12 weeks.
     """
-    return [_slope(f, 7 * w, m).alias(f"{f}_slope_{w}w") for f in TRENDED for w, m in TREND_WEEKS.items()]
+    return [_slope(f, w, m).alias(f"{f}_slope_{w}w") for f in TRENDED for w, m in TREND_WEEKS.items()]
 
 
 def weekend_differences() -> list[pl.Expr]:
