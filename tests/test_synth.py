@@ -376,3 +376,19 @@ def test_realism_report_writes_markdown(cohort, tmp_path):
     text = realism_report(cohort, london=tmp_path / "no-london")
     assert (cohort / "realism.md").read_text() == text
     assert "night floor" in text and "Where they differ" in text
+
+
+def test_all_layouts_carry_the_same_readings(tmp_path):
+    from meterrisk.synth.report import read_synthetic
+
+    got = {}
+    for layout in ("long", "csv", "wide", "register"):
+        generate(tmp_path / layout, households=12, days=4, start=START, seed=8, layout=layout)
+        got[layout] = read_synthetic(tmp_path / layout).sort("household_id", "ts")
+    long = got["long"]
+    for layout in ("csv", "wide"):
+        assert got[layout].equals(long), layout
+    # The register counts imports only; its half-hour differences equal max(kwh, 0).
+    reg = got["register"].join(long, on=["household_id", "ts"])
+    assert len(reg) == len(long)
+    assert (reg["kwh"] - reg["kwh_right"].clip(lower_bound=0)).abs().max() < 2e-3

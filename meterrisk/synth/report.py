@@ -56,7 +56,9 @@ def read_synthetic(cohort: Path) -> pl.DataFrame:
     df = df.filter(pl.col("ts").dt.minute().is_in([0, 30])).unique(
         ["household_id", "ts"], keep="first").sort("household_id", "ts")
     if layout == "register":
-        df = df.with_columns(kwh=pl.col("kwh").diff().over("household_id")).drop_nulls()
+        # Use in [ts, ts + 30 min) = index(ts + 30 min) - index(ts) (docs/CONTRACTS.md).
+        df = df.with_columns(kwh=pl.col("kwh").shift(-1).over("household_id") - pl.col("kwh"))
+        df = df.drop_nulls()
         df = df.filter(pl.col("kwh").is_between(0, 10))
     return df
 
