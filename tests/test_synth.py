@@ -392,3 +392,19 @@ def test_all_layouts_carry_the_same_readings(tmp_path):
     reg = got["register"].join(long, on=["household_id", "ts"])
     assert len(reg) == len(long)
     assert (reg["kwh"] - reg["kwh_right"].clip(lower_bound=0)).abs().max() < 2e-3
+
+
+def test_visitors_add_load(cohort, matrix):
+    m, pos = matrix
+    visits = _events(cohort).filter(pl.col("kind") == "visitor")
+    assert len(visits) > 100
+    lifts = []
+    for hid, _, s_ts, e_ts, _ in visits.iter_rows():
+        s, e = _slot(s_ts), min(_slot(e_ts), m.shape[1])
+        if e - s < 2 or s // 48 == 0:
+            continue
+        # Same clock times on the previous day, which had no visitor in most cases.
+        today, before = m[pos[hid], s:e], m[pos[hid], s - 48:e - 48]
+        if not (np.isnan(today).all() or np.isnan(before).all()):
+            lifts.append(np.nanmean(today) - np.nanmean(before))
+    assert np.mean(lifts) > 0.05, np.mean(lifts)
