@@ -121,17 +121,16 @@ def draw_events(grid: Grid, traits: Traits, kind: np.ndarray, frailty: np.ndarra
     o_end = np.where(works, rng.uniform(17.5, 19.0, (h, d)),
                      o_start + rng.uniform(*p.outing_hours, (h, d)))
 
-    for name, mask, s_h, e_h, det in (
-        ("outing", outing, o_start, o_end, np.where(works, "work", "")),
-        ("visitor", visitor, visitor_start, visitor_end, None),
-    ):
+    for name, mask, s_h, e_h in (("outing", outing, o_start, o_end),
+                                 ("visitor", visitor, visitor_start, visitor_end)):
         rows, days = np.nonzero(mask)
         ss = slot_at(grid, days, s_h[rows, days])
         es = slot_at(grid, days, e_h[rows, days])
-        if det is None:
-            det = np.char.add("kwh_per_hh=", np.round(visitor_kwh, 3).astype(str))
-        records.extend(zip(rows.tolist(), [name] * len(rows), ss.tolist(), es.tolist(),
-                           det[rows, days].tolist()))
+        if name == "outing":
+            det = np.where(works[rows, days], "work", "").tolist()
+        else:
+            det = [f"kwh_per_hh={v:.3f}" for v in visitor_kwh[rows, days]]
+        records.extend(zip(rows.tolist(), [name] * len(rows), ss.tolist(), es.tolist(), det))
 
     return Events(outing, o_start, o_end, visitor, visitor_start, visitor_end, visitor_kwh,
                   away, collapsed, extra, records)
