@@ -408,3 +408,16 @@ def test_visitors_add_load(cohort, matrix):
         if not (np.isnan(today).all() or np.isnan(before).all()):
             lifts.append(np.nanmean(today) - np.nanmean(before))
     assert np.mean(lifts) > 0.05, np.mean(lifts)
+
+
+def test_committed_sample_matches_its_documented_command(tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "sample"
+    if not (sample / "manifest.json").exists():
+        pytest.skip("no committed sample")
+    committed = json.loads((sample / "manifest.json").read_text())
+    args = committed["arguments"]
+    generate(tmp_path / "s", households=args["households"], days=args["days"],
+             start=date.fromisoformat(args["start"]), seed=args["seed"])
+    fresh = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    # Regenerate with the command in docs/synth.md when this fails after a model change.
+    assert fresh["files"] == committed["files"]
