@@ -1,0 +1,34 @@
+"""Alerts flow: same-day inactivity alerts for the latest local day with readings."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import flow, task
+
+from meterrisk import store
+from pipelines.artifacts import markdown
+from pipelines.retries import retry_on_transient_io
+from pipelines.workspace import Workspace
+
+
+@task(name="detect-alerts", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
+def detect_alerts(db: Path, day: date | None) -> dict:
+    from meterrisk.alerts import run_alerts
+
+    con = store.connect(db)
+    try:
+        return run_alerts(con, day)
+    finally:
+        con.close()
+
+
+@flow(name="alerts")
+def alerts_flow(db: Path | None = None, day: date | None = None) -> dict:
+    """Detect inactivity alerts for ``day`` (default: the latest local date with readings)."""
+    ws = Workspace.default(db).ensure()
+    result = detect_alerts(ws.db, day)
+    markdown("alerts-summary", "# Inactivity alerts\n\n" + "\n".join(f"- {k}: {v}" for k, v in result.items()),
+             "Alerts raised today")
+    return result
