@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) data/meterrisk.duckdb* data/prefect data/demo

@@ -1,0 +1,37 @@
+"""Run every benchmark at the sizes the issues name (``make bench``), or smaller with --quick.
+
+Each benchmark measures its own reference in the same run and prints ratios, because
+these machines are shared and absolute seconds drift with the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+FULL = [
+    ["benchmarks/bench_ingest.py", "--rows", "10000000"],
+    ["benchmarks/bench_synth.py", "--households", "10000", "--days", "365"],
+    ["benchmarks/bench_features.py", "--households", "10000", "--days", "90"],
+]
+QUICK = [
+    ["benchmarks/bench_ingest.py", "--rows", "1000000", "--households", "200"],
+    ["benchmarks/bench_synth.py", "--households", "500", "--days", "365"],
+    ["benchmarks/bench_features.py", "--households", "500", "--days", "90"],
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, a few minutes in all")
+    args = parser.parse_args()
+    failed = 0
+    for cmd in QUICK if args.quick else FULL:
+        print(f"== {' '.join(cmd)}", flush=True)
+        failed += subprocess.call([sys.executable, *cmd]) != 0
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
