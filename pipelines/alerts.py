@@ -10,7 +10,7 @@ from prefect import flow, task
 from meterrisk import store
 from pipelines.artifacts import markdown
 from pipelines.retries import retry_on_transient_io
-from pipelines.workspace import Workspace
+from pipelines.workspace import Workspace, marks_run
 
 
 @task(name="detect-alerts", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
@@ -25,6 +25,7 @@ def detect_alerts(db: Path, day: date | None) -> dict:
 
 
 @flow(name="alerts")
+@marks_run
 def alerts_flow(db: Path | None = None, day: date | None = None) -> dict:
     """Detect inactivity alerts for ``day`` (default: the latest local date with readings)."""
     ws = Workspace.default(db).ensure()

@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow
 
-from meterrisk import store
-from meterrisk.store.snapshot import publish
 from pipelines.alerts import alerts_flow
 from pipelines.artifacts import markdown
 from pipelines.features import features_flow
 from pipelines.ingest import ingest_flow
-from pipelines.workspace import Workspace
-
-
-@task(name="publish-snapshot")
-def publish_snapshot(db: Path) -> str:
-    """Give analysts a consistent copy of the store as of the end of this run."""
-    con = store.connect(db)
-    try:
-        return str(publish(con, db))
-    finally:
-        con.close()
+from pipelines.snapshot import publish_snapshot
+from pipelines.workspace import Workspace, marks_run
 
 
 @flow(name="daily")
+@marks_run
 def daily_flow(db: Path | None = None, inbox: Path | None = None, profile: str = "default") -> dict:
     """Ingest -> features -> alerts -> snapshot. A rerun with an empty inbox changes nothing."""
     ws = Workspace.default(db).ensure()

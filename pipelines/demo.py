@@ -15,10 +15,11 @@ from pathlib import Path
 from prefect import flow, task
 
 from meterrisk import ingest, store
-from pipelines.daily import daily_flow, publish_snapshot
+from pipelines.daily import daily_flow
+from pipelines.snapshot import publish_snapshot
 from pipelines.risk_list import risk_list_flow
 from pipelines.train import train_flow
-from pipelines.workspace import Workspace
+from pipelines.workspace import Workspace, marks_run
 
 
 @task(name="generate-cohort")
@@ -58,6 +59,7 @@ def stage_cohort(db: Path, cohort: Path, inbox: Path) -> dict:
 
 
 @flow(name="demo")
+@marks_run
 def demo_flow(households: int = 600, days: int = 400, start: date = date(2025, 1, 6), seed: int = 20250106,
               db: Path | None = None, data_dir: Path = Path("data"), models_dir: Path = Path("models")) -> dict:
     if households < 50 or days < 180:

@@ -10,7 +10,7 @@ from prefect import flow, task
 from meterrisk import features, store
 from pipelines.artifacts import markdown
 from pipelines.retries import retry_on_transient_io
-from pipelines.workspace import Workspace
+from pipelines.workspace import Workspace, marks_run
 
 
 @task(name="compute-features", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
@@ -24,6 +24,7 @@ def compute_features(db: Path, as_of: date | None = None, full: bool = False) ->
 
 
 @flow(name="features")
+@marks_run
 def features_flow(db: Path | None = None, as_of: date | None = None, full: bool = False) -> dict:
     """Recompute what new readings changed: affected days and the windows that depend on them."""
     ws = Workspace.default(db).ensure()

@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from meterrisk import ingest, store
 from pipelines.artifacts import ingest_summary
 from pipelines.retries import retry_on_transient_io
-from pipelines.workspace import Workspace
+from pipelines.workspace import Workspace, marks_run
 
 
 @task(name="load-registry", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_on_transient_io)
@@ -48,6 +48,7 @@ def ingest_one(db: Path, path: Path, profile: str, archive: Path, failed: Path) 
 
 
 @flow(name="ingest", log_prints=False)
+@marks_run
 def ingest_flow(db: Path | None = None, inbox: Path | None = None, profile: str = "default",
                 registry: Path | None = None) -> list[dict]:
     """Ingest every reading file in the inbox (optionally loading a registry first)."""

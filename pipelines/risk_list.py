@@ -13,7 +13,8 @@ from meterrisk.errors import MeterriskError
 from pipelines.artifacts import markdown, risk_list_table
 from pipelines.promotion import current_model
 from pipelines.retries import retry_on_transient_io
-from pipelines.workspace import Workspace
+from pipelines.snapshot import publish_snapshot
+from pipelines.workspace import Workspace, marks_run
 
 
 def latest_reading_date(db: Path) -> date:
@@ -55,6 +56,7 @@ def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> di
 
 
 @flow(name="risk-list")
+@marks_run
 def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir: Path | None = None,
                    out: Path | None = None) -> dict:
     """Score as of ``as_of`` (default: latest reading date) with the promoted model; export."""
@@ -68,4 +70,5 @@ def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir
              f"# Risk list {as_of}\n\nModel `{model.name}`.\n\n"
              + "\n".join(f"- {k}: {v}" for k, v in scored.items() if not isinstance(v, (list, dict)))
              + f"\n\nExported {info['rows']} rows to `{info['path']}`.", "Households scored by tier")
+    publish_snapshot(ws.db)
     return {"as_of": str(as_of), "model": model.name, "score": scored, "export": info}

@@ -9,7 +9,7 @@ from prefect import flow, task
 from meterrisk import store
 from pipelines.artifacts import markdown
 from pipelines.promotion import current_model, promote, should_promote
-from pipelines.workspace import Workspace
+from pipelines.workspace import Workspace, marks_run
 
 
 @task(name="train-model")
@@ -25,6 +25,7 @@ def train_model(db: Path, models_dir: Path, capacity: float, truth: Path | None,
 
 
 @flow(name="train")
+@marks_run
 def train_flow(db: Path | None = None, models_dir: Path | None = None, capacity: float = 0.10,
                truth: Path | None = None, seed: int = 0) -> dict:
     if not 0 < capacity < 1:

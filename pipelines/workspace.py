@@ -35,3 +35,25 @@ class Workspace:
         for folder in (self.inbox, self.archive, self.failed, self.exports, self.models, self.db.parent):
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def marks_run(fn):
+    """Mark the store as mid-run while the flow body runs, so ``meterrisk sql`` reads the
+    published snapshot meanwhile (see meterrisk/store/snapshot.py). Nested flows are no-ops."""
+    import functools
+    import inspect
+
+    from meterrisk.store.snapshot import marking_run
+
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind_partial(*args, **kwargs)
+        db = bound.arguments.get("db")
+        if db is None and "data_dir" in bound.arguments:
+            db = Path(bound.arguments["data_dir"]) / "meterrisk.duckdb"
+        with marking_run(Workspace.default(db).db):
+            return fn(*args, **kwargs)
+
+    return wrapper

@@ -13,23 +13,36 @@ from meterrisk import config
 from meterrisk.cli._options import db_option
 from meterrisk.errors import MeterriskError
 from meterrisk.store import StoreBusyError, read_only
-from meterrisk.store.snapshot import published_at, snapshot_path
+from meterrisk.store.snapshot import flow_running, published_at, snapshot_path
 
 
 def open_for_reading(db: str | None, *, live: bool) -> tuple[duckdb.DuckDBPyConnection, str]:
-    """The published snapshot (default), or the live store read-only when asked or when no
-    snapshot exists yet. Never waits: a busy live store is a one-line error."""
+    """Where a query reads, never waiting:
+
+    * no flow running: the live store, read-only (fresh);
+    * a flow mid-run, or the live store locked by a writer: the snapshot the last run
+      published, so a query never sees half a run;
+    * no snapshot yet: a one-line "being updated, retry" error.
+
+    ``live`` forces the live store (and fails fast if it is locked).
+    """
     path = config.db_path(db)
     snap = snapshot_path(path)
-    if not live and snap.exists():
-        when = published_at(path)
-        return read_only(snap), f"snapshot published {when:%Y-%m-%d %H:%M:%S} UTC ({snap})"
+
+    def snapshot(why: str):
+        if not snap.exists():
+            raise MeterriskError(f"the store {path} is being updated ({why}) and no snapshot is published yet",
+                                 hint="retry in 30 s, or when the running flow ends (it publishes a snapshot)")
+        return read_only(snap), f"snapshot published {published_at(path):%Y-%m-%d %H:%M:%S} UTC ({snap}): {why}"
+
+    if not live and flow_running(path):
+        return snapshot("a flow is running")
     try:
         return read_only(path), f"live store ({path})"
     except StoreBusyError:
-        raise MeterriskError(
-            f"the store {path} is being updated by a flow and no snapshot is published yet",
-            hint="retry in 30 s, or when the running flow ends (it publishes a snapshot)") from None
+        if live:
+            raise MeterriskError(f"the store {path} is being updated", hint="retry in 30 s, or drop --live") from None
+        return snapshot("a writer holds the store")
 
 
 @click.command("sql")
@@ -37,13 +50,14 @@ def open_for_reading(db: str | None, *, live: bool) -> tuple[duckdb.DuckDBPyConn
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "parquet"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the result here (csv/parquet).")
-@click.option("--live", is_flag=True, help="Query the live store instead of the last published snapshot.")
+@click.option("--live", is_flag=True, help="Always query the live store (fail fast if a writer holds it).")
 @click.option("--max-rows", default=50, show_default=True, help="Rows shown in table format.")
 def sql(db, query, fmt, out, live, max_rows):
     """Run a read-only SQL query against the store.
 
-    Reads the snapshot the last flow run published, so a query never blocks or sees half
-    of a running flow. Writes are refused (the connection is read-only).
+    Reads the live store read-only; while a flow runs (or another process writes), reads
+    the snapshot the last run published instead, so a query never waits and never sees half
+    a run. Writes are refused (the connection is read-only).
 
     \b
     Examples:

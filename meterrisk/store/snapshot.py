@@ -42,3 +42,44 @@ def published_at(db: str | os.PathLike) -> datetime | None:
     if not path.exists():
         return None
     return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+
+
+def run_marker(db: str | os.PathLike) -> Path:
+    db = Path(db)
+    return db.with_name(db.stem + ".running")
+
+
+def flow_running(db: str | os.PathLike) -> bool:
+    """Whether a live process has marked a flow run on this store (stale markers are ignored)."""
+    marker = run_marker(db)
+    try:
+        pid = int(marker.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class marking_run:
+    """Mark the store as mid-run for readers; re-entrant for nested flows of one process."""
+
+    def __init__(self, db: str | os.PathLike):
+        self.marker = run_marker(db)
+        self.owner = False
+
+    def __enter__(self):
+        if not (self.marker.exists() and self.marker.read_text().strip() == str(os.getpid())):
+            self.marker.parent.mkdir(parents=True, exist_ok=True)
+            self.marker.write_text(str(os.getpid()))
+            self.owner = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.owner:
+            self.marker.unlink(missing_ok=True)
+        return False

@@ -1,0 +1,20 @@
+"""The task that publishes the analyst snapshot at the end of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+
+from meterrisk import store
+from meterrisk.store.snapshot import publish
+
+
+@task(name="publish-snapshot")
+def publish_snapshot(db: Path) -> str:
+    """Give analysts a consistent copy of the store as of the end of this run."""
+    con = store.connect(db)
+    try:
+        return str(publish(con, db))
+    finally:
+        con.close()
