@@ -156,12 +156,7 @@ def _load(con, path: Path, profile: Profile, registry: pl.DataFrame, zone: str, 
         result.rows_read += chunk.height
         chunk = chunk.join(consent, on="household_id", how="left")
         with_local = parse.with_local_time(chunk, zone)
-        in_force = (pl.col("consent_given_on").is_not_null()
-                    & (pl.col("local_date").is_null() | (
-                        (pl.col("local_date") >= pl.col("consent_given_on"))
-                        & (pl.col("consent_withdrawn_on").is_null()
-                           | (pl.col("local_date") < pl.col("consent_withdrawn_on"))))))
-        keep = with_local.filter((pl.col("household_id").fill_null("") == "") | in_force)
+        keep = with_local.filter((pl.col("household_id").fill_null("") == "") | _in_force(profile, zone))
         result.rows_rejected_consent += with_local.height - keep.height
         bad = keep.filter(pl.col("reason").is_not_null())
         if bad.height:
@@ -180,6 +175,24 @@ def _load(con, path: Path, profile: Profile, registry: pl.DataFrame, zone: str, 
     result.rows_quarantined = sum(reasons.values())
     result.reasons = dict(reasons)
     return result
+
+
+def _in_force(profile: Profile, zone: str) -> pl.Expr:
+    """Consent in force on the reading's local date (unknown dates: decided by the reason).
+
+    A register index closes one half hour and opens the next, so it is kept when either of
+    them is in consent; ``register`` drops the resulting use outside consent afterwards.
+    """
+    def covered(day: pl.Expr) -> pl.Expr:
+        return ((day >= pl.col("consent_given_on"))
+                & (pl.col("consent_withdrawn_on").is_null() | (day < pl.col("consent_withdrawn_on"))))
+
+    known = pl.col("consent_given_on").is_not_null()
+    day = pl.col("local_date")
+    if profile.layout == "register":
+        before = (pl.col("ts_utc") - pl.duration(minutes=30)).dt.convert_time_zone(zone).dt.date()
+        return known & (day.is_null() | covered(day) | covered(before))
+    return known & (day.is_null() | covered(day))
 
 
 def _quarantine(con, file_id: int, bad: pl.DataFrame) -> None:

@@ -68,6 +68,13 @@ def register_to_usage(con, file_id: int, profile: Profile, reasons: Counter, res
     if rows:
         for code, count in con.execute("SELECT reason, count(*) FROM _use WHERE reason IS NOT NULL GROUP BY reason").fetchall():
             reasons[code] += count
+    # Use attributed to a half hour outside consent (the index on either side was kept).
+    result.rows_rejected_consent += con.execute("""
+        DELETE FROM _use u USING households h
+        WHERE u.reason IS NULL AND u.household_id = h.household_id
+          AND (u.prev_local_date < h.consent_given_on
+               OR (h.consent_withdrawn_on IS NOT NULL AND u.prev_local_date >= h.consent_withdrawn_on))
+    """).fetchall()[0][0]
     result.rollovers = con.execute(
         "SELECT count(*) FROM _use WHERE reason IS NULL AND kwh < prev_idx").fetchall()[0][0]
     con.execute("""

@@ -139,3 +139,14 @@ def test_unknown_profile_and_bad_profile_keys_say_what_is_allowed(tmp_path):
     bad.write_text('layout = "long"\ncolour = "red"\n[columns]\nhousehold_id="a"\nts="b"\nkwh="c"\n')
     with pytest.raises(MeterriskError, match="unknown keys \\['colour'\\]"):
         ingest.load_profile(bad)
+
+
+def test_register_consent_covers_the_closing_index_of_the_last_consented_half_hour(registered, tmp_path):
+    # H4 withdrew on 2025-04-02: the index at 00:00 on that day closes 23:30-00:00 of the 1st.
+    lines = _register_lines("H4", "2025-04-01T23:00:00+09:00", [5.0, 5.2, 5.5, 5.9])
+    path = write_long(tmp_path / "reg.csv", lines, header="household_id,ts,register_kwh")
+    result = ingest.ingest_file(registered, path, ingest.load_profile("register"))
+    assert result.balanced and result.reasons == {"register_baseline": 1}
+    assert registered.execute("SELECT strftime(local_ts, '%H:%M'), round(kwh, 6) FROM readings ORDER BY ts_utc").fetchall() == [
+        ("23:00", 0.2), ("23:30", 0.3)]
+    assert result.rows_rejected_consent == 1  # the 00:30 index: both its half hours are on the 2nd
