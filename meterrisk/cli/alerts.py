@@ -1,0 +1,51 @@
+"""``meterrisk alerts``: same-day inactivity alerts against each home's own usual day."""
+
+from __future__ import annotations
+
+import click
+
+from meterrisk import store
+from meterrisk.cli._options import db_option
+
+
+@click.command("alerts")
+@db_option
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Local date to check [default: latest date with readings].")
+@click.option("--absence-file", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="CSV of known absences (household_id, start_date, end_date[, note]) to load first.")
+@click.option("--show/--no-show", default=True, show_default=True, help="Print the alerts.")
+def alerts(db, day, absence_file, show):
+    """Check a day for inactivity: no activity after the usual wake-up, an unusually long
+    still spell in waking hours, or a load stuck on. Writes the ``alerts`` table (re-running
+    a date replaces its alerts). Registered absences suppress alerts.
+
+    Electricity alone cannot tell "out" from "collapsed": an alert asks for a call, not an ambulance.
+
+    \b
+    Examples:
+      meterrisk alerts --date 2025-07-31
+      meterrisk alerts --absence-file absences.csv --date 2025-07-31
+    """
+    from meterrisk.alerts.service import latest_date, load_absences, run_alerts
+
+    con = store.connect(db)
+    try:
+        if absence_file:
+            n = load_absences(con, absence_file)
+            click.echo(f"{absence_file}: {n} absences loaded")
+        d = day.date() if day else latest_date(con)
+        s = run_alerts(con, d)
+        click.echo(f"{s['date']}: {s['households_checked']} households checked, {s['alerts']} alerts "
+                   f"{s['by_kind']}; {s['suppressed_by_absence']} suppressed by a known absence")
+        if show and s["alerts"]:
+            for hid, kind, sev, at, msg in con.execute(
+                "SELECT h.pseudonym, a.kind, a.severity, a.detected_at, a.message FROM alerts a "
+                "JOIN households h USING (household_id) WHERE a.local_date = ? ORDER BY a.detected_at", [d]
+            ).fetchall():
+                click.echo(f"  {at:%H:%M} {sev:6s} {hid} {kind}: {msg}")
+    finally:
+        con.close()
+
+
+COMMANDS = [alerts]
