@@ -56,4 +56,8 @@ def marks_run(fn):
         with marking_run(Workspace.default(db).db):
             return fn(*args, **kwargs)
 
+    # Prefect validates parameters against the annotations, resolving string ones (this
+    # package uses postponed annotations) in the wrapper's module, which lacks e.g. ``date``:
+    # hand it the flow's signature with the annotations already evaluated.
+    wrapper.__signature__ = inspect.signature(fn, eval_str=True)
     return wrapper
