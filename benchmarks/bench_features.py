@@ -98,12 +98,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--households", type=int, default=10_000)
     ap.add_argument("--days", type=int, default=90)
-    ap.add_argument("--batch-size", type=int, default=1000)
+    ap.add_argument("--batch-size", type=int, default=500)
     ap.add_argument("--db", type=Path, default=None, help="store path [default: a temp dir]")
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     db = args.db or Path(tempfile.mkdtemp()) / "bench.duckdb"
     if args.generate_only:
+        if db.exists():
+            db.unlink()  # a fresh store every run: appending would duplicate readings
         generate(db, args.households, args.days)
         return
     gen = subprocess.run([sys.executable, __file__, "--generate-only", "--households", str(args.households),

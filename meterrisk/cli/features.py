@@ -15,7 +15,7 @@ from meterrisk.errors import MeterriskError
               help="Compute household windows as of this local date [default: latest date with readings].")
 @click.option("--full", is_flag=True, help="Recompute everything instead of only what changed.")
 @click.option("--list", "list_", is_flag=True, help="Print the feature catalogue and exit.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Households processed at a time (bounds memory).")
 def features(db, as_of, full, list_, batch_size):
     """Compute daily and household-window usage-pattern features.

@@ -48,35 +48,39 @@ HALF_HOUR = pl.duration(minutes=30)
 
 
 def with_clock(readings: pl.DataFrame) -> pl.DataFrame:
-    """Add clock_h, bday, bday_h, half_hour_bin and the consecutive-slot flags.
+    """Slot rows with integer day keys, clock hours and the consecutive-slot flags.
 
-    Rows are put in (household_id, ts_utc) order (a no-op check when the store delivered them
-    so). ``prev_adjacent``/``next_adjacent`` say the neighbouring row is the same household
-    exactly one half hour away, so later steps can use plain shifts: a gap or a household
-    boundary breaks every run.
+    ``readings`` must be sorted by household_id, ts_utc (compute_daily sees to it); call
+    :func:`household_codes` on the same frame to map ``hh`` back to household_id.
+    ``prev_adjacent``/``next_adjacent`` say the neighbouring row is the same household exactly
+    one half hour away, so later steps can use plain shifts: a gap or a household boundary
+    breaks every run.
     """
     hh, utc = pl.col("household_id"), pl.col("ts_utc")
-    in_order = readings.select(
-        ((hh > hh.shift(1)) | ((hh == hh.shift(1)) & (utc > utc.shift(1)))).fill_null(True).all()
-    ).item()
-    if not in_order:
-        readings = readings.sort("household_id", "ts_utc")
     ts = pl.col("local_ts")
     bday = (ts - pl.duration(hours=BDAY_SHIFT_H)).dt.date()
-    hh_code = (hh != hh.shift(1)).fill_null(True).cum_sum().cast(pl.Int64) - 1
-    return readings.with_columns(
-        # Integer keys: joins and group-bys on (household, day) are much cheaper than on
-        # (VARCHAR, DATE). dkey = household code * KEY_SPAN + days since 1970 (see day_key).
+    hh_code = ((hh != hh.shift(1)).fill_null(True).cum_sum() - 1).cast(pl.Int32)
+    # Only the columns later steps use, with integer keys instead of the VARCHAR id: memory per
+    # batch scales with these rows. dkey/bkey = household code * KEY_SPAN + days since 1970.
+    return readings.select(
         hh=hh_code,
+        local_date="local_date",
+        kwh="kwh",
         dkey=day_key(hh_code, pl.col("local_date")),
         bkey=day_key(hh_code, bday),
         clock_h=(ts.dt.hour() + ts.dt.minute() / 60.0).cast(pl.Float64),
-        bday=bday,
         bday_h=((ts - bday.cast(pl.Datetime("us"))).dt.total_minutes() / 60.0),
+        hour=ts.dt.hour().cast(pl.Int8),
         half_hour_bin=(ts.dt.hour() * 2 + ts.dt.minute() // 30).cast(pl.Int8),
         prev_adjacent=((hh == hh.shift(1)) & (utc - utc.shift(1) == pl.duration(minutes=30))).fill_null(False),
         next_adjacent=((hh == hh.shift(-1)) & (utc.shift(-1) - utc == pl.duration(minutes=30))).fill_null(False),
     )
+
+
+def household_codes(readings: pl.DataFrame) -> pl.DataFrame:
+    """household_id -> hh code used by :func:`with_clock` (order of first appearance)."""
+    return readings.select(pl.col("household_id").unique(maintain_order=True)).with_row_index(
+        "hh").with_columns(pl.col("hh").cast(pl.Int32))
 
 
 KEY_SPAN = 1_000_000  # days since 1970 stay below this until the year 4707
@@ -84,7 +88,7 @@ KEY_SPAN = 1_000_000  # days since 1970 stay below this until the year 4707
 
 def day_key(hh: pl.Expr, day: pl.Expr) -> pl.Expr:
     """One Int64 per (household code, local date) within a batch."""
-    return hh * KEY_SPAN + day.cast(pl.Int32).cast(pl.Int64)
+    return hh.cast(pl.Int64) * KEY_SPAN + day.cast(pl.Int32).cast(pl.Int64)
 
 
 def baseload(slots: pl.DataFrame) -> pl.DataFrame:

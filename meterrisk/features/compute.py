@@ -20,7 +20,7 @@ from meterrisk.features import activity as A
 from meterrisk.features.catalog import catalog, window_columns
 from meterrisk.features import circadian, daily, store_io, window
 
-DEFAULT_BATCH = 1000
+DEFAULT_BATCH = 500
 KEY = ["household_id", "as_of"]
 #: Window columns kept when a window has too few valid days (everything else is nulled).
 ALWAYS_SET = {"valid_days_28d", "days_with_readings_28d", "valid_days_baseline", "days_since_last_reading"}

@@ -209,7 +209,8 @@ def longest_inactive_run_h(slots: pl.DataFrame, waking: pl.DataFrame) -> pl.Data
     Unit: hours
     Edge cases: null when wake or bed time is null; a gap ends a run.
     """
-    df = slots.join(waking.rename({"dkey": "bkey"}), on="bkey", how="left", maintain_order="left")
+    df = slots.select("bkey", "active", "bday_h", "prev_adjacent").join(
+        waking.rename({"dkey": "bkey"}), on="bkey", how="left", maintain_order="left")
     cond = (~pl.col("active").fill_null(True)) & (pl.col("bday_h") >= pl.col("wake_time_h")) & (
         pl.col("bday_h") < pl.col("bed_time_h"))
     runs = _longest_run(df.with_columns(cond=cond.fill_null(False)), "bkey")
@@ -396,6 +397,13 @@ def _apply(fn: Callable[..., pl.Expr]) -> pl.Expr:
     return fn(*(pl.col(p) for p in params)).alias(fn.__name__)
 
 
+def _sorted(readings: pl.DataFrame) -> bool:
+    hh, utc = pl.col("household_id"), pl.col("ts_utc")
+    return readings.select(
+        ((hh > hh.shift(1)) | ((hh == hh.shift(1)) & (utc > utc.shift(1)))).fill_null(True).all()
+    ).item()
+
+
 def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame, *, since: pl.DataFrame | None = None,
                   prior: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Daily features and profiles for the household-days in ``readings``.
@@ -409,11 +417,15 @@ def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame, *, since: pl.D
     (household_id, local_date, halfhour_active: the stored profiles of the 28 days before lo)
     so regularity does not need four weeks of readings. Returns (daily_features, daily_profiles).
     """
+    readings = readings.sort("household_id", "ts_utc") if not _sorted(readings) else readings
+    codes = A.household_codes(readings)
     slots = A.with_clock(readings)
+    del readings
     slots = A.with_activity(slots, A.baseload(slots))
 
     day = (slots.group_by("dkey").agg(
-        pl.col("household_id", "local_date", "hh").first(), *(_apply(f) for f in DAY_AGGREGATES))
+        pl.col("local_date", "hh").first(), *(_apply(f) for f in DAY_AGGREGATES))
+        .join(codes, on="hh")
         .join(calendar.select("local_date", pl.col("expected_slots").cast(pl.Int32)),
               on="local_date", how="left")
         .with_columns(pl.col("expected_slots").fill_null(48),
@@ -435,7 +447,6 @@ def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame, *, since: pl.D
     waking = day.select("dkey", "wake_time_h", "bed_time_h")
     reg_valid, reg_prior = valid, None
     if since is not None:
-        codes = day.select("household_id", "hh").unique()
         lo = since.join(codes, on="household_id").select("hh", lo=pl.col("lo").cast(pl.Int32))
         # Context days before lo have truncated baseload windows: their stored profiles count.
         reg_valid = valid.join(lo, on="hh").filter(pl.col("day") >= pl.col("lo")).select("hh", "day")
@@ -468,7 +479,7 @@ def _hourly_profiles(slots: pl.DataFrame, valid: pl.DataFrame) -> pl.DataFrame:
     Lists of 24 values (hour 0..23; null for an hour with no reading). The window stage
     computes circadian metrics from these without touching readings again.
     """
-    g = _Dense(slots.with_columns(hour=pl.col("local_ts").dt.hour()), valid, "hour", 24)
+    g = _Dense(slots, valid, "hour", 24)
     has = g.present > 0
     excess = np.where(has, g.excess, np.nan)
     active = np.where(has, g.active, np.nan)
