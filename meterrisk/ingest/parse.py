@@ -60,13 +60,16 @@ def split_fields(lines: pl.DataFrame, profile: Profile, n_fields: int,
     """(line_number, line) -> line_number, raw_line, fields_ok, and one column per field."""
     n_found = pl.col("line").str.count_matches(profile.delimiter, literal=True) + 1
     parts = pl.col("line").str.split_exact(profile.delimiter, n_fields - 1)
+    # Quote and space stripping is costly per row; most exports have neither around fields.
+    quoted = lines.select(pl.col("line").str.contains('"', literal=True).any()).item()
+    clean = _clean if quoted else (lambda e: e.str.strip_chars())
     return lines.select(
         "line_number",
         pl.col("line").alias("raw_line"),
         (n_found == n_fields).alias("fields_ok"),
         pl.format("line has {} fields separated by '{}' but the header has {}",
                   n_found, pl.lit(profile.delimiter), pl.lit(n_fields)).alias("fields_message"),
-        *[_clean(parts.struct[i]).alias(name) for name, i in positions.items()],
+        *[clean(parts.struct[i]).alias(name) for name, i in positions.items()],
     )
 
 
@@ -80,18 +83,26 @@ def parse_timestamps(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
     only the rows they miss go through the general parser.
     """
     text = pl.col("ts").str.strip_chars()
-    fast = text.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%z", strict=False)
+    # Failed parses are slow per row, so each format only sees what the previous one missed.
+    attempts = [text.str.strptime(pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%z", strict=False)]
     offset = fixed_offset(zone)
     if offset is not None:
         naive = text.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False)
-        fast = pl.coalesce(fast, (naive - pl.duration(seconds=offset)).dt.replace_time_zone("UTC"))
-    frame = frame.with_columns(fast.alias("ts_utc"))
-    done = frame.filter(pl.col("ts_utc").is_not_null()).with_columns(
-        pl.lit(False).alias("_unparsed"), pl.lit(False).alias("_nonexistent"), pl.lit(False).alias("_ambiguous"))
-    rest = frame.filter(pl.col("ts_utc").is_null()).drop("ts_utc")
-    if rest.height == 0:
-        return done
-    return pl.concat([done, _parse_timestamps_general(rest, zone)], how="vertical")
+        attempts.append((naive - pl.duration(seconds=offset)).dt.replace_time_zone("UTC"))
+    done_parts = []
+    rest = frame
+    for attempt in attempts:
+        rest = rest.with_columns(attempt.alias("ts_utc"))
+        done_parts.append(rest.filter(pl.col("ts_utc").is_not_null()))
+        rest = rest.filter(pl.col("ts_utc").is_null()).drop("ts_utc")
+        if rest.height == 0:
+            break
+    flags = [pl.lit(False).alias("_unparsed"), pl.lit(False).alias("_nonexistent"), pl.lit(False).alias("_ambiguous")]
+    parts = [p.with_columns(flags) for p in done_parts if p.height]
+    if rest.height:
+        parts.append(_parse_timestamps_general(rest, zone))
+    return pl.concat(parts, how="vertical") if parts else frame.with_columns(
+        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("ts_utc"), *flags)
 
 
 def _parse_timestamps_general(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
