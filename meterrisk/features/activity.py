@@ -137,6 +137,9 @@ def with_activity(slots: pl.DataFrame, base: pl.DataFrame) -> pl.DataFrame:
     prv2 = act.shift(2).fill_null(False) & prv & prv.shift(1).fill_null(False)
     return df.with_columns(
         # "Sustained": at least 2 of 3 consecutive half hours active, anchored on this one.
-        sustained_start=act & (nxt1 | nxt2),
-        sustained_end=act & (prv1 | prv2),
+        # Starts must be onsets (the half hour before is not active) and ends offsets, so load
+        # that runs on from the night (an all-electric home's water heater until 05:00) is not
+        # read as waking at 04:00 or going to bed at 03:00.
+        sustained_start=act & (nxt1 | nxt2) & ~prv1,
+        sustained_end=act & (prv1 | prv2) & ~nxt1,
     )

@@ -124,16 +124,19 @@ def night_activity_share(active: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
 
 
 def wake_time_h(clock_h: pl.Expr, sustained_start: pl.Expr) -> pl.Expr:
-    """Wake time: first sustained activity (2 of 3 consecutive half hours active) from 04:00.
+    """Wake time: first onset of sustained activity (2 of 3 consecutive half hours active,
+    the half hour before not active) at or after 04:00.
 
     Unit: hours (local clock; 06:30 -> 6.5)
-    Edge cases: null when no sustained activity all day (away, or no one active).
+    Edge cases: null when no sustained activity starts all day (away, or no one active).
+    Activity running on from the night (e.g. a water heater until 05:00) is not a wake-up.
     """
     return clock_h.filter(sustained_start & (clock_h >= WAKE_AFTER_H)).min()
 
 
 def bed_time_h(bday_h: pl.Expr, sustained_end: pl.Expr) -> pl.Expr:
-    """Bedtime: end of the last sustained activity after 04:00 and before 03:00 next morning.
+    """Bedtime: end of the last sustained activity (its next half hour not active) after 04:00
+    and before 03:00 next morning.
 
     Unit: hours (local clock; may exceed 24: 00:30 next morning -> 24.5)
     Edge cases: null when no sustained activity, or fewer than 4 of the next morning's
