@@ -15,11 +15,11 @@ from pipelines.workspace import Workspace, marks_run
 
 @task(name="detect-alerts", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
 def detect_alerts(db: Path, day: date | None) -> dict:
-    from meterrisk.alerts import run_alerts
+    from meterrisk.alerts.service import latest_date, run_alerts
 
     con = store.connect(db)
     try:
-        return run_alerts(con, day)
+        return run_alerts(con, day or latest_date(con))
     finally:
         con.close()
 
