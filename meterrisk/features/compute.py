@@ -21,6 +21,7 @@ from meterrisk.features.catalog import catalog, window_columns
 from meterrisk.features import circadian, daily, store_io, window
 
 DEFAULT_BATCH = 500
+WINDOW_BATCH_FACTOR = 4
 KEY = ["household_id", "as_of"]
 #: Window columns kept when a window has too few valid days (everything else is nulled).
 ALWAYS_SET = {"valid_days_28d", "days_with_readings_28d", "valid_days_baseline", "days_since_last_reading"}
@@ -172,7 +173,8 @@ def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list
     if requests.height == 0:
         return 0
     requests = _normalise(requests)
-    for batch in store_io.batches(requests, batch_size):
+    # A window reads at most 84 daily rows, so window batches can hold many more households.
+    for batch in store_io.batches(requests, batch_size * WINDOW_BATCH_FACTOR):
         days, profiles = store_io.load_window_inputs(con, batch, window.HISTORY_DAYS, window.HISTORY_DAYS)
         features = window_frame(batch, days, profiles)
         store_io.replace_windows(con, features.with_columns(
@@ -207,6 +209,7 @@ def window_frame(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFr
         .when(~baseline).then(pl.lit("no_baseline")).otherwise(pl.lit("ok"))
     )
     # NaN never leaves this module: an undefined statistic is null.
-    floats = [c for c in numeric if out.schema[c] in (pl.Float64, pl.Float32)]
+    schema = out.schema
+    floats = [c for c in numeric if schema[c] in (pl.Float64, pl.Float32)]
     out = out.with_columns(pl.col(floats).fill_nan(None))
     return out.select(*KEY, *cols)
