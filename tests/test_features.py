@@ -211,3 +211,31 @@ def test_insufficient_data_window_is_flagged_and_null(tokyo):
 def test_window_features_rejects_bad_requests(tokyo):
     with pytest.raises(ValueError, match="as_of"):
         features.window_features(tokyo, pl.DataFrame({"household_id": ["a"]}))
+
+
+def test_compute_adds_windows_for_assessment_dates(tokyo):
+    load_days(tokyo, "a", days(D0, 40), routine())
+    tokyo.execute("INSERT INTO assessments VALUES ('a', DATE '2025-01-30', 3, false, now())")
+    summary = features.compute(tokyo)
+    assert summary["as_of"] == date(2025, 2, 9)
+    keys = q(tokyo, "SELECT as_of FROM household_features ORDER BY as_of")["as_of"].to_list()
+    assert keys == [date(2025, 1, 30), date(2025, 2, 9)]
+
+
+def test_cli_computes_and_lists(tmp_path):
+    from click.testing import CliRunner
+
+    from meterrisk.cli import main
+
+    db = tmp_path / "s.duckdb"
+    con = store.connect(db)
+    load_days(con, "a", days(D0, 30), routine())
+    con.close()
+    runner = CliRunner()
+    result = runner.invoke(main, ["features", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "1 windows computed" in result.output
+    listed = runner.invoke(main, ["features", "--list"])
+    assert listed.exit_code == 0 and "wake_time_h_delta" in listed.output
+    empty = runner.invoke(main, ["features", "--db", str(tmp_path / "empty.duckdb")])
+    assert empty.exit_code == 2 and "no readings" in empty.output
