@@ -239,3 +239,18 @@ def test_cli_computes_and_lists(tmp_path):
     assert listed.exit_code == 0 and "wake_time_h_delta" in listed.output
     empty = runner.invoke(main, ["features", "--db", str(tmp_path / "empty.duckdb")])
     assert empty.exit_code == 2 and "no readings" in empty.output
+
+
+def test_heating_sensitivity_from_the_temperature_table(tokyo):
+    dates = days(D0, 30)
+    temps = [2.0 + (i % 10) for i in range(30)]  # 2..11 C, so HDD (base 15.5) varies 4.5..13.5
+    for d, t in zip(dates, temps):
+        heat = 0.02 * (15.5 - t)  # kWh per awake half hour per degree-day
+        load_days(tokyo, "a", [d], lambda h, heat=heat: routine()(h) + (heat if 6.5 <= h < 22.5 else 0.0))
+    con_t = pl.DataFrame({"local_date": dates, "temp_c": temps})
+    tokyo.register("_temps", con_t)
+    tokyo.execute("INSERT INTO temperature SELECT * FROM _temps")
+    row = features.window_features(tokyo, pl.DataFrame({"household_id": ["a"], "as_of": [dates[-1]]})).to_dicts()[0]
+    assert row["kwh_per_hdd_28d"] == pytest.approx(32 * 0.02, rel=1e-6)  # 32 awake half hours
+    assert row["kwh_per_cdd_28d"] is None  # never above 22 C
+    assert row["mean_temp_c_28d"] == pytest.approx(sum(temps[2:]) / 28)
