@@ -44,7 +44,6 @@ LOOKAHEAD_DAYS = 1
 #: come from daily_profiles.halfhour_active.
 READ_BEFORE = BASELOAD_DAYS
 
-HALF_HOUR = pl.duration(minutes=30)
 
 
 def with_clock(readings: pl.DataFrame) -> pl.DataFrame:

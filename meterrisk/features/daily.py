@@ -26,8 +26,8 @@ EVENING = (17.0, 20.0)
 DAYTIME = (9.0, 17.0)
 WAKE_AFTER_H = 4.0
 STUCK_MIN_LEVEL_KWH = 0.1  # "well above baseload": at least this much over the baseload
-STUCK_TOLERANCE_REL = 0.05  # |change| within 5% of the level (and at most ...)
-STUCK_TOLERANCE_KWH = 0.01  # ... or within 0.01 kWh, counts as "flat"
+STUCK_TOLERANCE_REL = 0.05  # "flat": |change| within max(5% of the level,
+STUCK_TOLERANCE_KWH = 0.01  # 0.01 kWh) from the previous half hour
 STUCK_MIN_SLOTS = 3  # a flat run shorter than 1.5 h is ordinary appliance use
 
 
