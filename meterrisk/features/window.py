@@ -149,11 +149,12 @@ def no_meal_days_28d() -> pl.Expr:
 
 
 def stuck_on_days_28d() -> pl.Expr:
-    """Valid days in the last 28 with a near-constant elevated load lasting 3 h or more.
+    """Valid days in the last 28 with load held 0.25 kWh above baseload for 6 h or more
+    (stuck_on_h >= 6: something left on, or long continuous heating).
 
     Unit: days
     """
-    return (RECENT & (pl.col("stuck_on_h") >= 3)).sum().cast(pl.Int32).alias("stuck_on_days_28d")
+    return (RECENT & (pl.col("stuck_on_h") >= 6)).sum().cast(pl.Int32).alias("stuck_on_days_28d")
 
 
 def restless_nights_28d() -> pl.Expr:
