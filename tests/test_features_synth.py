@@ -42,24 +42,48 @@ def cohort(tmp_path_factory):
               .filter(pl.col("date") == as_of).select("household_id", "frail"), on="household_id")
     )
     windows = _windows(con, as_of)
+    daily = con.sql("SELECT * FROM daily_features WHERE dq_flag = 'ok'").pl()
     con.close()
-    return windows.join(truth, on="household_id").filter(pl.col("dq_flag") != "insufficient_data")
+    events = pl.read_csv(out / "cohort" / "truth" / "events.csv", try_parse_dates=True).with_columns(
+        local_date=pl.col("start_ts").dt.convert_time_zone("Asia/Tokyo").dt.date(),
+        hours=(pl.col("end_ts") - pl.col("start_ts")).dt.total_minutes() / 60)
+    windows = windows.join(truth, on="household_id").filter(pl.col("dq_flag") != "insufficient_data")
+    return {"windows": windows, "daily": daily, "events": events}
 
 
 def _windows(con, as_of):
-    con.complete()
+    con.complete()  # DuckDB 2: finish pending execute() results before relation work
     return con.sql("SELECT * FROM household_features WHERE as_of = ?", params=[as_of]).pl()
 
 
-def group_means(df: pl.DataFrame, col: str) -> tuple[float, float]:
+def group_means(cohort: dict, col: str) -> tuple[float, float]:
+    df = cohort["windows"]
     m = df.group_by("frail").agg(pl.col(col).mean())
     frail = m.filter(pl.col("frail"))[col][0]
     robust = m.filter(~pl.col("frail"))[col][0]
     return frail, robust
 
 
+def test_appliance_left_on_days_show_stuck_on_load(cohort):
+    left_on = cohort["events"].filter(pl.col("kind") == "appliance_left_on").select(
+        "household_id", "local_date").unique().with_columns(event=pl.lit(True))
+    days = cohort["daily"].join(left_on, on=["household_id", "local_date"], how="left").with_columns(
+        pl.col("event").fill_null(False))
+    means = days.group_by("event").agg(pl.col("stuck_on_h").mean())
+    assert means.filter(pl.col("event"))["stuck_on_h"][0] > 2 * means.filter(~pl.col("event"))["stuck_on_h"][0]
+
+
+def test_outings_show_as_daytime_floor(cohort):
+    outings = cohort["events"].filter(pl.col("kind") == "outing").group_by("household_id", "local_date").agg(
+        pl.col("hours").sum())
+    days = cohort["daily"].join(outings, on=["household_id", "local_date"], how="left").with_columns(
+        pl.col("hours").fill_null(0.0))
+    assert days.select(pl.corr("hours", "longest_daytime_floor_h")).item() > 0.4
+
+
 def test_frail_residents_wake_later(cohort):
-    assert cohort.filter(pl.col("frail")).height >= 10 and cohort.filter(~pl.col("frail")).height >= 10
+    w = cohort["windows"]
+    assert w.filter(pl.col("frail")).height >= 10 and w.filter(~pl.col("frail")).height >= 10
     frail, robust = group_means(cohort, "wake_time_h_mean_28d")
     assert frail > robust + 0.5
 
