@@ -254,3 +254,11 @@ def test_heating_sensitivity_from_the_temperature_table(tokyo):
     assert row["kwh_per_hdd_28d"] == pytest.approx(32 * 0.02, rel=1e-6)  # 32 awake half hours
     assert row["kwh_per_cdd_28d"] is None  # never above 22 C
     assert row["mean_temp_c_28d"] == pytest.approx(sum(temps[2:]) / 28)
+
+
+def test_every_feature_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "features.md").read_text(encoding="utf-8")
+    missing = [n for n in features.catalog()["name"] if f"`{n}`" not in doc]
+    assert not missing, f"add to docs/features.md: {missing}"
