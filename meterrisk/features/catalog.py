@@ -16,7 +16,7 @@ import polars as pl
 from meterrisk.features import circadian, daily, deviation, window
 
 _ACCOUNTING = [
-    ("expected_slots", "slots", "Half hours the local date has in the store's zone (46/48/50 on clock-change days)."),
+    ("expected_slots", "slots", "Half hours the local date has in the store's zone (46/48/50 on clock-change days), from local_calendar; 48 if the calendar lacks the date."),
     ("coverage", "fraction (0-1)", "present_slots / expected_slots. Below 0.8 the day's behavioural features are null."),
     ("dq_flag", "code", "'ok'; 'low_coverage' (coverage < 0.8); 'no_baseload' (fewer than 10 night readings in the last 7 days)."),
 ]

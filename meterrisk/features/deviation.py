@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from meterrisk.features.window import BASELINE_FIRST, RECENT, VALID
+from meterrisk.features.window import BASELINE_FIRST, VALID, _baseline, _recent
 
 MIN_BASELINE_DAYS = 14
 
@@ -40,7 +40,7 @@ def deltas() -> list[pl.Expr]:
     Edge cases: null with fewer than 14 valid baseline days.
     """
     return [
-        pl.when(_enough()).then(pl.col(f).filter(RECENT).mean() - pl.col(f).filter(BASE).mean())
+        pl.when(_enough()).then(_recent(f).mean() - _baseline(f).mean())
         .alias(f"{f}_delta") for f in DEVIATING
     ]
 
@@ -53,8 +53,8 @@ def z_scores() -> list[pl.Expr]:
     """
     out = []
     for f, floor in DEVIATING.items():
-        delta = pl.col(f).filter(RECENT).mean() - pl.col(f).filter(BASE).mean()
-        sd = pl.max_horizontal(pl.col(f).filter(BASE).std(), pl.lit(floor))
+        delta = _recent(f).mean() - _baseline(f).mean()
+        sd = pl.max_horizontal(_baseline(f).std(), pl.lit(floor))
         out.append(pl.when(_enough()).then(delta / sd).alias(f"{f}_z"))
     return out
 
@@ -68,8 +68,8 @@ def ratios() -> list[pl.Expr]:
     """
     out = []
     for f in RATIOS:
-        base = pl.col(f).filter(BASE).mean()
-        out.append(pl.when(_enough() & (base > 1e-3)).then(pl.col(f).filter(RECENT).mean() / base)
+        base = _baseline(f).mean()
+        out.append(pl.when(_enough() & (base > 1e-3)).then(_recent(f).mean() / base)
                    .alias(f"{f}_ratio_8w"))
     return out
 

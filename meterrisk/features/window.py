@@ -38,7 +38,13 @@ RECENT = VALID & (pl.col("age") < RECENT_DAYS)
 
 
 def _recent(name: str) -> pl.Expr:
-    return pl.col(name).filter(RECENT)
+    """Daily ``name`` on valid days of the last 28, null elsewhere (column added by prepare)."""
+    return pl.col(f"_r_{name}")
+
+
+def _baseline(name: str) -> pl.Expr:
+    """Daily ``name`` on valid days of weeks 5-12, null elsewhere (column added by prepare)."""
+    return pl.col(f"_b_{name}")
 
 
 def means_28d() -> list[pl.Expr]:
@@ -59,9 +65,14 @@ def sds_28d() -> list[pl.Expr]:
 
 
 def prepare(days: pl.DataFrame) -> pl.DataFrame:
-    """Add the row-level helper columns the trend aggregations use (masked x and y per
-    feature and span), so the group-by only runs plain sums and means."""
+    """Add the row-level helper columns the aggregations use: each daily feature masked to
+    the recent and baseline windows, and masked x and y per trended feature and span. The
+    group-by then runs plain means and sums (Polars' fast path) instead of per-group filters."""
+    base = VALID & (pl.col("age") >= BASELINE_FIRST)
     cols = []
+    for f in SUMMARISED:
+        cols += [pl.when(RECENT).then(pl.col(f)).alias(f"_r_{f}"),
+                 pl.when(base).then(pl.col(f)).alias(f"_b_{f}")]
     for f in TRENDED:
         for w in TREND_WEEKS:
             y = pl.when(VALID & (pl.col("age") < 7 * w)).then(pl.col(f))
@@ -94,7 +105,7 @@ def weekend_differences() -> list[pl.Expr]:
     """
     weekend = pl.col("local_date").dt.weekday() >= 6
     return [
-        (pl.col(f).filter(RECENT & weekend).mean() - pl.col(f).filter(RECENT & ~weekend).mean())
+        (pl.when(weekend).then(_recent(f)).mean() - pl.when(~weekend).then(_recent(f)).mean())
         .alias(f"{f}_weekend_diff_28d") for f in WEEKEND
     ]
 
