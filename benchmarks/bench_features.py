@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,7 +103,8 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=None, help="store path [default: a temp dir]")
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    db = args.db or Path(tempfile.mkdtemp()) / "bench.duckdb"
+    scratch = None if args.db else Path(tempfile.mkdtemp(prefix="bench_features_"))
+    db = args.db or scratch / "bench.duckdb"
     if args.generate_only:
         if db.exists():
             db.unlink()  # a fresh store every run: appending would duplicate readings
@@ -140,6 +142,8 @@ def main() -> None:
         "incremental_summary": {k: str(v) for k, v in inc.items()},
     }
     print(json.dumps(report, indent=2))
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)  # a 10,000-household store is ~1 GB
 
 
 if __name__ == "__main__":
