@@ -30,6 +30,7 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> Path:
     os.close(fd)
     try:
         shutil.copyfile(db, tmp)
+        shutil.copymode(db, tmp)  # mkstemp makes 0600; readers need what the store has
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
