@@ -101,7 +101,8 @@ def trained_env(tmp_path_factory):
     assert counts == {"read": 2 * N + 1, "loaded": 2 * N, "rejected_no_consent": 1, "rejected_invalid": 0}
     assert load_assessments(con, csv)["loaded"] == 2 * N  # idempotent
     assert con.execute("SELECT count(*) FROM assessments").fetchall()[0][0] == 2 * N
-    path, manifest = train(con, models_dir=tmp_path / "models", feature_fn=_fake_features(frailty), cv=2)
+    path, manifest = train(con, models_dir=tmp_path / "models", feature_fn=_fake_features(frailty), cv=2,
+                           max_iter=60)
     yield con, path, manifest
     con.close()
 

@@ -38,11 +38,12 @@ WAKE_FROM = 8            # 04:00: earlier activity is night-time, not waking up
 class DetectorParams:
     floor_quantile: float = 0.10
     min_delta_kwh: float = 0.03        # smallest rise above the floor that counts as activity
-    noise_factor: float = 2.0          # x (night median - floor): fridge cycling and standby noise
+    noise_factor: float = 2.0          # x (20th - 10th percentile): fridge cycling and standby noise
     past_min_slots: int = 6            # a line flat for this many half hours (3 h) is not activity
     wake_margin_min: int = 3           # half hours after the usual wake (1.5 h)
     wake_margin_max: int = 6           # at most 3 h after the usual wake
     wake_quantile: float = 1.0         # deadline = this quantile of past wake slots + 1 h (clamped)
+    wake_late_share: float = 0.0       # wake rule only if at most this share of usual days woke later
     run_factor: float = 1.25           # current spell must exceed the 28-day max by this factor
     run_extra: float = 0.5             # ... plus this many expected active half hours
     run_min_expected: float = 2.5      # and cover at least this many expected active half hours
@@ -68,13 +69,16 @@ def _hhmm(slot: float) -> str:
 
 
 def floor_level(hist: np.ndarray, p: DetectorParams) -> float:
-    """kWh per half hour above which a half hour may be active."""
+    """kWh per half hour above which a half hour may be active.
+
+    The 10th percentile of recent use plus a noise margin: ``noise_factor`` x the gap between
+    the 20th and 10th percentiles (standby and fridge cycling), at least ``min_delta_kwh``.
+    Percentiles over all hours, not night hours, so night-time water heating in all-electric
+    homes does not lift the floor above the day's activity.
+    """
     vals = hist[np.isfinite(hist)]
-    base = float(np.quantile(vals, p.floor_quantile))
-    night = hist[:, 4:10]                               # 02:00-05:00
-    night = night[np.isfinite(night)]
-    noise = float(np.median(night)) - base if night.size else 0.0
-    return base + max(p.min_delta_kwh, p.noise_factor * max(noise, 0.0))
+    base, q20 = (float(v) for v in np.quantile(vals, [p.floor_quantile, 0.2]))
+    return base + max(p.min_delta_kwh, p.noise_factor * (q20 - base))
 
 
 def active_matrix(x: np.ndarray, floor: float, p: DetectorParams, before: np.ndarray | None = None) -> np.ndarray:
@@ -180,7 +184,11 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
     deadline = int(np.clip(np.ceil(w_q90) + 2, w_med + p.wake_margin_min, w_med + p.wake_margin_max))
     wake_today = wake_slots(act_d[None, :])[0]
     look_from = int(max(WAKE_FROM, w_med - 4))
-    if deadline < SLOTS and np.isfinite(today[look_from:deadline + 1]).all():
+    # Only for homes whose mornings are regular: on every usual day of the last 28 something
+    # happened by the deadline. Irregular homes (late weekends, shift work) get no wake alert.
+    late_days = float(np.mean(np.isnan(wakes) | (wakes > deadline)))
+    regular = late_days <= p.wake_late_share
+    if regular and deadline < SLOTS and np.isfinite(today[look_from:deadline + 1]).all():
         if not act_d[look_from:deadline + 1].any():
             alerts.append(Alert(
                 "no_activity_after_usual_wake", deadline, "high",

@@ -157,6 +157,7 @@ def _summary(results, false_alerts, hh_days, kinds, n_households) -> dict:
         "false_alerts": false_alerts,
         "false_alerts_per_100_household_days": 100 * false_alerts / hh_days if hh_days else math.nan,
         "false_alert_kinds": dict(kinds),
+        "missed": [f"{r['household_id']} {r['start']}" for r in results if not r["detected"]][:20],
     }
 
 

@@ -53,7 +53,9 @@ def assessments(db, file):
               help="Synthetic truth/ folder: also measure lead time for declining residents.")
 @click.option("--version", default=None, help="Model version name [default: UTC time YYYYMMDD-HHMMSS].")
 @click.option("--seed", default=0, show_default=True, type=int, help="Split and model seed.")
-def train(db, models_dir, capacity, truth_dir, version, seed):
+@click.option("--refit/--no-refit", default=True, show_default=True,
+              help="Save the model refitted on all examples (metrics are from the split either way).")
+def train(db, models_dir, capacity, truth_dir, version, seed, refit):
     """Train the frailty risk model on the store's assessments and window features.
 
     Splits by household and time (train on earlier assessments, test on later ones of other
@@ -68,7 +70,8 @@ def train(db, models_dir, capacity, truth_dir, version, seed):
 
     con = store.connect(db)
     try:
-        path, m = run(con, models_dir=models_dir, capacity=capacity, truth_dir=truth_dir, version=version, seed=seed)
+        path, m = run(con, models_dir=models_dir, capacity=capacity, truth_dir=truth_dir, version=version, seed=seed,
+                      refit=refit)
     finally:
         con.close()
     met, base = m["metrics"], m["baselines"]
@@ -91,7 +94,12 @@ def train(db, models_dir, capacity, truth_dir, version, seed):
               help="Outreach capacity [default: the model's].")
 @click.option("--workdir", default=None, type=click.Path(file_okay=False, exists=True),
               help="Where the temporary store goes [default: system temp].")
-def evaluate(model_dir, cohort, capacity, workdir):
+@click.option("--lead-every-days", default=14, show_default=True, type=click.IntRange(min=1),
+              help="Spacing of the as-of dates used for lead time.")
+@click.option("--lead-sample", default=None, type=click.IntRange(min=10),
+              help="Rank lead time within all declining residents plus a random sample of others "
+                   "of this total size [default: every household] (bounds run time on big cohorts).")
+def evaluate(model_dir, cohort, capacity, workdir, lead_every_days, lead_sample):
     """Score a generated cohort end to end in a temporary store and print metrics as JSON.
 
     \b
@@ -101,7 +109,8 @@ def evaluate(model_dir, cohort, capacity, workdir):
     """
     from meterrisk.model.cohort import evaluate_on_cohort, to_json
 
-    click.echo(to_json(evaluate_on_cohort(model_dir, cohort, capacity=capacity, workdir=workdir)))
+    click.echo(to_json(evaluate_on_cohort(model_dir, cohort, capacity=capacity, workdir=workdir,
+                                          lead_every_days=lead_every_days, lead_sample=lead_sample)))
 
 
 @click.command("score")

@@ -34,8 +34,12 @@ def load_cohort(con, cohort: Path) -> dict:
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise MeterriskError(f"{len(failed)} reading files of {cohort} failed to load: {failed[0].message}")
+    temps = None
+    if (cohort / "temperature.csv").exists() and hasattr(ingest, "load_temperature"):
+        temps = ingest.load_temperature(con, cohort / "temperature.csv")
     counts = load_assessments(con, cohort / "assessments.csv")
-    return {"households": reg.households, "reading_files": len(results), "assessments": counts}
+    return {"households": reg.households, "reading_files": len(results), "assessments": counts,
+            "temperature_loaded": temps is not None}
 
 
 def _timezone(cohort: Path) -> str | None:
@@ -46,7 +50,8 @@ def _timezone(cohort: Path) -> str | None:
 
 
 def evaluate_on_cohort(model_dir: str | Path, cohort: str | Path, *, capacity: float | None = None,
-                       workdir: str | Path | None = None, lead_every_days: int = 14) -> dict:
+                       workdir: str | Path | None = None, lead_every_days: int = 14,
+                       lead_sample: int | None = None, seed: int = 0) -> dict:
     cohort = Path(cohort)
     for need in ("households.csv", "assessments.csv", "readings"):
         if not (cohort / need).exists():
@@ -77,7 +82,17 @@ def evaluate_on_cohort(model_dir: str | Path, cohort: str | Path, *, capacity: f
                 },
             }
             if (cohort / "truth" / "onsets.csv").exists():
-                ids = [r[0] for r in con.execute("SELECT household_id FROM households ORDER BY 1").fetchall()]
+                ids = [r[0] for r in con.execute(
+                    "SELECT DISTINCT household_id FROM readings ORDER BY 1").fetchall()]
+                if lead_sample is not None and lead_sample < len(ids):
+                    # every declining resident plus a random sample as the population they rank in
+                    from meterrisk.model.evaluation import read_onsets
+
+                    dec = set(read_onsets(cohort / "truth").filter(pl.col("kind") == "declining")["household_id"])
+                    rest = [h for h in ids if h not in dec]
+                    rng = np.random.default_rng(seed)
+                    keep = rng.choice(len(rest), size=max(0, lead_sample - len(dec & set(ids))), replace=False)
+                    ids = sorted((dec & set(ids)) | {rest[i] for i in keep})
                 out["lead_time"] = lead_time(con, loaded.pipeline, loaded.features, ids, cohort / "truth",
                                              capacity=cap, every_days=lead_every_days)
                 out["model"]["lead_time_weeks_median"] = out["lead_time"]["lead_time_weeks_median"]

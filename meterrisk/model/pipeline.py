@@ -56,11 +56,12 @@ class NonFiniteToNaN(TransformerMixin, BaseEstimator):
         return tags
 
 
-def make_pipeline(*, random_state: int = 0, calibration: str = "isotonic", cv: int = 5) -> Pipeline:
+def make_pipeline(*, random_state: int = 0, calibration: str = "isotonic", cv: int = 5,
+                  max_iter: int = 300) -> Pipeline:
     """The risk model: impute, boosted trees, calibrated probabilities."""
     trees = HistGradientBoostingClassifier(
         learning_rate=0.05,
-        max_iter=300,
+        max_iter=max_iter,
         max_leaf_nodes=15,
         min_samples_leaf=30,
         l2_regularization=1.0,
