@@ -15,6 +15,7 @@ from pathlib import Path
 from prefect import flow, task
 
 from meterrisk import ingest, store
+from meterrisk.errors import MeterriskError
 from pipelines.daily import daily_flow
 from pipelines.snapshot import publish_snapshot
 from pipelines.risk_list import risk_list_flow
@@ -63,7 +64,8 @@ def stage_cohort(db: Path, cohort: Path, inbox: Path) -> dict:
 def demo_flow(households: int = 600, days: int = 400, start: date = date(2025, 1, 6), seed: int = 20250106,
               db: Path | None = None, data_dir: Path = Path("data"), models_dir: Path = Path("models")) -> dict:
     if households < 50 or days < 180:
-        raise ValueError("the demo needs at least 50 households and 180 days (a 12-week baseline plus survey waves)")
+        raise MeterriskError("the demo needs at least 50 households and 180 days (a 12-week baseline plus survey waves)",
+                             hint="meterrisk demo --households 300 --days 300")
     ws = Workspace.default(db or Path(data_dir) / "meterrisk.duckdb", data_dir=data_dir, models_dir=models_dir).ensure()
     cohort = Path(generate_cohort(Path(data_dir) / "synthetic" / f"demo-{households}x{days}-s{seed}",
                                   households, days, start, seed))

@@ -64,6 +64,8 @@ def sql(db, query, fmt, out, live, max_rows):
       meterrisk sql "SELECT * FROM v_risk_latest LIMIT 20"
       meterrisk sql "SELECT * FROM v_data_quality" --format csv --out quality.csv
     """
+    if fmt == "parquet" and not out:  # before the query runs, so the error is the only output
+        raise MeterriskError("--format parquet needs --out FILE")
     con, source = open_for_reading(db, live=live)
     try:
         try:
@@ -81,8 +83,6 @@ def sql(db, query, fmt, out, live, max_rows):
         with pl.Config(tbl_rows=max_rows, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):
             click.echo(frame)
         return
-    if fmt == "parquet" and not out:
-        raise MeterriskError("--format parquet needs --out FILE")
     if fmt == "csv":
         if out:
             frame.write_csv(out)
