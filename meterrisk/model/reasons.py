@@ -21,7 +21,7 @@ MAX_REASONS = 3
 class Reason:
     name: str
     features: tuple[str, ...]           # columns set to their training median for occlusion
-    when: Callable[[dict], bool]
+    when: Callable[[dict], bool]       # row -> bool; the row also carries "<feature>__median"
     text: Callable[[dict], str]
 
 
@@ -36,6 +36,21 @@ def _ge(key: str, t: float) -> Callable[[dict], bool]:
 
 def _le(key: str, t: float) -> Callable[[dict], bool]:
     return lambda r: (_v(r, key) is not None) and _v(r, key) <= t
+
+
+def _vs_median(key: str, *, below: float | None = None, above: float | None = None) -> Callable[[dict], bool]:
+    """Level against the training population: x <= below * median, or x >= median + above."""
+    def f(r):
+        x, m = _v(r, key), _v(r, f"{key}__median")
+        if x is None or m is None:
+            return False
+        return (below is not None and x <= below * m) or (above is not None and x >= m + above)
+    return f
+
+
+def _clock(h: float) -> str:
+    m = int(round(h * 60))
+    return f"{(m // 60) % 24:02d}:{m % 60:02d}"
 
 
 def _both(a, b):
@@ -77,6 +92,20 @@ CATALOGUE: list[Reason] = [
            lambda r: f"{int(_v(r, 'floor_days_28d'))} whole days at standby in the last 4 weeks (away or unwell: electricity cannot tell)"),
     Reason("no_meal_days", ("no_meal_days_28d",), _ge("no_meal_days_28d", 5),
            lambda r: f"no cooking at usual meal times on {int(_v(r, 'no_meal_days_28d'))} of the last 28 days"),
+    # Levels against other residents: a resident frail all along has no change of their own.
+    Reason("low_activity_level", ("active_share_mean_28d",), _vs_median("active_share_mean_28d", below=0.75),
+           lambda r: f"active {_v(r, 'active_share_mean_28d'):.0%} of the day; most residents "
+                     f"{_v(r, 'active_share_mean_28d__median'):.0%}"),
+    Reason("late_riser", ("wake_time_h_mean_28d",), _vs_median("wake_time_h_mean_28d", above=1.0),
+           lambda r: f"usually up around {_clock(_v(r, 'wake_time_h_mean_28d'))}, later than most residents "
+                     f"({_clock(_v(r, 'wake_time_h_mean_28d__median'))})"),
+    Reason("little_cooking", ("meal_kwh_mean_28d",), _vs_median("meal_kwh_mean_28d", below=0.7),
+           lambda r: "little cooking at meal times compared with most residents"),
+    Reason("irregular_days", ("regularity_corr_mean_28d",), _vs_median("regularity_corr_mean_28d", below=0.8),
+           lambda r: "days less regular than most residents'"),
+    Reason("long_still_spells", ("longest_inactive_run_h_mean_28d",),
+           _vs_median("longest_inactive_run_h_mean_28d", above=1.5),
+           lambda r: f"long still spells in the day (longest {_v(r, 'longest_inactive_run_h_mean_28d'):.1f} h on average)"),
 ]
 
 
@@ -87,7 +116,8 @@ def explain(pipeline, feats: pl.DataFrame, features: list[str], prob: np.ndarray
         medians = np.asarray(pipeline.named_steps["impute"].statistics_, dtype=float)
     index = {f: i for i, f in enumerate(features)}
     X = feats.select(features).cast(pl.Float64).to_numpy()
-    rows = feats.to_dicts()
+    med = {f"{f}__median": float(medians[i]) for f, i in index.items()}
+    rows = [{**r, **med} for r in feats.to_dicts()]
     candidates: list[list[tuple[float, str]]] = [[] for _ in rows]
     for reason in CATALOGUE:
         cols = [index[f] for f in reason.features if f in index]

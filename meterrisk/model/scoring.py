@@ -21,6 +21,7 @@ from meterrisk.model.metrics import top_k
 from meterrisk.model.reasons import explain
 
 INSUFFICIENT_REASON = "insufficient data"
+NO_SINGLE_REASON = "overall pattern of use resembles residents found frail; no single change stands out"
 
 
 def tiers(n: int, capacity: float) -> tuple[int, int]:
@@ -74,6 +75,10 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
         .otherwise(pl.lit("low")).alias("risk_tier"),
         pl.lit("scored").alias("status"),
         pl.lit(None, pl.String).alias("not_scored_reason"),
+    ).with_columns(
+        # Said plainly rather than left blank: the model sees a pattern, not one clear change.
+        pl.when((pl.col("reasons").list.len() == 0) & pl.col("risk_tier").is_in(["high", "medium"]))
+        .then(pl.lit([NO_SINGLE_REASON], dtype=pl.List(pl.String))).otherwise(pl.col("reasons")).alias("reasons")
     )
     insufficient = feats.filter(pl.col("dq_flag") == INSUFFICIENT).select(
         "household_id",
