@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -85,7 +86,8 @@ def save(pipeline, manifest: dict, models_dir: str | Path, *, card: str | None =
         raise MeterriskError(f"model folder {final} already exists", hint="use another --version")
     tmp = models_dir / f".{version}.tmp-{os.getpid()}"
     tmp.mkdir()
-    sio.dump(pipeline, tmp / MODEL_FILE)
+    # Trees compress about 4x; loading is unchanged.
+    sio.dump(pipeline, tmp / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     manifest = {**manifest, "model_file": MODEL_FILE, "model_sha256": _sha256(tmp / MODEL_FILE)}
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default) + "\n")
     if card is not None:
