@@ -32,6 +32,12 @@ if "prefect" not in sys.modules:  # too late otherwise; Prefect has read its set
     # Two xdist workers and other suites share 2 cores: the test server can be slow to start.
     os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "150"
 
+# The boosted trees use OpenMP; two xdist workers (and whatever else runs) on 2 cores make its
+# threads spin against each other: fitting the town's ~80 examples took 35-200 s instead of
+# 6-9 s. OpenMP reads this when it loads, so it only helps if nothing imported sklearn yet;
+# ``one_blas_thread`` below limits an already loaded runtime as far as it can.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "sample"
 
 #: The town every flow test shares: big enough to train (>= 5 frail examples per class in the
@@ -66,11 +72,7 @@ def cwd(path: Path):
 
 @contextmanager
 def one_blas_thread():
-    """Fit models with one OpenMP/BLAS thread.
-
-    The boosted trees use OpenMP; with two xdist workers (and anything else) on 2 cores, its
-    threads spin against each other and fitting ~80 examples took 100-200 s instead of 6 s.
-    """
+    """Fit models with one OpenMP/BLAS thread (see OMP_NUM_THREADS above)."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
