@@ -21,8 +21,9 @@ from meterrisk.cli._options import db_option
               help="Plausible maximum kWh per half hour (overrides the profile).")
 @click.option("--replace", is_flag=True,
               help="A file whose name was ingested before with other content replaces that earlier version.")
+@click.option("--progress", is_flag=True, help="Report rows read after each chunk of a big file (on stderr).")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
-def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, replace, inputs):
+def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, replace, progress, inputs):
     """Load smart-meter readings (CSV, CSV.gz or Parquet files, or folders of them).
 
     Each file loads in one transaction; the same file twice changes nothing. Prints one
@@ -46,7 +47,11 @@ def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, rep
             done += 1
             click.echo(f"[{done}/{len(files)}] {result.status}: {result.path}: {result.message}")
 
-        results = ingest.ingest_paths(con, files, profile, replace=replace, on_file=report)
+        def chunk(path, rows: int) -> None:
+            click.echo(f"  {path.name}: {rows} rows read (uncommitted)", err=True)
+
+        results = ingest.ingest_paths(con, files, profile, replace=replace, on_file=report,
+                                      on_chunk=chunk if progress else None)
     finally:
         con.close()
     totals = {k: sum(getattr(r, k) for r in results) for k in

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,9 +76,10 @@ class FileResult:
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, profile: Profile, *,
-                replace: bool = False) -> FileResult:
+                replace: bool = False, on_chunk: Callable[[int], None] | None = None) -> FileResult:
     """Load one file (see module docstring for the semantics). Never raises for bad input:
-    a file that cannot be read comes back with status ``failed`` and the reason."""
+    a file that cannot be read comes back with status ``failed`` and the reason.
+    ``on_chunk(rows_read_so_far)`` is called after each staged chunk (progress for big files)."""
     path = Path(path)
     started = time.perf_counter()
     if not path.is_file():
@@ -100,7 +102,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, profile: Profi
     con.execute("BEGIN TRANSACTION")
     try:
         file_id = con.execute("SELECT nextval('ingest_file_id')").fetchall()[0][0]
-        result = _load(con, path, profile, registry, zone, file_id, sha, replace)
+        result = _load(con, path, profile, registry, zone, file_id, sha, replace, on_chunk)
         status = "loaded_with_quarantine" if result.rows_quarantined else "loaded"
         result.status, result.file_id = status, file_id
         result.message = _summary_message(result)
@@ -146,7 +148,7 @@ def _summary_message(r: FileResult) -> str:
 
 
 def _load(con, path: Path, profile: Profile, registry: pl.DataFrame, zone: str, file_id: int,
-          sha: str, replace: bool) -> FileResult:
+          sha: str, replace: bool, on_chunk: Callable[[int], None] | None) -> FileResult:
     result = FileResult(str(path), "running")
     reasons: Counter[str] = Counter()
     con.execute(_STAGE_SCHEMA)
@@ -168,6 +170,8 @@ def _load(con, path: Path, profile: Profile, registry: pl.DataFrame, zone: str, 
         con.register("_chunk", good.to_arrow())
         con.execute("INSERT INTO _stage SELECT * FROM _chunk")
         con.unregister("_chunk")
+        if on_chunk:
+            on_chunk(result.rows_read)
     if profile.layout == "register":
         from meterrisk.ingest.register import register_to_usage
         register_to_usage(con, file_id, profile, reasons, result)

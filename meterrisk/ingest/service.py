@@ -32,10 +32,12 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
 
 
 def ingest_paths(con: duckdb.DuckDBPyConnection, inputs: Iterable[str | Path], profile: Profile, *,
-                 replace: bool = False, on_file: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+                 replace: bool = False, on_file: Callable[[FileResult], None] | None = None,
+                 on_chunk: Callable[[Path, int], None] | None = None) -> list[FileResult]:
     results = []
     for path in expand_inputs(inputs):
-        result = ingest_file(con, path, profile, replace=replace)
+        progress = (lambda rows, path=path: on_chunk(path, rows)) if on_chunk else None
+        result = ingest_file(con, path, profile, replace=replace, on_chunk=progress)
         results.append(result)
         if on_file:
             on_file(result)
