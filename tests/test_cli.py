@@ -253,6 +253,12 @@ def test_train_on_a_store_without_assessments_is_one_line(tmp_path):
     assert_one_line_error(cli("train", "--db", db, "--models-dir", tmp_path / "m", ok=False), "assessments")
 
 
+def test_score_without_a_model_says_train_first(db_copy, tmp_path):
+    line = assert_one_line_error(cli("score", "--db", db_copy, "--as-of", "2025-02-10", "--models-dir",
+                                     tmp_path / "empty", ok=False), "no trained model")
+    assert count(db_copy, "SELECT count(*) FROM risk_scores") == 0, line
+
+
 def test_export_of_an_unscored_date_is_one_line(db_copy, tmp_path):
     assert_one_line_error(cli("export", "--db", db_copy, "--as-of", "2025-02-01", "--out", tmp_path / "r.parquet",
                               ok=False), "no risk scores for 2025-02-01")
