@@ -192,7 +192,7 @@ def test_reader_uses_the_snapshot_while_a_writer_holds_the_store(tmp_path, parts
     assert "snapshot" in err  # says where the answer came from
     code, n, err, seconds = sql_count_subprocess(db)  # a second process, as an analyst would run it
     assert (code, n) == (0, expected[0])
-    assert seconds < startup_seconds + FAST
+    assert seconds < 2 * startup_seconds + FAST  # imports vary with load; a wait for the lock is 30 s
     code, n, err, seconds = sql_count(db, "--live")  # the live store is busy: fail fast, one line
     assert code != 0 and n is None and seconds < FAST
     assert err.startswith("error: ") and "being updated" in err
@@ -226,7 +226,7 @@ def test_reader_fails_fast_when_nothing_is_published_yet(tmp_path, parts, writer
     assert len(lines) == 1 or lines[1].startswith("hint: ")
     code, n, err, seconds = sql_count_subprocess(db)
     assert code != 0 and "being updated" in err
-    assert seconds < startup_seconds + FAST
+    assert seconds < 2 * startup_seconds + FAST  # imports vary with load; a wait for the lock is 30 s
     assert not snapshot_path(db).exists()
     w.go()
     w.go()

@@ -16,6 +16,8 @@ from types import SimpleNamespace
 import duckdb
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipelines_conftest import (  # noqa: F401  (fixtures)
     LATE_DELIVERY,
@@ -105,6 +107,27 @@ def test_should_promote_compares_precision_then_pr_auc(tmp_path, new, old, promo
     ok, why = should_promote(candidate, current)
     assert ok is promoted
     assert current.name in why
+
+
+_metric = st.one_of(st.none(), st.just(float("nan")), st.floats(0, 1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=st.tuples(_metric, _metric), b=st.tuples(_metric, _metric))
+def test_promotion_is_a_strict_order(tmp_path_factory, a, b):
+    """Never both ways, so two retrains cannot flip-flop the current model; always one way
+    when the keys differ."""
+    from pipelines.promotion import should_promote
+
+    models = tmp_path_factory.mktemp("models")
+    first, second = _model(models, "v1", *a), _model(models, "v2", *b)
+    one_way, other_way = should_promote(first, second)[0], should_promote(second, first)[0]
+    assert not (one_way and other_way)
+
+    def key(m):
+        return tuple(float("-inf") if x is None or x != x else x for x in m)
+
+    assert (one_way or other_way) == (key(a) != key(b))
 
 
 def test_should_promote_without_a_current_model(tmp_path):
