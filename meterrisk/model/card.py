@@ -26,6 +26,13 @@ def model_card(m: dict) -> str:
         f"| {name} | {_f(met.get(k))} | {_f(age.get(k))} | {_f(rule.get(k))} |" for name, k in rows
     )
     lt = met.get("lead_time", {})
+    if lt.get("declining_households") is not None:
+        lead = (f"Lead time (declining residents, scored every {lt.get('as_of_every_days')} days; positive = "
+                f"flagged before frailty): median {_f(met.get('lead_time_weeks_median'), 1)} weeks; flagged "
+                f"{lt.get('flagged_ever')} of {lt.get('declining_households')} "
+                f"({lt.get('flagged_before_frail')} before frailty).")
+    else:
+        lead = "Lead time: not measured here (train with --truth, or run `meterrisk evaluate` on a cohort)."
     split = m["split"]
     return f"""# Model card: meterrisk frailty risk {m['version']}
 
@@ -56,12 +63,11 @@ training split only, judged on the test split.
 |---|---|---|---|
 {table}
 
-Lead time (declining residents, scored every {lt.get('as_of_every_days', 'n/a')} days; positive =
-flagged before frailty): median {_f(met.get('lead_time_weeks_median'), 1)} weeks;
-flagged {lt.get('flagged_ever', 'n/a')} of {lt.get('declining_households', 'n/a')}.
+{lead}
 
 ## Limits
-- Trained and measured on {'synthetic' if lt.get('declining_households') else 'the given'} cohorts: figures on real homes will differ.
+- Trained and measured on the store's assessments (synthetic cohorts during development):
+  figures on real homes will differ; re-measure with `meterrisk evaluate` before use.
 - Whole-home electricity cannot tell "out" from "collapsed", a visitor from agitation, or a new
   appliance from a change in routine. Reasons are hints for the caller, not findings.
 - Homes with night-time water heating, solar generation, or several occupants break the
