@@ -6,6 +6,7 @@ non-zero exit, never a traceback. Every command's --help shows an example.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from pipelines_conftest import (  # noqa: F401  (fixtures)
 
 from meterrisk.cli import main
 
+PREFECT_LOG = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \| ")
 EXPORT_COLUMNS = ["household_id", "as_of", "risk_score", "risk_tier", "rank", "reasons", "data_quality",
                   "model_version"]
 
@@ -47,7 +49,8 @@ def assert_one_line_error(result, *needles: str, code: int | None = None) -> str
         assert result.exit_code == code, result.output
     assert isinstance(result.exception, SystemExit), repr(result.exception)  # not an uncaught exception
     assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
+    # Commands that run flows may log Prefect's one-line run states first: "07:52:59.112 | ERROR | ..."
+    lines = [line for line in result.stderr.strip().splitlines() if not PREFECT_LOG.match(line)]
     assert lines and lines[0].startswith("error: "), result.stderr
     assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: ")), result.stderr
     for needle in needles:
@@ -354,3 +357,11 @@ def test_demo_too_small_is_one_line(tmp_path, monkeypatch, prefect_harness):
     monkeypatch.chdir(tmp_path)
     assert_one_line_error(cli("demo", "--db", tmp_path / "d.duckdb", "--households", 10, ok=False),
                           "at least 50 households")
+
+
+@needs_run_alerts
+def test_run_on_a_store_without_readings_is_one_line(tmp_path, monkeypatch, prefect_harness):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inbox").mkdir()
+    result = cli("run", "--db", tmp_path / "data" / "meterrisk.duckdb", "--inbox", tmp_path / "inbox", ok=False)
+    assert_one_line_error(result, "no readings")

@@ -5,12 +5,29 @@ Prefect is imported only here and only when one of these runs, so the other comm
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
 import click
 
 from meterrisk.cli._options import db_option
+from meterrisk.errors import MeterriskError
+
+
+def _no_traceback_for_user_errors(record: logging.LogRecord) -> bool:
+    """Prefect logs a failed run with its traceback; for an error meant for the person at the
+    terminal (MeterriskError, shown by the command as ``error:``/``hint:``) keep the log line only."""
+    if record.exc_info and isinstance(record.exc_info[1], MeterriskError):
+        record.exc_info, record.exc_text = None, None
+    return True
+
+
+def _quiet_user_errors() -> None:
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logger = logging.getLogger(name)
+        if _no_traceback_for_user_errors not in logger.filters:
+            logger.addFilter(_no_traceback_for_user_errors)
 
 
 @click.command("demo")
@@ -28,6 +45,8 @@ def demo(db, households, days, seed):
       meterrisk demo --households 300 --days 300
     """
     from pipelines.demo import demo_flow
+
+    _quiet_user_errors()
 
     out = demo_flow(households=households, days=days, seed=seed, db=Path(db) if db else None)
     risk = out["risk_list"]
@@ -53,6 +72,8 @@ def run(db, inbox, profile):
       cp export-2025-06-01.csv data/inbox/ && meterrisk run
     """
     from pipelines.daily import daily_flow
+
+    _quiet_user_errors()
 
     out = daily_flow(db=Path(db) if db else None, inbox=Path(inbox) if inbox else None, profile=profile)
     files = out["files"]
