@@ -54,6 +54,8 @@ def connect(
                 ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+    # Bound DuckDB's memory so staging a big file spills to disk instead of growing with it.
+    con.execute("SET memory_limit = ?", [os.environ.get("METERRISK_MEMORY_LIMIT", "1GB")])
     migrate(con)
     _init_settings(con, timezone)
     return con
