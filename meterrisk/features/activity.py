@@ -55,12 +55,40 @@ def with_clock(readings: pl.DataFrame) -> pl.DataFrame:
     one half hour away, so later steps can use plain shifts: a gap or a household boundary
     breaks every run.
     """
+    # Integer arithmetic on the physical microseconds gives the same values as the dt.*
+    # accessors (hour + minute / 60; floor to dates) several times faster.
+    minutes = pl.col("local_ts").cast(pl.Datetime("us")).to_physical() // 60_000_000
+    bday_days = (minutes - BDAY_SHIFT_H * 60) // 1440
+    utc = pl.col("ts_utc").cast(pl.Datetime("us")).to_physical()
+    half_hour = 30 * 60_000_000
+    # Codes change exactly where household_id does (rows are sorted by household).
+    hh_code = pl.col("household_id").rle_id().cast(pl.Int32)
+    hh, mod, t = pl.col("hh"), pl.col("_mod"), pl.col("_utc")
+    hour, minute = mod // 60, mod % 60
+    # Only the columns later steps use, with integer keys instead of the VARCHAR id: memory per
+    # batch scales with these rows. dkey/bkey = household code * KEY_SPAN + days since 1970.
+    return readings.select(
+        hh=hh_code, local_date="local_date", kwh="kwh",
+        _min=minutes, _mod=minutes % 1440, _bday=bday_days, _utc=utc,
+    ).select(
+        "hh", "local_date", "kwh",
+        dkey=day_key(hh, pl.col("local_date")),
+        bkey=hh.cast(pl.Int64) * KEY_SPAN + pl.col("_bday"),
+        clock_h=(hour + minute / 60.0).cast(pl.Float64),
+        bday_h=(pl.col("_min") - pl.col("_bday") * 1440) / 60.0,
+        hour=hour.cast(pl.Int8),
+        half_hour_bin=(hour * 2 + minute // 30).cast(pl.Int8),
+        prev_adjacent=((hh == hh.shift(1)) & (t - t.shift(1) == half_hour)).fill_null(False),
+        next_adjacent=((hh == hh.shift(-1)) & (t.shift(-1) - t == half_hour)).fill_null(False),
+    )
+
+
+def with_clock_reference(readings: pl.DataFrame) -> pl.DataFrame:
+    """:func:`with_clock` written with the datetime accessors (slower); tests compare the two."""
     hh, utc = pl.col("household_id"), pl.col("ts_utc")
     ts = pl.col("local_ts")
     bday = (ts - pl.duration(hours=BDAY_SHIFT_H)).dt.date()
     hh_code = ((hh != hh.shift(1)).fill_null(True).cum_sum() - 1).cast(pl.Int32)
-    # Only the columns later steps use, with integer keys instead of the VARCHAR id: memory per
-    # batch scales with these rows. dkey/bkey = household code * KEY_SPAN + days since 1970.
     return readings.select(
         hh=hh_code,
         local_date="local_date",

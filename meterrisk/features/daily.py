@@ -250,10 +250,37 @@ def stuck_on_h(slots: pl.DataFrame) -> pl.DataFrame:
 
 
 def _longest_run(df: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Longest run of rows with ``cond`` per day key (dkey or bkey); gaps break runs."""
-    cond = pl.col("cond")
+    """Longest run of rows with ``cond`` per day key (dkey or bkey); gaps break runs.
+
+    One row per key present in ``df`` (run_slots 0 when ``cond`` never holds). Runs are found
+    with numpy on the row order: a run starts where cond or the key changes, or at a gap.
+    """
+    keys = df[key].to_numpy()
+    cond = df["cond"].to_numpy().astype(bool)
+    n = len(keys)
+    if n == 0:
+        return pl.DataFrame(schema={key: df.schema[key], "run_slots": pl.Int32})
     # prev_adjacent is False at gaps and household boundaries, and a new day key starts a
     # new run, so a global run id is safe.
+    starts = ~df["prev_adjacent"].to_numpy().astype(bool)
+    starts[0] = True
+    starts[1:] |= (cond[1:] != cond[:-1]) | (keys[1:] != keys[:-1])
+    first = np.flatnonzero(starts)
+    run_len = np.diff(np.append(first, n))
+    run_len = np.where(cond[first], run_len, 0)  # cond is constant within a run
+    run_key = keys[first]
+    if np.all(run_key[1:] >= run_key[:-1]):  # keys in blocks (rows arrive in time order)
+        bounds = np.flatnonzero(np.r_[True, run_key[1:] != run_key[:-1]])
+        return pl.DataFrame({key: pl.Series(key, run_key[bounds], dtype=df.schema[key]),
+                             "run_slots": pl.Series("run_slots", np.maximum.reduceat(run_len, bounds),
+                                                    dtype=pl.Int32)})
+    return (pl.DataFrame({key: pl.Series(key, run_key, dtype=df.schema[key]), "n": run_len})
+            .group_by(key).agg(run_slots=pl.col("n").max().cast(pl.Int32)))
+
+
+def _longest_run_polars(df: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Reference implementation of :func:`_longest_run` (group-bys); tests compare the two."""
+    cond = pl.col("cond")
     starts = ((cond != cond.shift(1)) | (pl.col(key) != pl.col(key).shift(1))).fill_null(True) | ~pl.col("prev_adjacent")
     return (
         df.select(key, "cond", run=starts.cum_sum())
