@@ -41,16 +41,17 @@ def compute(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None, full: 
     """
     started = time.perf_counter()
     store_io.replace_catalog(con, catalog())
-    summary = _sync(con, full=full, batch_size=batch_size)
+    summary, stale = _sync(con, full=full, batch_size=batch_size)
     if as_of is None:
         as_of = store_io.scalar(con, "SELECT max(local_date) FROM readings")
     requests = _default_requests(con, as_of)
     if not full:
         existing = store_io.query(con, "SELECT household_id, as_of FROM household_features")
         requests = requests.join(existing, on=KEY, how="anti")
-    n = _compute_windows(con, requests, batch_size)
-    summary.update(as_of=as_of, windows_computed=summary["windows_computed"] + n,
-                   seconds=round(time.perf_counter() - started, 3))
+    # Stale and new windows in one pass: a window depends on daily rows only, never on
+    # other windows, so the order does not matter and each batch's fixed cost is paid once.
+    n = _compute_windows(con, pl.concat([stale, _normalise(requests)]), batch_size)
+    summary.update(as_of=as_of, windows_computed=n, seconds=round(time.perf_counter() - started, 3))
     return summary
 
 
@@ -66,9 +67,10 @@ def window_features(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame, *,
         raise ValueError(f"requests needs columns household_id and as_of; missing {sorted(missing)}")
     requests = _normalise(requests)
     store_io.replace_catalog(con, catalog())
-    _sync(con, full=False, batch_size=batch_size)
+    _, stale = _sync(con, full=False, batch_size=batch_size)
     out = []
-    _compute_windows(con, requests, batch_size, collect=out)
+    _compute_windows(con, pl.concat([stale, requests]), batch_size, collect=out)
+    out = [f.join(requests, on=KEY, how="semi") for f in out]
     cols = ["household_id", "as_of", *window_columns()]
     if not out:
         return pl.DataFrame(schema={c: pl.Float64 for c in cols}).with_columns(
@@ -80,8 +82,9 @@ def _normalise(requests: pl.DataFrame) -> pl.DataFrame:
     return requests.select(pl.col("household_id").cast(pl.String), pl.col("as_of").cast(pl.Date)).unique()
 
 
-def _sync(con, *, full: bool, batch_size: int) -> dict:
-    """Update daily features for changed readings and recompute windows that depend on them."""
+def _sync(con, *, full: bool, batch_size: int) -> tuple[dict, pl.DataFrame]:
+    """Update daily features for changed readings; return a summary and the stored windows
+    that depend on them (household_id, as_of), which the caller must recompute."""
     ranges = _update_daily(con, full=full, batch_size=batch_size)
     if full:
         stale = store_io.query(con, "SELECT household_id, as_of FROM household_features")
@@ -97,12 +100,11 @@ def _sync(con, *, full: bool, batch_size: int) -> dict:
             con.unregister("_fx_changed")
     else:
         stale = pl.DataFrame(schema={"household_id": pl.String, "as_of": pl.Date})
-    n = _compute_windows(con, stale, batch_size)
-    return {
+    summary = {
         "households_updated": ranges.height,
         "days_recomputed": _count(con, "daily_features", ranges),
-        "windows_computed": n,
     }
+    return summary, _normalise(stale)
 
 
 def _count(con, table: str, ranges: pl.DataFrame) -> int:
@@ -170,9 +172,9 @@ def _default_requests(con, as_of: date | None) -> pl.DataFrame:
 
 
 def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list | None = None) -> int:
+    requests = _normalise(requests)
     if requests.height == 0:
         return 0
-    requests = _normalise(requests)
     # A window reads at most 84 daily rows, so window batches can hold many more households.
     for batch in store_io.batches(requests, batch_size * WINDOW_BATCH_FACTOR):
         days, profiles = store_io.load_window_inputs(con, batch, window.HISTORY_DAYS, window.HISTORY_DAYS)
