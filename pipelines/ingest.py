@@ -61,7 +61,7 @@ def ingest_flow(db: Path | None = None, inbox: Path | None = None, profile: str 
         info = load_registry(ws.db, Path(registry))
         logger.warning("registry: %s households", info["households"])
     files = _pending(inbox)
-    results = [ingest_one(ws.db, path, profile, ws.archive, ws.failed) for path in files]
+    results = [ingest_one(ws.db, path, profile, ws.archive, inbox / "failed") for path in files]
     ingest_summary(results)
     return results
 
