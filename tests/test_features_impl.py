@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 import polars as pl
 import pytest
@@ -51,3 +53,42 @@ def test_with_clock_matches_datetime_accessors(seed):
     want = activity.with_clock_reference(df)
     assert got.schema == want.schema
     assert got.equals(want)
+
+
+def _profile_rows(rng, n_req: int) -> pl.DataFrame:
+    """Random window profile rows: some requests sparse or empty in a window, some flat."""
+    rows = []
+    for r in range(n_req):
+        kind = r % 5
+        ages = rng.choice(84, size=rng.integers(0 if kind == 4 else 1, 84), replace=False)
+        for age in ages:
+            if kind == 3:  # constant activity: IS/IV undefined
+                x = [0.1] * 24
+            else:
+                x = [None if rng.random() < 0.1 else float(v)
+                     for v in np.round(rng.gamma(1.0, 0.1, 24) * (rng.random(24) < 0.7), 3)]
+            act = [None if v is None else int(rng.integers(0, 3)) for v in x]
+            if kind == 2:
+                act = [0 if v is not None else None for v in act]  # no activity: entropy null
+            rows.append((f"H{r % 7}", date(2025, 3, 1) + timedelta(days=r // 7), int(age), x, act))
+    return pl.DataFrame(rows, schema={"household_id": pl.String, "as_of": pl.Date, "age": pl.Int32,
+                                      "hourly_excess_kwh": pl.List(pl.Float64),
+                                      "hourly_active_slots": pl.List(pl.Int32)}, orient="row")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_circadian_metrics_match_the_polars_version(seed):
+    from test_features_reference import window_metrics as reference
+
+    from meterrisk.features import circadian
+
+    rng = np.random.default_rng(seed)
+    days = _profile_rows(rng, 30)
+    got = circadian.window_metrics(days).sort("household_id", "as_of")
+    want = reference(days).sort("household_id", "as_of")
+    assert got.columns == want.columns
+    for c in got.columns[2:]:
+        g, w = got[c].to_numpy(), want[c].cast(pl.Float64).to_numpy()
+        assert np.array_equal(np.isnan(g), np.isnan(w)), c
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15, err_msg=c)
+    assert got.select(KEYS := ["household_id", "as_of"]).equals(want.select(KEYS))

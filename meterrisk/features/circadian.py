@@ -27,80 +27,102 @@ def _block_means(profile: np.ndarray, width: int) -> np.ndarray:
         return np.where(ok, blocks, 0).sum(axis=2) / ok.sum(axis=2)
 
 
-def interdaily_stability(between_ss: pl.Expr, total_ss: pl.Expr) -> pl.Expr:
+# The metric functions take and return numpy arrays (one value per request); NaN = undefined
+# (the window stage turns NaN into null).
+
+def interdaily_stability(between_ss: np.ndarray, total_ss: np.ndarray) -> np.ndarray:
     """IS: how alike the days are, sum_h n_h (mean_h - mean)^2 / sum_i (x_i - mean)^2.
 
     Unit: ratio (0-1, 1 = every day identical)
     Edge cases: null when activity is constant over the window.
     """
-    return pl.when(total_ss > 0).then(between_ss / total_ss)
+    return np.where(total_ss > 0, between_ss / np.where(total_ss > 0, total_ss, 1.0), np.nan)
 
 
-def intradaily_variability(mean_sq_step: pl.Expr, total_ss: pl.Expr, n_hours: pl.Expr) -> pl.Expr:
+def intradaily_variability(mean_sq_step: np.ndarray, total_ss: np.ndarray, n_hours: np.ndarray) -> np.ndarray:
     """IV: fragmentation, mean squared hour-to-hour change / variance (0..~2; high = fragmented).
 
     Unit: ratio
     Edge cases: hour pairs across a missing day are skipped; null when activity is constant.
     """
-    return pl.when(total_ss > 0).then(mean_sq_step / (total_ss / n_hours))
+    ok = total_ss > 0
+    return np.where(ok, mean_sq_step / (np.where(ok, total_ss, 1.0) / n_hours), np.nan)
 
 
-def l5_kwh(blocks_5h: pl.Expr) -> pl.Expr:
+def _nan_arg(blocks: np.ndarray, op) -> np.ndarray:
+    """First index of the min/max of each row ignoring NaN (NaN for an all-NaN row)."""
+    seen = ~np.isnan(blocks)
+    fill = np.inf if op is np.argmin else -np.inf
+    idx = op(np.where(seen, blocks, fill), axis=1).astype(np.float64)
+    return np.where(seen.any(axis=1), idx, np.nan)
+
+
+def _nan_pick(blocks: np.ndarray, op) -> np.ndarray:
+    idx = _nan_arg(blocks, op)
+    rows = np.arange(len(blocks))
+    return np.where(np.isnan(idx), np.nan, blocks[rows, np.nan_to_num(idx).astype(np.int64)])
+
+
+def l5_kwh(blocks_5h: np.ndarray) -> np.ndarray:
     """L5: mean energy above baseload per hour in the least active 5 consecutive hours of the
     average day (wrapping round midnight).
 
     Unit: kWh per hour
     """
-    return blocks_5h.list.min()
+    return _nan_pick(blocks_5h, np.argmin)
 
 
-def m10_kwh(blocks_10h: pl.Expr) -> pl.Expr:
+def m10_kwh(blocks_10h: np.ndarray) -> np.ndarray:
     """M10: mean energy above baseload per hour in the most active 10 consecutive hours.
 
     Unit: kWh per hour
     """
-    return blocks_10h.list.max()
+    return _nan_pick(blocks_10h, np.argmax)
 
 
-def l5_onset_h(blocks_5h: pl.Expr) -> pl.Expr:
+def l5_onset_h(blocks_5h: np.ndarray) -> np.ndarray:
     """Local clock hour at which the L5 period starts (rest phase timing).
 
     Unit: hours (local clock, 0-23)
     """
-    return blocks_5h.list.arg_min().cast(pl.Float64)
+    return _nan_arg(blocks_5h, np.argmin)
 
 
-def m10_onset_h(blocks_10h: pl.Expr) -> pl.Expr:
+def m10_onset_h(blocks_10h: np.ndarray) -> np.ndarray:
     """Local clock hour at which the M10 period starts (active phase timing).
 
     Unit: hours (local clock, 0-23)
     """
-    return blocks_10h.list.arg_max().cast(pl.Float64)
+    return _nan_arg(blocks_10h, np.argmax)
 
 
-def relative_amplitude(blocks_5h: pl.Expr, blocks_10h: pl.Expr) -> pl.Expr:
+def relative_amplitude(blocks_5h: np.ndarray, blocks_10h: np.ndarray) -> np.ndarray:
     """RA = (M10 - L5) / (M10 + L5): rest/activity contrast (0..1; low = flattened rhythm).
 
     Unit: ratio (0-1)
     Edge cases: null when M10 + L5 = 0.
     """
     l5, m10 = l5_kwh(blocks_5h), m10_kwh(blocks_10h)
-    return pl.when(m10 + l5 > 0).then((m10 - l5) / (m10 + l5))
+    total = m10 + l5
+    ok = total > 0
+    return np.where(ok, (m10 - l5) / np.where(ok, total, 1.0), np.nan)
 
 
-def activity_entropy(hourly_active: pl.Expr) -> pl.Expr:
+def activity_entropy(hourly_active: np.ndarray) -> np.ndarray:
     """Normalised Shannon entropy of when active half hours fall across the 24 clock hours
     (0 = all in one hour, 1 = spread evenly round the clock).
 
     Unit: ratio (0-1)
     Edge cases: null when there is no active half hour in the window.
     """
-    total = hourly_active.list.sum()
-    terms = []
-    for h in range(24):
-        p = hourly_active.list.get(h) / total
-        terms.append(pl.when(p > 0).then(-p * p.log()).otherwise(0.0))
-    return pl.when(total > 0).then(pl.sum_horizontal(terms) / math.log(24))
+    total = hourly_active.sum(axis=1)
+    ok = total > 0
+    p = hourly_active / np.where(ok, total, 1.0)[:, None]
+    terms = np.where(p > 0, -p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    acc = np.zeros(len(p))
+    for h in range(24):  # left to right, as a horizontal sum would
+        acc = acc + terms[:, h]
+    return np.where(ok, acc / math.log(24), np.nan)
 
 
 #: (function, suffix of the window it is computed on). Each window gets its own columns.
@@ -113,24 +135,41 @@ DELTAS = ("interdaily_stability", "intradaily_variability", "relative_amplitude"
 def window_metrics(days: pl.DataFrame) -> pl.DataFrame:
     """Circadian metrics per request for the last 28 days (``*_28d``) and weeks 5-12
     (``*_baseline``), plus their differences (``*_delta`` = 28d - baseline) for IS, IV, RA."""
-    keys = days.select(KEY).unique(maintain_order=True).with_row_index("ri")
-    rows = days.join(keys, on=KEY)
-    ri = rows["ri"].to_numpy().astype(np.int64)
-    age = rows["age"].to_numpy().astype(np.int64)
-    x = rows["hourly_excess_kwh"].list.to_array(24).to_numpy().astype(np.float64)
-    a = rows["hourly_active_slots"].list.to_array(24).cast(pl.Array(pl.Float64, 24)).to_numpy()
-    out = keys.drop("ri")
+    ri = days.select(pl.struct(KEY).rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
+    _, first = np.unique(ri, return_index=True)  # first row of each request (ri is dense)
+    n_req = len(first)
+    out = days.select(KEY)[first]
+    age = days["age"].to_numpy().astype(np.int64)
+    x = _grid24(days["hourly_excess_kwh"])
+    a = _grid24(days["hourly_active_slots"])
+    columns = {}
     for suffix, (lo, hi) in WINDOWS.items():
-        part = _metrics(keys.height, ri, age, x, a, lo, hi)
-        out = pl.concat([out, part.rename({c: f"{c}_{suffix}" for c in part.columns})], how="horizontal")
+        for name, values in _metrics(n_req, ri, age, x, a, lo, hi).items():
+            columns[f"{name}_{suffix}"] = values
+    for m in DELTAS:
+        columns[f"{m}_delta"] = columns[f"{m}_28d"] - columns[f"{m}_baseline"]
+    # NaN never leaves this module: an undefined metric is null.
     return out.with_columns(
-        [(pl.col(f"{m}_28d") - pl.col(f"{m}_baseline")).alias(f"{m}_delta") for m in DELTAS]
-    )
+        pl.Series(k, v, dtype=pl.Float64).fill_nan(None) for k, v in columns.items())
+
+
+def _grid24(lists: pl.Series) -> np.ndarray:
+    """List column of 24 values per row -> (rows, 24) float array, NaN for null."""
+    if len(lists) == 0:
+        return np.zeros((0, 24))
+    lengths = lists.list.len()
+    if lists.null_count() == 0 and lengths.min() == 24 and lengths.max() == 24:
+        flat = lists.explode()  # nulls filled before to_numpy: its null path is slow
+        missing = flat.is_null().to_numpy()
+        values = flat.fill_null(0).to_numpy().astype(np.float64)
+        values[missing] = np.nan
+        return values.reshape(-1, 24)
+    return lists.list.to_array(24).cast(pl.Array(pl.Float64, 24)).to_numpy()
 
 
 def _metrics(n_req: int, ri: np.ndarray, age: np.ndarray, x: np.ndarray, a: np.ndarray,
-             lo: int, hi: int) -> pl.DataFrame:
-    """Inputs of the metric functions for window ages lo..hi-1, one row per request."""
+             lo: int, hi: int) -> dict[str, np.ndarray]:
+    """The metrics for window ages lo..hi-1, one value per request."""
     w = hi - lo
     sel = (age >= lo) & (age < hi)
     # Dense (request, day, hour) grid in time order (oldest day first); NaN = no reading.
@@ -138,38 +177,27 @@ def _metrics(n_req: int, ri: np.ndarray, age: np.ndarray, x: np.ndarray, a: np.n
     act = np.zeros((n_req, w, 24))
     day = (hi - 1) - age[sel]
     grid[ri[sel], day] = x[sel]
-    act[ri[sel], day] = np.nan_to_num(a[sel])
+    a_sel = a[sel]
+    act[ri[sel], day] = np.where(np.isnan(a_sel), 0.0, a_sel)
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = ~np.isnan(grid)
+        g0 = np.where(ok, grid, 0.0)
         n = ok.sum(axis=(1, 2))
-        xbar = np.nansum(grid, axis=(1, 2)) / n
+        xbar = g0.sum(axis=(1, 2)) / n
         dev = np.where(ok, grid - xbar[:, None, None], 0.0)
         total_ss = (dev * dev).sum(axis=(1, 2))
         nh = ok.sum(axis=1)
-        m = np.nansum(grid, axis=1) / nh  # per-hour means, NaN for an hour never seen
+        m = g0.sum(axis=1) / nh  # per-hour means, NaN for an hour never seen
         between = np.nansum(nh * (m - xbar[:, None]) ** 2, axis=1)
         series = grid.reshape(n_req, w * 24)
-        step = np.diff(series, axis=1)  # NaN unless both neighbouring hours are present
+        step = series[:, 1:] - series[:, :-1]  # NaN unless both neighbouring hours are present
         sq = step * step
-        mean_sq_step = np.nansum(sq, axis=1) / (~np.isnan(sq)).sum(axis=1)
-    frame = pl.DataFrame({
-        "between_ss": between, "total_ss": total_ss, "n_hours": n.astype(np.float64),
-        "mean_sq_step": mean_sq_step,
-        "blocks_5h": _lists(_block_means(m, 5)),
-        "blocks_10h": _lists(_block_means(m, 10)),
-        "hourly_active": _lists(act.sum(axis=1)),
-    }).with_columns(
-        pl.col("blocks_5h", "blocks_10h").list.eval(pl.element().fill_nan(None)),
-        pl.col("between_ss", "total_ss", "mean_sq_step").fill_nan(None),
-    )
-    return frame.select(_apply(f) for f in METRICS)
-
-
-def _lists(a: np.ndarray) -> pl.Series:
-    """(rows, 24) array -> List[f64] series (also for zero rows)."""
-    return pl.Series(a.reshape(len(a), 24)).arr.to_list() if len(a) else pl.Series([], dtype=pl.List(pl.Float64))
-
-
-def _apply(fn) -> pl.Expr:
-    params = inspect.signature(fn).parameters
-    return fn(*(pl.col(p) for p in params)).alias(fn.__name__)
+        sq_ok = ~np.isnan(sq)
+        mean_sq_step = np.where(sq_ok, sq, 0.0).sum(axis=1) / sq_ok.sum(axis=1)
+        inputs = {
+            "between_ss": between, "total_ss": total_ss, "n_hours": n.astype(np.float64),
+            "mean_sq_step": mean_sq_step,
+            "blocks_5h": _block_means(m, 5), "blocks_10h": _block_means(m, 10),
+            "hourly_active": act.sum(axis=1),
+        }
+        return {f.__name__: f(**{p: inputs[p] for p in inspect.signature(f).parameters}) for f in METRICS}
