@@ -347,11 +347,11 @@ class _Dense:
 
 def _window_sums(a: np.ndarray, days: int) -> np.ndarray:
     """Sum of ``a`` over the ``days`` days before each day (axis 1), excluding the day itself."""
-    c = np.concatenate([np.zeros_like(a[:, :1]), np.cumsum(a, axis=1)], axis=1)
-    n_d = a.shape[1]
-    hi = np.arange(n_d)
-    lo = np.maximum(hi - days, 0)
-    return c[:, hi] - c[:, lo]
+    c = np.cumsum(a, axis=1)
+    out = np.zeros_like(c)
+    out[:, 1:] = c[:, :-1]  # sum of the days before each day
+    out[:, days + 1:] -= c[:, :-days - 1]  # minus those more than ``days`` back
+    return out
 
 
 def halfhour_grid(slots: pl.DataFrame, valid_days: pl.DataFrame, prior: pl.DataFrame | None = None) -> _Dense:
