@@ -104,3 +104,21 @@ def _window_sums_reference(a, days):
 def test_window_sums_match_the_fancy_indexing_version(shape):
     a = (np.random.default_rng(1).random(shape) < 0.5).astype(np.float64)
     assert np.array_equal(daily._window_sums(a, 28), _window_sums_reference(a, 28))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bedtimes_match_the_group_by_version(seed):
+    from benchmarks.bench_features import readings_chunk
+
+    from meterrisk.features import activity
+
+    readings = readings_chunk([f"H{i}" for i in range(12)], 0, 10, seed=seed)
+    # Thin some households out so next mornings go missing and runs break.
+    readings = readings.filter(pl.Series(np.random.default_rng(seed).random(readings.height) > 0.05 * seed))
+    slots = activity.with_clock(readings.sort("household_id", "ts_utc"))
+    slots = activity.with_activity(slots, activity.baseload(slots))
+    got = daily._bedtimes(slots).sort("dkey")
+    want = daily._bedtimes_polars(slots).sort("dkey")
+    assert got.schema == want.schema
+    assert got.equals(want)
+    assert got["bed_time_h"].null_count() < got.height

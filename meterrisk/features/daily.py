@@ -462,11 +462,7 @@ def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame, *, since: pl.D
     )
     valid = day.filter(pl.col("dq_flag") == "ok").select("hh", "day")
 
-    bday = slots.filter(pl.col("bday_h") >= WAKE_AFTER_H).group_by("bkey").agg(
-        [_apply(f) for f in BDAY_AGGREGATES],
-        next_morning=(pl.col("bday_h") >= 24).sum(),
-    ).select(dkey="bkey", bed_time_h=pl.when(pl.col("next_morning") >= 4).then(pl.col("bed_time_h")))
-    day = day.join(bday, on="dkey", how="left")
+    day = day.join(_bedtimes(slots), on="dkey", how="left")
 
     waking = day.select("dkey", "wake_time_h", "bed_time_h")
     reg_valid, reg_prior = valid, None
@@ -495,6 +491,33 @@ def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame, *, since: pl.D
     profiles = (keys.join(_hourly_profiles(slots, valid), on="dkey")
                 .join(halfhours, on="dkey", how="left").drop("dkey"))
     return day.select(COLUMNS).sort("household_id", "local_date"), profiles.sort("household_id", "local_date")
+
+
+def _bedtimes_polars(slots: pl.DataFrame) -> pl.DataFrame:
+    """dkey, bed_time_h per behavioural day (null unless 4 next-morning half hours are seen)."""
+    return slots.filter(pl.col("bday_h") >= WAKE_AFTER_H).group_by("bkey").agg(
+        [_apply(f) for f in BDAY_AGGREGATES],
+        next_morning=(pl.col("bday_h") >= 24).sum(),
+    ).select(dkey="bkey", bed_time_h=pl.when(pl.col("next_morning") >= 4).then(pl.col("bed_time_h")))
+
+
+def _bedtimes(slots: pl.DataFrame) -> pl.DataFrame:
+    """:func:`_bedtimes_polars` with numpy segment reductions (rows arrive in behavioural-day
+    blocks, being in time order); falls back to the group-by if they do not."""
+    bkey = slots["bkey"].to_numpy()
+    bday_h = slots["bday_h"].to_numpy()
+    keep = bday_h >= WAKE_AFTER_H
+    bkey, bday_h = bkey[keep], bday_h[keep]
+    end = slots["sustained_end"].to_numpy()[keep]
+    if (len(bkey) == 0 or not np.all(bkey[1:] >= bkey[:-1]) or np.isnan(bday_h).any()
+            or slots["sustained_end"].null_count()):
+        return _bedtimes_polars(slots)
+    bounds = np.flatnonzero(np.r_[True, bkey[1:] != bkey[:-1]])
+    last_end = np.maximum.reduceat(np.where(end, bday_h + 0.5, -np.inf), bounds)  # bed_time_h
+    next_morning = np.add.reduceat((bday_h >= 24).astype(np.int64), bounds)
+    bed = np.where((next_morning >= 4) & np.isfinite(last_end), last_end, np.nan)
+    return pl.DataFrame({"dkey": pl.Series("dkey", bkey[bounds], dtype=slots.schema["bkey"]),
+                         "bed_time_h": pl.Series("bed_time_h", bed).fill_nan(None)})
 
 
 def _hourly_profiles(slots: pl.DataFrame, valid: pl.DataFrame) -> pl.DataFrame:
