@@ -137,9 +137,18 @@ def baseload(slots: pl.DataFrame) -> pl.DataFrame:
         .rolling_sum_by("local_date", window, closed="right").over("hh"),
     )
     # Days without a single night reading have coverage < 0.8 anyway: their baseload is null.
-    return per_slot.group_by("dkey").agg(
+    return sorted_by(per_slot, "dkey").group_by("dkey").agg(
         baseload_kwh=pl.when(pl.col("n").first() >= BASELOAD_MIN_SLOTS).then(pl.col("q").first())
     )
+
+
+def sorted_by(df: pl.DataFrame, key: str) -> pl.DataFrame:
+    """``df`` with ``key`` flagged sorted when it is (checked, not assumed), so a group-by on it
+    takes contiguous slices instead of hashing: about twice as fast. Sums may then differ from
+    a hash group-by in the last bits (another summation order), never more."""
+    if df[key].is_sorted():
+        return df.with_columns(pl.col(key).set_sorted())
+    return df
 
 
 def active_threshold(baseload_kwh: pl.Expr) -> pl.Expr:

@@ -447,6 +447,7 @@ def compute_daily(readings: pl.DataFrame, calendar: pl.DataFrame, *, since: pl.D
     del readings
     slots = A.with_activity(slots, A.baseload(slots))
 
+    slots = A.sorted_by(slots, "dkey")  # rows arrive in day blocks: slice group-by
     day = (slots.group_by("dkey").agg(
         pl.col("local_date", "hh").first(), *(_apply(f) for f in DAY_AGGREGATES))
         .join(codes, on="hh")
