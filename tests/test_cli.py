@@ -262,8 +262,6 @@ def test_score_without_a_model_says_train_first(db_copy, tmp_path):
     assert count(db_copy, "SELECT count(*) FROM risk_scores") == 0, line
 
 
-@pytest.mark.xfail(reason="meterrisk.model.training lets sklearn's ValueError through when a class has fewer "
-                          "examples than calibration folds (5): a traceback instead of one line", strict=False)
 def test_train_with_too_few_frail_examples_is_one_line(town_copy, tmp_path):
     import duckdb
 

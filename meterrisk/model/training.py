@@ -46,6 +46,15 @@ def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, tru
             hint="load more assessments or readings covering the 28 days before each assessment",
         )
     train_df, test_df, split = evaluation.split_household_time(examples, seed=seed)
+    # Calibration cross-validates inside the training side: each class needs a case per fold.
+    per_class = train_df["label"].value_counts()
+    smallest = int(per_class["count"].min()) if per_class["label"].n_unique() == 2 else 0
+    if smallest < cv:
+        raise MeterriskError(
+            f"the training split has {smallest} examples of its smaller class (frail or not); "
+            f"calibration needs at least {cv}",
+            hint="load more assessments (more households or survey waves) before training",
+        )
     pipe = make_pipeline(random_state=seed, cv=cv, max_iter=max_iter)
     pipe.fit(train_df.select(features).cast(pl.Float64), train_df["label"].to_numpy())
     report = evaluation.evaluate_split(pipe, train_df, test_df, features, capacity=capacity)
