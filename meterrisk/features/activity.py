@@ -105,9 +105,12 @@ def with_clock_reference(readings: pl.DataFrame) -> pl.DataFrame:
 
 
 def household_codes(readings: pl.DataFrame) -> pl.DataFrame:
-    """household_id -> hh code used by :func:`with_clock` (order of first appearance)."""
-    return readings.select(pl.col("household_id").unique(maintain_order=True)).with_row_index(
-        "hh").with_columns(pl.col("hh").cast(pl.Int32))
+    """household_id -> hh code used by :func:`with_clock` (order of first appearance).
+
+    ``readings`` is sorted by household, so the distinct ids are the values of its runs.
+    """
+    ids = readings["household_id"].rle().struct.field("value")
+    return pl.DataFrame({"household_id": ids}).with_row_index("hh").with_columns(pl.col("hh").cast(pl.Int32))
 
 
 KEY_SPAN = 1_000_000  # days since 1970 stay below this until the year 4707

@@ -302,7 +302,7 @@ class _Dense:
     """
 
     def __init__(self, slots: pl.DataFrame, valid: pl.DataFrame, bin_col: str, n_bins: int,
-                 prior: pl.DataFrame | None = None):
+                 prior: pl.DataFrame | None = None, excess: bool = True):
         vh = valid["hh"].to_numpy()
         vd = valid["day"].to_numpy().astype(np.int64)
         ph = prior["hh"].to_numpy() if prior is not None else np.zeros(0, dtype=np.int64)
@@ -322,10 +322,12 @@ class _Dense:
         flat = ((h[keep] * self.n_d + d[keep]) * n_bins + slots[bin_col].to_numpy()[keep]).astype(np.int64)
         size = int(np.prod(shape))
         active = slots["active"].fill_null(False).to_numpy()[keep].astype(np.float64)
-        excess = slots["excess_kwh"].fill_null(0.0).to_numpy()[keep]
         self.present = np.bincount(flat, minlength=size).reshape(shape)
         self.active = np.bincount(flat, weights=active, minlength=size).reshape(shape)
-        self.excess = np.bincount(flat, weights=excess, minlength=size).reshape(shape)
+        self.excess = None  # only the hourly profiles need it
+        if excess:
+            weights = slots["excess_kwh"].fill_null(0.0).to_numpy()[keep]
+            self.excess = np.bincount(flat, weights=weights, minlength=size).reshape(shape)
         if prior is not None and prior.height:
             # Stored profiles of earlier valid days (0/1 per bin, null = no reading).
             stored = prior["halfhour_active"].list.to_array(n_bins).cast(pl.Array(pl.Float64, n_bins)).to_numpy()
@@ -357,7 +359,7 @@ def _window_sums(a: np.ndarray, days: int) -> np.ndarray:
 def halfhour_grid(slots: pl.DataFrame, valid_days: pl.DataFrame, prior: pl.DataFrame | None = None) -> _Dense:
     """Active flags of valid days on a (household, day, clock half hour) grid; ``prior`` adds
     stored profiles of earlier days (hh, day, halfhour_active) for the regularity norm."""
-    return _Dense(slots, valid_days, "half_hour_bin", 48, prior)
+    return _Dense(slots, valid_days, "half_hour_bin", 48, prior, excess=False)
 
 
 def regularity_corr(g: _Dense) -> pl.DataFrame:
