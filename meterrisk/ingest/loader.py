@@ -217,12 +217,17 @@ def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profil
         if old:
             con.execute(f"DELETE FROM readings WHERE file_id IN ({','.join('?' * len(old))})", old)
             con.execute(f"UPDATE ingest_files SET status = 'replaced' WHERE file_id IN ({','.join('?' * len(old))})", old)
-    # Repeated keys are rare, so find just those (a narrow aggregate) instead of
-    # materialising one row per key for the whole file.
+    # Repeated keys are rare: find candidate hashes with a narrow one-column aggregate, and
+    # only if there are any, group the real keys of those rows.
     con.execute("""
+        CREATE OR REPLACE TEMP TABLE _dup_hashes AS
+        SELECT hash(household_id, ts_utc) AS k FROM _stage GROUP BY 1 HAVING count(*) > 1""")
+    has_dups = con.execute("SELECT count(*) FROM _dup_hashes").fetchall()[0][0] > 0
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _dups AS
         SELECT household_id, ts_utc, min(kwh) AS lo, max(kwh) AS hi, count(*) AS n, min(line_number) AS first_line
-        FROM _stage GROUP BY household_id, ts_utc HAVING count(*) > 1""")
+        FROM _stage {'WHERE hash(household_id, ts_utc) IN (SELECT k FROM _dup_hashes)' if has_dups else 'WHERE false'}
+        GROUP BY household_id, ts_utc HAVING count(*) > 1""")
     conflicts = con.execute("""
         INSERT INTO quarantine
         SELECT ?, s.line_number, 'kwh', 'conflicting_duplicate',
@@ -240,7 +245,7 @@ def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profil
         UNION ALL
         SELECT s.* FROM _stage s JOIN _dups d
           ON s.household_id = d.household_id AND s.ts_utc = d.ts_utc AND s.line_number = d.first_line
-        WHERE d.lo = d.hi""")
+        WHERE d.lo = d.hi""" if has_dups else "CREATE OR REPLACE TEMP VIEW _keys AS SELECT * FROM _stage")
     # Against the store: only the file's time range can collide, which lets zone maps prune.
     lo_ts, hi_ts = con.execute("SELECT min(ts_utc), max(ts_utc) FROM _stage").fetchall()[0]
     con.execute("""
@@ -267,7 +272,8 @@ def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profil
         FROM _keys k {'ANTI JOIN _stored x USING (household_id, ts_utc)' if has_stored else ''}""",
         [file_id]).fetchall()[0][0]
     _extend_calendar(con, zone)
-    con.execute("DROP VIEW IF EXISTS _keys; DROP TABLE IF EXISTS _dups; DROP TABLE IF EXISTS _stored; "
+    con.execute("DROP VIEW IF EXISTS _keys; DROP TABLE IF EXISTS _dups; DROP TABLE IF EXISTS _dup_hashes; "
+                "DROP TABLE IF EXISTS _stored; "
                 "DROP TABLE IF EXISTS _stage")
 
 
