@@ -122,3 +122,58 @@ def test_bedtimes_match_the_group_by_version(seed):
     assert got.schema == want.schema
     assert got.equals(want)
     assert got["bed_time_h"].null_count() < got.height
+
+
+def _old_style_aggregations() -> list[pl.Expr]:
+    """Slopes, weekend differences and the baseline-day check written inside the aggregation,
+    as they were before prepare() added row-level helper columns for them."""
+    from meterrisk.features import deviation, window
+
+    def slope(f, w, m):
+        x, v = pl.col(f"_x_{f}_{w}"), pl.col(f"_y_{f}_{w}")
+        var = (x * x).mean() - x.mean() ** 2
+        return pl.when(v.count() >= m).then(((x * v).mean() - x.mean() * v.mean()) / var).alias(f"{f}_slope_{w}w")
+
+    weekend = pl.col("local_date").dt.weekday() >= 6
+    enough = deviation.BASE.sum() >= deviation.MIN_BASELINE_DAYS
+    dev = []
+    for f, floor in deviation.DEVIATING.items():
+        delta = window._recent(f).mean() - window._baseline(f).mean()
+        dev += [pl.when(enough).then(delta).alias(f"{f}_delta"),
+                pl.when(enough).then(delta / pl.max_horizontal(window._baseline(f).std(), pl.lit(floor))).alias(f"{f}_z")]
+    for f in deviation.RATIOS:
+        base = window._baseline(f).mean()
+        dev.append(pl.when(enough & (base > 1e-3)).then(window._recent(f).mean() / base).alias(f"{f}_ratio_8w"))
+    return [
+        *(slope(f, w, m) for f in window.TRENDED for w, m in window.TREND_WEEKS.items()),
+        *((pl.when(weekend).then(window._recent(f)).mean() - pl.when(~weekend).then(window._recent(f)).mean())
+          .alias(f"{f}_weekend_diff_28d") for f in window.WEEKEND),
+        *dev,
+    ]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_window_aggregations_match_the_in_aggregation_versions(seed):
+    from benchmarks.bench_features import readings_chunk
+
+    from meterrisk.features import window
+
+    readings = readings_chunk([f"H{i}" for i in range(8)], 0, 100, seed=seed)
+    readings = readings.filter(pl.Series(np.random.default_rng(seed).random(readings.height) > 0.03))
+    cal = pl.DataFrame({"local_date": readings["local_date"].unique(), "expected_slots": 48})
+    days, _ = daily.compute_daily(readings, cal)
+    as_of = pl.DataFrame({"as_of": [date(2025, 3, 1), date(2025, 4, 5), date(2025, 4, 10)]})
+    rows = (days.join(as_of, how="cross").with_columns(age=(pl.col("as_of") - pl.col("local_date")).dt.total_days())
+            .filter((pl.col("age") >= 0) & (pl.col("age") < window.HISTORY_DAYS)).with_columns(temp_c=None))
+    key = ["household_id", "as_of"]
+    prepared = window.prepare(rows)
+    old = _old_style_aggregations()
+    got = prepared.group_by(key).agg(window.aggregations()).sort(key)
+    want = prepared.group_by(key).agg(old).sort(key)
+    names = [e.meta.output_name() for e in old]
+    assert len(names) == 30 + 4 + 35
+    for c in names:
+        g, w = got[c].to_numpy().astype(float), want[c].to_numpy().astype(float)
+        assert np.array_equal(np.isnan(g), np.isnan(w)), c
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12, err_msg=c)
+    assert got[names].null_count().sum_horizontal().item() < got.height * len(names)

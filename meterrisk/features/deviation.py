@@ -30,7 +30,7 @@ BASE = VALID & (pl.col("age") >= BASELINE_FIRST)
 
 
 def _enough() -> pl.Expr:
-    return BASE.sum() >= MIN_BASELINE_DAYS
+    return pl.col("_base").sum() >= MIN_BASELINE_DAYS  # _base = BASE by row, added by prepare
 
 
 def deltas() -> list[pl.Expr]:

@@ -69,22 +69,31 @@ def prepare(days: pl.DataFrame) -> pl.DataFrame:
     the recent and baseline windows, and masked x and y per trended feature and span. The
     group-by then runs plain means and sums (Polars' fast path) instead of per-group filters."""
     base = VALID & (pl.col("age") >= BASELINE_FIRST)
-    cols = []
+    cols = [base.alias("_base")]
     for f in SUMMARISED:
         cols += [pl.when(RECENT).then(pl.col(f)).alias(f"_r_{f}"),
                  pl.when(base).then(pl.col(f)).alias(f"_b_{f}")]
+    # Row-level products and weekend/weekday splits too: arithmetic or conditions inside an
+    # aggregation leave the fast path, and the slopes alone would dominate the group-by.
     for f in TRENDED:
         for w in TREND_WEEKS:
             y = pl.when(VALID & (pl.col("age") < 7 * w)).then(pl.col(f))
-            cols += [y.alias(f"_y_{f}_{w}"),
-                     pl.when(y.is_not_null()).then(-pl.col("age") / 7.0).alias(f"_x_{f}_{w}")]
+            x = pl.when(y.is_not_null()).then(-pl.col("age") / 7.0)
+            cols += [y.alias(f"_y_{f}_{w}"), x.alias(f"_x_{f}_{w}"),
+                     (x * x).alias(f"_xx_{f}_{w}"), (x * y).alias(f"_xy_{f}_{w}")]
+    weekend = pl.col("local_date").dt.weekday() >= 6
+    for f in WEEKEND:
+        recent = pl.when(RECENT).then(pl.col(f))
+        cols += [pl.when(weekend).then(recent).alias(f"_we_{f}"),
+                 pl.when(~weekend).then(recent).alias(f"_wd_{f}")]
     return days.with_columns(cols)
 
 
 def _slope(y: str, weeks: int, min_days: int) -> pl.Expr:
     x, v = pl.col(f"_x_{y}_{weeks}"), pl.col(f"_y_{y}_{weeks}")
-    var = (x * x).mean() - x.mean() ** 2
-    slope = ((x * v).mean() - x.mean() * v.mean()) / var
+    xx, xv = pl.col(f"_xx_{y}_{weeks}"), pl.col(f"_xy_{y}_{weeks}")  # x * x, x * v by row
+    var = xx.mean() - x.mean() ** 2
+    slope = (xv.mean() - x.mean() * v.mean()) / var
     return pl.when(v.count() >= min_days).then(slope)
 
 
@@ -103,11 +112,9 @@ def weekend_differences() -> list[pl.Expr]:
 
     Unit: as the daily feature
     """
-    weekend = pl.col("local_date").dt.weekday() >= 6
-    return [
-        (pl.when(weekend).then(_recent(f)).mean() - pl.when(~weekend).then(_recent(f)).mean())
-        .alias(f"{f}_weekend_diff_28d") for f in WEEKEND
-    ]
+    # _we_/_wd_: _recent(f) on weekend / weekday rows (local_date's weekday), added by prepare.
+    return [(pl.col(f"_we_{f}").mean() - pl.col(f"_wd_{f}").mean()).alias(f"{f}_weekend_diff_28d")
+            for f in WEEKEND]
 
 
 def valid_days_28d() -> pl.Expr:
