@@ -32,6 +32,10 @@ def load_registry(db: Path, registry: Path) -> dict:
 @task(name="ingest-file", retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_on_transient_io)
 def ingest_one(db: Path, path: Path, profile: str, archive: Path, failed: Path) -> dict:
     """Load one file and move it out of the inbox; returns the file's accounting."""
+    if not path.exists():  # taken away since the inbox was listed: nothing to load or move
+        return {"file": path.name, "status": "vanished", "rows_read": 0, "rows_loaded": 0,
+                "rows_quarantined": 0, "rows_duplicate": 0, "rows_rejected_consent": 0,
+                "message": "the file left the inbox before it was ingested"}
     con = store.connect(db)
     try:
         result = ingest.ingest_file(con, path, ingest.load_profile(profile))
