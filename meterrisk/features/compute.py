@@ -175,8 +175,13 @@ def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list
     requests = _normalise(requests)
     if requests.height == 0:
         return 0
-    # A window reads at most 84 daily rows, so window batches can hold many more households.
-    for batch in store_io.batches(requests, batch_size * WINDOW_BATCH_FACTOR):
+    # A window reads at most 84 daily rows, so a window batch can hold more requests than a
+    # daily batch holds households. Batches are bounded by requests, not households (windows
+    # are independent): memory then stays flat when households have several as-of dates.
+    requests = requests.sort(KEY)
+    size = batch_size * WINDOW_BATCH_FACTOR
+    for start in range(0, requests.height, size):
+        batch = requests.slice(start, size)
         days, profiles = store_io.load_window_inputs(con, batch, window.HISTORY_DAYS, window.HISTORY_DAYS)
         features = window_frame(batch, days, profiles)
         store_io.replace_windows(con, features.with_columns(
