@@ -8,6 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+import test_features_reference as reference
+
 from meterrisk.features import daily
 
 
@@ -25,14 +27,14 @@ def test_longest_run_matches_group_by_reference(seed, shuffle_keys):
         "prev_adjacent": rng.random(n) < 0.9,
     })
     got = daily._longest_run(df, "dkey").sort("dkey")
-    want = daily._longest_run_polars(df, "dkey").sort("dkey")
+    want = reference.longest_run(df, "dkey").sort("dkey")
     assert got.schema == want.schema
     assert got.equals(want)
 
 
 def test_longest_run_of_an_empty_frame():
     df = pl.DataFrame(schema={"dkey": pl.Int64, "cond": pl.Boolean, "prev_adjacent": pl.Boolean})
-    assert daily._longest_run(df, "dkey").schema == daily._longest_run_polars(df, "dkey").schema
+    assert daily._longest_run(df, "dkey").schema == reference.longest_run(df, "dkey").schema
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -50,7 +52,7 @@ def test_with_clock_matches_datetime_accessors(seed):
     df = pl.DataFrame({"household_id": hh, "ts_utc": utc, "local_ts": local}).with_columns(
         local_date=pl.col("local_ts").dt.date(), kwh=pl.Series(rng.random(n)))
     got = activity.with_clock(df)
-    want = activity.with_clock_reference(df)
+    want = reference.with_clock(df)
     assert got.schema == want.schema
     assert got.equals(want)
 
@@ -78,14 +80,12 @@ def _profile_rows(rng, n_req: int) -> pl.DataFrame:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_circadian_metrics_match_the_polars_version(seed):
-    from test_features_reference import window_metrics as reference
-
     from meterrisk.features import circadian
 
     rng = np.random.default_rng(seed)
     days = _profile_rows(rng, 30)
     got = circadian.window_metrics(days).sort("household_id", "as_of")
-    want = reference(days).sort("household_id", "as_of")
+    want = reference.window_metrics(days).sort("household_id", "as_of")
     assert got.columns == want.columns
     for c in got.columns[2:]:
         g, w = got[c].to_numpy(), want[c].cast(pl.Float64).to_numpy()

@@ -83,27 +83,6 @@ def with_clock(readings: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def with_clock_reference(readings: pl.DataFrame) -> pl.DataFrame:
-    """:func:`with_clock` written with the datetime accessors (slower); tests compare the two."""
-    hh, utc = pl.col("household_id"), pl.col("ts_utc")
-    ts = pl.col("local_ts")
-    bday = (ts - pl.duration(hours=BDAY_SHIFT_H)).dt.date()
-    hh_code = ((hh != hh.shift(1)).fill_null(True).cum_sum() - 1).cast(pl.Int32)
-    return readings.select(
-        hh=hh_code,
-        local_date="local_date",
-        kwh="kwh",
-        dkey=day_key(hh_code, pl.col("local_date")),
-        bkey=day_key(hh_code, bday),
-        clock_h=(ts.dt.hour() + ts.dt.minute() / 60.0).cast(pl.Float64),
-        bday_h=((ts - bday.cast(pl.Datetime("us"))).dt.total_minutes() / 60.0),
-        hour=ts.dt.hour().cast(pl.Int8),
-        half_hour_bin=(ts.dt.hour() * 2 + ts.dt.minute() // 30).cast(pl.Int8),
-        prev_adjacent=((hh == hh.shift(1)) & (utc - utc.shift(1) == pl.duration(minutes=30))).fill_null(False),
-        next_adjacent=((hh == hh.shift(-1)) & (utc.shift(-1) - utc == pl.duration(minutes=30))).fill_null(False),
-    )
-
-
 def household_codes(readings: pl.DataFrame) -> pl.DataFrame:
     """household_id -> hh code used by :func:`with_clock` (order of first appearance).
 

@@ -278,19 +278,6 @@ def _longest_run(df: pl.DataFrame, key: str) -> pl.DataFrame:
             .group_by(key).agg(run_slots=pl.col("n").max().cast(pl.Int32)))
 
 
-def _longest_run_polars(df: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Reference implementation of :func:`_longest_run` (group-bys); tests compare the two."""
-    cond = pl.col("cond")
-    starts = ((cond != cond.shift(1)) | (pl.col(key) != pl.col(key).shift(1))).fill_null(True) | ~pl.col("prev_adjacent")
-    return (
-        df.select(key, "cond", run=starts.cum_sum())
-        .group_by(key, "run")
-        .agg(n=pl.col("cond").sum())
-        .group_by(key)
-        .agg(run_slots=pl.col("n").max().cast(pl.Int32))
-    )
-
-
 # ---------------------------------------------------------------- regularity
 
 class _Dense:
