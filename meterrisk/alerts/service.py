@@ -17,6 +17,7 @@ import polars as pl
 from meterrisk.alerts.detector import HISTORY_DAYS, SLOTS, DetectorParams, detect_day
 from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.model._db import frame
+from meterrisk.store import transaction
 
 
 def load_absences(con, path: str | Path) -> int:
@@ -84,15 +85,10 @@ def run_alerts(con, day: date, *, params: DetectorParams | None = None) -> dict:
             detected = datetime(day.year, day.month, day.day) + timedelta(minutes=30 * (a.slot + 1))
             records.append((hid, detected, day, a.kind, a.severity, a.message,
                             json.dumps(a.evidence, default=_json_default)))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM alerts WHERE local_date = ?", [day])
         if records:
             con.executemany("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)", records)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     kinds: dict[str, int] = {}
     for r in records:
         kinds[r[3]] = kinds.get(r[3], 0) + 1

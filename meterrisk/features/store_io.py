@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import duckdb
 import polars as pl
 
+from meterrisk.store import transaction
+
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]) > 0
@@ -97,13 +99,10 @@ def load_prior_profiles(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, da
 def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: pl.DataFrame,
                   profiles: pl.DataFrame) -> None:
     """Replace daily_features, daily_profiles and feature_state for ``ranges`` (lo..hi)."""
-    con.register("_fx_ranges", ranges.select("household_id", "lo", "hi"))
-    con.register("_fx_daily", daily)
-    con.register("_fx_profiles", profiles)
     in_range = ("USING _fx_ranges g WHERE t.household_id = g.household_id "
                 "AND t.local_date BETWEEN g.lo AND g.hi")
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with transaction(con, _fx_ranges=ranges.select("household_id", "lo", "hi"), _fx_daily=daily,
+                     _fx_profiles=profiles):
         for table in ("daily_features", "daily_profiles", "feature_state"):
             con.execute(f"DELETE FROM {table} t {in_range}")
         con.execute("INSERT INTO daily_features BY NAME SELECT * FROM _fx_daily")
@@ -116,13 +115,6 @@ def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: p
              AND c.local_date BETWEEN g.lo AND g.hi
             """
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        for name in ("_fx_ranges", "_fx_daily", "_fx_profiles"):
-            con.unregister(name)
 
 
 def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
@@ -156,34 +148,18 @@ def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
 
 def replace_windows(con: duckdb.DuckDBPyConnection, features: pl.DataFrame) -> None:
     """Replace household_features rows for the (household_id, as_of) keys in ``features``."""
-    con.register("_fx_windows", features)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with transaction(con, _fx_windows=features):
         con.execute(
             "DELETE FROM household_features t USING _fx_windows w "
             "WHERE t.household_id = w.household_id AND t.as_of = w.as_of"
         )
         con.execute("INSERT INTO household_features BY NAME SELECT * FROM _fx_windows")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_fx_windows")
 
 
 def replace_catalog(con: duckdb.DuckDBPyConnection, catalog: pl.DataFrame) -> None:
-    con.register("_fx_catalog", catalog)
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with transaction(con, _fx_catalog=catalog):
         con.execute("DELETE FROM feature_catalog")
         con.execute("INSERT INTO feature_catalog BY NAME SELECT * FROM _fx_catalog")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_fx_catalog")
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:

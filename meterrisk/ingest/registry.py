@@ -103,9 +103,7 @@ def load_registry(con: duckdb.DuckDBPyConnection, path: str | Path) -> RegistryR
         pl.col("household_id").map_elements(lambda h: pseudonym(key, h), return_dtype=pl.String).alias("pseudonym"),
         pl.lit(now).alias("updated_at"),
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_registry", frame.to_arrow())
+    with store.transaction(con, _registry=frame.to_arrow()):
         existing = con.execute(
             "SELECT count(*) FROM households WHERE household_id IN (SELECT household_id FROM _registry)"
         ).fetchall()[0][0]
@@ -114,12 +112,7 @@ def load_registry(con: duckdb.DuckDBPyConnection, path: str | Path) -> RegistryR
             SELECT household_id, pseudonym, birth_year, lives_alone, consent_given_on,
                    consent_withdrawn_on, care_certified, has_solar, district, updated_at
             FROM _registry""")
-        con.unregister("_registry")
         purged = purge_without_consent(con)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return RegistryResult(str(path), frame.height, frame.height - existing, existing, purged)
 
 

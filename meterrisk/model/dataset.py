@@ -16,6 +16,7 @@ import polars as pl
 
 from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.model._db import frame
+from meterrisk.store import transaction
 
 FRAIL_CUTOFF = 8
 KEYS = ["household_id", "as_of"]
@@ -75,9 +76,7 @@ def load_assessments(con: duckdb.DuckDBPyConnection, path: str | Path) -> dict:
     n_read = df.height
     bad = df.filter(pl.col("assessed_on").is_null() | pl.col("frail").is_null())
     df = df.filter(pl.col("assessed_on").is_not_null() & pl.col("frail").is_not_null())
-    con.register("_assess_in", df.to_arrow())
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with transaction(con, _assess_in=df.to_arrow()):
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE _assess_ok AS
@@ -94,12 +93,6 @@ def load_assessments(con: duckdb.DuckDBPyConnection, path: str | Path) -> dict:
             """
         )
         con.execute("DROP TABLE _assess_ok")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_assess_in")
     return {"read": n_read, "loaded": int(n_ok), "rejected_no_consent": int(n_read - bad.height - n_ok),
             "rejected_invalid": bad.height}
 

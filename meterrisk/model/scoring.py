@@ -19,6 +19,7 @@ from meterrisk.model.dataset import INSUFFICIENT, feature_columns, features_for,
 from meterrisk.model.eligibility import eligibility
 from meterrisk.model.metrics import top_k
 from meterrisk.model.reasons import explain
+from meterrisk.store import transaction
 
 INSUFFICIENT_REASON = "insufficient data"
 NO_SINGLE_REASON = "overall pattern of use resembles residents found frail; no single change stands out"
@@ -109,17 +110,9 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
 
 
 def _write(con, rows: pl.DataFrame, as_of: date, version: str) -> None:
-    con.register("_risk_in", rows.to_arrow())
-    try:
-        con.execute("BEGIN TRANSACTION")
+    with transaction(con, _risk_in=rows.to_arrow()):
         con.execute("DELETE FROM risk_scores WHERE as_of = ? AND model_version = ?", [as_of, version])
         con.execute("INSERT INTO risk_scores BY NAME SELECT * FROM _risk_in")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_risk_in")
 
 
 def risk_list(con, as_of: date, model_version: str | None = None) -> pl.DataFrame:

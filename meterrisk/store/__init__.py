@@ -1,6 +1,6 @@
 """The embedded DuckDB store: connection, schema migrations and store-wide settings."""
 
-from meterrisk.store.connection import StoreBusyError, connect, frame, one, read_only, setting
+from meterrisk.store.connection import StoreBusyError, connect, frame, one, read_only, setting, transaction
 from meterrisk.store.migrations import MIGRATIONS, migrate, schema_version
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "read_only",
     "schema_version",
     "setting",
+    "transaction",
 ]

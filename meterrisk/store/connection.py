@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -109,3 +110,28 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
     on a connection while an ``execute`` result is only partly fetched (``fetchone``)."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0] if rows else None
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, **frames):
+    """One all-or-nothing write, with ``frames`` (Polars/Arrow) registered as views meanwhile.
+
+    >>> with transaction(con, _new=frame):
+    ...     con.execute("DELETE FROM t USING _new WHERE t.k = _new.k")
+    ...     con.execute("INSERT INTO t SELECT * FROM _new")
+    """
+    for name, data in frames.items():
+        con.register(name, data)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # a failed COMMIT has already rolled back
+            pass
+        raise
+    finally:
+        for name in frames:
+            con.unregister(name)
