@@ -34,7 +34,7 @@ from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.ingest import parse
 from meterrisk.ingest.layouts import chunks_for
 from meterrisk.ingest.profiles import Profile
-from meterrisk.ingest.readers import sha256_of
+from meterrisk.files import sha256_of
 from meterrisk.ingest.reasons import INFO, Reason
 from meterrisk.ingest.registry import consent_windows
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import hashlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,12 +27,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_kind(path: Path) -> str:

@@ -9,7 +9,6 @@ manifest's feature list is the one the pipeline was fitted on.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -25,6 +24,7 @@ import skops
 import skops.io as sio
 
 from meterrisk.errors import MeterriskError
+from meterrisk.files import sha256_of
 
 MODEL_FILE = "model.skops"
 MANIFEST = "manifest.json"
@@ -52,13 +52,6 @@ def library_versions() -> dict:
 def _major_minor(v: str) -> str:
     return ".".join(v.split(".")[:2])
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass
@@ -88,7 +81,7 @@ def save(pipeline, manifest: dict, models_dir: str | Path, *, card: str | None =
     tmp.mkdir()
     # Trees compress about 4x; loading is unchanged.
     sio.dump(pipeline, tmp / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
-    manifest = {**manifest, "model_file": MODEL_FILE, "model_sha256": _sha256(tmp / MODEL_FILE)}
+    manifest = {**manifest, "model_file": MODEL_FILE, "model_sha256": sha256_of(tmp / MODEL_FILE)}
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default) + "\n")
     if card is not None:
         (tmp / CARD).write_text(card)
@@ -121,7 +114,7 @@ def load(path: str | Path, *, available_features: list[str] | None = None) -> Lo
         raise MeterriskError(f"{path} is not a model folder (no {MANIFEST})", hint="pass models/<version>")
     manifest = json.loads(mpath.read_text())
     model_file = path / manifest.get("model_file", MODEL_FILE)
-    if manifest.get("model_sha256") and _sha256(model_file) != manifest["model_sha256"]:
+    if manifest.get("model_sha256") and sha256_of(model_file) != manifest["model_sha256"]:
         raise MeterriskError(f"{model_file} does not match the hash in its manifest", hint="the folder was altered: retrain")
     built = manifest.get("library_versions", {}).get("scikit-learn", "unknown")
     if _major_minor(built) != _major_minor(sklearn.__version__):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from datetime import date
@@ -24,6 +23,7 @@ from meterrisk.synth.params import SynthParams
 from meterrisk.synth.timegrid import HALF_HOUR_US, Grid
 from meterrisk.synth.weather import clearness, temperature
 from meterrisk.synth.writers import PARQUET_OPTIONS, FaultLog, write_long, write_register, write_wide
+from meterrisk.files import sha256_of
 
 LAYOUTS = ("long", "csv", "wide", "register")
 #: Independent random streams, so e.g. changing event rates leaves the registry unchanged.
@@ -61,13 +61,6 @@ def _prepare(out: Path) -> None:
     (out / "readings").mkdir(parents=True)
     (out / "truth").mkdir()
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _write_csv(df: pl.DataFrame, path: Path) -> None:
@@ -134,7 +127,7 @@ def generate(out_dir: str | Path, *, households: int, days: int, start: date, se
                       "compress": compress},
         "parameters": params.to_dict(),
         "counts": counts,
-        "files": {str(p.relative_to(out)): _sha256(p) for p in files},
+        "files": {str(p.relative_to(out)): sha256_of(p) for p in files},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True,
                                                   ensure_ascii=False, default=str) + "\n")
