@@ -20,18 +20,9 @@ import numpy as np
 import polars as pl
 
 from meterrisk.features import activity as A
+from meterrisk.features.circadian import _block_means  # unchanged by the rewrite
 
 KEY = ["household_id", "as_of"]
-
-
-def _block_means(profile: np.ndarray, width: int) -> np.ndarray:
-    """Mean of each run of ``width`` consecutive hours of 24-hour profiles (rows), wrapping
-    round midnight; hours never seen (NaN) are skipped."""
-    idx = (np.arange(24)[:, None] + np.arange(width)[None, :]) % 24
-    blocks = profile[:, idx]  # (rows, 24 starts, width)
-    ok = ~np.isnan(blocks)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(ok, blocks, 0).sum(axis=2) / ok.sum(axis=2)
 
 
 def interdaily_stability(between_ss: pl.Expr, total_ss: pl.Expr) -> pl.Expr:

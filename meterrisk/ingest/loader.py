@@ -31,10 +31,11 @@ import polars as pl
 
 from meterrisk import store
 from meterrisk.errors import InputFileError, MeterriskError
+from meterrisk.files import sha256_of
 from meterrisk.ingest import parse
+from meterrisk.ingest.dedup import collapse_repeats, drop_temps, raw_text
 from meterrisk.ingest.layouts import chunks_for
 from meterrisk.ingest.profiles import Profile
-from meterrisk.files import sha256_of
 from meterrisk.ingest.reasons import INFO, Reason
 from meterrisk.ingest.registry import consent_windows
 
@@ -217,35 +218,8 @@ def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profil
         if old:
             con.execute(f"DELETE FROM readings WHERE file_id IN ({','.join('?' * len(old))})", old)
             con.execute(f"UPDATE ingest_files SET status = 'replaced' WHERE file_id IN ({','.join('?' * len(old))})", old)
-    # Repeated keys are rare: find candidate hashes with a narrow one-column aggregate, and
-    # only if there are any, group the real keys of those rows.
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _dup_hashes AS
-        SELECT hash(household_id, ts_utc) AS k FROM _stage GROUP BY 1 HAVING count(*) > 1""")
-    has_dups = con.execute("SELECT count(*) FROM _dup_hashes").fetchall()[0][0] > 0
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _dups AS
-        SELECT household_id, ts_utc, min(kwh) AS lo, max(kwh) AS hi, count(*) AS n, min(line_number) AS first_line
-        FROM _stage {'WHERE hash(household_id, ts_utc) IN (SELECT k FROM _dup_hashes)' if has_dups else 'WHERE false'}
-        GROUP BY household_id, ts_utc HAVING count(*) > 1""")
-    conflicts = con.execute("""
-        INSERT INTO quarantine
-        SELECT ?, s.line_number, 'kwh', 'conflicting_duplicate',
-               printf('household %s has %d values for %s UTC in this file (%g to %g kWh); none loaded',
-                      s.household_id, k.n, strftime(s.ts_utc, '%Y-%m-%d %H:%M'), k.lo, k.hi),
-               s.raw_line
-        FROM _stage s JOIN (SELECT * FROM _dups WHERE lo <> hi) k USING (household_id, ts_utc)""",
-        [file_id]).fetchall()[0][0]
-    if conflicts:
-        reasons[Reason.CONFLICTING_DUPLICATE.value] += conflicts
-    result.rows_duplicate += con.execute("SELECT coalesce(sum(n - 1), 0) FROM _dups WHERE lo = hi").fetchall()[0][0]
-    con.execute("""
-        CREATE OR REPLACE TEMP VIEW _keys AS
-        SELECT s.* FROM _stage s ANTI JOIN _dups d USING (household_id, ts_utc)
-        UNION ALL
-        SELECT s.* FROM _stage s JOIN _dups d
-          ON s.household_id = d.household_id AND s.ts_utc = d.ts_utc AND s.line_number = d.first_line
-        WHERE d.lo = d.hi""" if has_dups else "CREATE OR REPLACE TEMP VIEW _keys AS SELECT * FROM _stage")
+    collapse_repeats(con, file_id, column="kwh", reasons=reasons, result=result,
+                     message="household %s has %d values for %s UTC in this file (%g to %g kWh); none loaded")
     # Against the store: only the file's time range can collide, which lets zone maps prune.
     lo_ts, hi_ts = con.execute("SELECT min(ts_utc), max(ts_utc) FROM _stage").fetchall()[0]
     con.execute("""
@@ -254,12 +228,12 @@ def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profil
         FROM _keys k JOIN (SELECT household_id, ts_utc, kwh FROM readings WHERE ts_utc BETWEEN ? AND ?) r
         USING (household_id, ts_utc)""", [lo_ts, hi_ts])
     result.rows_duplicate += con.execute("SELECT count(*) FROM _stored WHERE lo = stored_kwh").fetchall()[0][0]
-    clashes = con.execute("""
+    clashes = con.execute(f"""
         INSERT INTO quarantine
         SELECT ?, s.line_number, 'kwh', 'conflicts_stored_value',
                printf('household %s at %s UTC: %g kWh here, %g kWh already stored from an earlier file; stored value kept',
                       s.household_id, strftime(s.ts_utc, '%Y-%m-%d %H:%M'), x.lo, x.stored_kwh),
-               s.raw_line
+               {raw_text('s')}
         FROM _stored x JOIN _stage s
           ON s.household_id = x.household_id AND s.ts_utc = x.ts_utc AND s.line_number = x.first_line
         WHERE x.lo <> x.stored_kwh""", [file_id]).fetchall()[0][0]
@@ -272,8 +246,8 @@ def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profil
         FROM _keys k {'ANTI JOIN _stored x USING (household_id, ts_utc)' if has_stored else ''}""",
         [file_id]).fetchall()[0][0]
     _extend_calendar(con, zone)
-    con.execute("DROP VIEW IF EXISTS _keys; DROP TABLE IF EXISTS _dups; DROP TABLE IF EXISTS _dup_hashes; "
-                "DROP TABLE IF EXISTS _stored; "
+    drop_temps(con)
+    con.execute("DROP TABLE IF EXISTS _stored; "
                 "DROP TABLE IF EXISTS _stage")
 
 

@@ -11,38 +11,24 @@ from __future__ import annotations
 
 from collections import Counter
 
+from meterrisk.ingest.dedup import collapse_repeats, drop_temps, raw_text
 from meterrisk.ingest.profiles import Profile
-from meterrisk.ingest.reasons import Reason
-
-_RAW = "coalesce(raw_line, household_id || ',' || strftime(ts_utc, '%Y-%m-%dT%H:%M:%SZ') || ',' || kwh)"
 
 
 def register_to_usage(con, file_id: int, profile: Profile, reasons: Counter, result) -> None:
     """Replace the staged index rows with staged use rows; quarantine what cannot be used."""
     wrap = profile.register_rollover
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _idx AS
-        SELECT household_id, ts_utc, min(kwh) AS lo, max(kwh) AS hi, count(*) AS n, min(line_number) AS first_line
-        FROM _stage GROUP BY household_id, ts_utc""")
-    n = con.execute(f"""
-        INSERT INTO quarantine
-        SELECT ?, s.line_number, 'register', 'conflicting_duplicate',
-               printf('household %s has %d different meter indexes at %s UTC (%g to %g kWh); none used',
-                      s.household_id, k.n, strftime(s.ts_utc, '%Y-%m-%d %H:%M'), k.lo, k.hi), {_RAW.replace('raw_line', 's.raw_line').replace('household_id ||', 's.household_id ||').replace('ts_utc,', 's.ts_utc,').replace('|| kwh', '|| s.kwh')}
-        FROM _stage s JOIN (SELECT * FROM _idx WHERE lo <> hi) k USING (household_id, ts_utc)""",
-        [file_id]).fetchall()[0][0]
-    if n:
-        reasons[Reason.CONFLICTING_DUPLICATE.value] += n
-    result.rows_duplicate += con.execute("SELECT coalesce(sum(n - 1), 0) FROM _idx WHERE lo = hi").fetchall()[0][0]
+    collapse_repeats(con, file_id, column="register", reasons=reasons, result=result,
+                     message="household %s has %d different meter indexes at %s UTC (%g to %g kWh); none used")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _series AS
         SELECT s.*,
                lag(s.ts_utc) OVER w AS prev_ts, lag(s.kwh) OVER w AS prev_idx,
                lag(s.local_ts) OVER w AS prev_local_ts, lag(s.local_date) OVER w AS prev_local_date,
                lag(s.slot) OVER w AS prev_slot
-        FROM _stage s JOIN (SELECT household_id, ts_utc, first_line FROM _idx WHERE lo = hi) k
-          ON s.household_id = k.household_id AND s.ts_utc = k.ts_utc AND s.line_number = k.first_line
+        FROM _keys s
         WINDOW w AS (PARTITION BY s.household_id ORDER BY s.ts_utc)""")
+    drop_temps(con)  # _keys reads _stage, which is replaced below
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _use AS
         SELECT *,
@@ -63,7 +49,7 @@ def register_to_usage(con, file_id: int, profile: Profile, reasons: Counter, res
               WHEN 'register_gap' THEN printf('previous index of household %s is %s earlier: the use cannot be split into half hours', household_id, CAST(ts_utc - prev_ts AS VARCHAR))
               WHEN 'meter_reset' THEN printf('meter index of household %s fell from %g to %g kWh at %s UTC: a meter reset, the half hour is unknown', household_id, prev_idx, kwh, strftime(ts_utc, '%Y-%m-%d %H:%M'))
               ELSE printf('use of %g kWh in one half hour is above the plausible maximum {profile.max_kwh_per_slot} kWh', use_kwh)
-            END, {_RAW}
+            END, {raw_text('_use')}
         FROM _use WHERE reason IS NOT NULL""", [file_id]).fetchall()[0][0]
     if rows:
         for code, count in con.execute("SELECT reason, count(*) FROM _use WHERE reason IS NOT NULL GROUP BY reason").fetchall():
@@ -82,4 +68,4 @@ def register_to_usage(con, file_id: int, profile: Profile, reasons: Counter, res
         SELECT line_number, raw_line, household_id, prev_ts AS ts_utc, prev_local_ts AS local_ts,
                prev_local_date AS local_date, prev_slot AS slot, use_kwh AS kwh
         FROM _use WHERE reason IS NULL""")
-    con.execute("DROP TABLE _idx; DROP TABLE _series; DROP TABLE _use")
+    con.execute("DROP TABLE _series; DROP TABLE _use")
