@@ -16,7 +16,7 @@ import polars as pl
 
 from meterrisk.alerts.detector import HISTORY_DAYS, SLOTS, DetectorParams, detect_day
 from meterrisk.errors import InputFileError, MeterriskError
-from meterrisk.model._db import frame
+from meterrisk.store import frame
 from meterrisk.store import transaction
 
 

@@ -16,7 +16,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from meterrisk.errors import MeterriskError
-from meterrisk.model._db import frame
+from meterrisk.store import frame
 from meterrisk.model.scoring import risk_list
 
 COLUMNS = ["household_id", "as_of", "risk_score", "risk_tier", "rank", "reasons", "data_quality", "model_version"]

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 import duckdb
 import polars as pl
 
-from meterrisk.store import transaction
+from meterrisk.store import frame as query
+from meterrisk.store import one, transaction
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -162,15 +163,9 @@ def replace_catalog(con: duckdb.DuckDBPyConnection, catalog: pl.DataFrame) -> No
         con.execute("INSERT INTO feature_catalog BY NAME SELECT * FROM _fx_catalog")
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
-    """Run a SELECT with bound parameters and return a Polars frame."""
-    # DuckDB 2 refuses relation work while an execute() result on the connection is
-    # unfinished (e.g. after a caller's fetchone()); finish it first.
-    con.complete()
-    return con.sql(sql, params=params).pl()
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
-    """First column of the first row (reads the whole result so the connection is free)."""
-    rows = con.execute(sql, params or []).fetchall()
-    return rows[0][0] if rows else None
+    """First column of the first row, or None."""
+    row = one(con, sql, params)
+    return row[0] if row else None

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from meterrisk.errors import InputFileError, MeterriskError
-from meterrisk.model._db import frame
+from meterrisk.store import frame
 from meterrisk.store import transaction
 
 FRAIL_CUTOFF = 8

@@ -14,7 +14,7 @@ import polars as pl
 
 from meterrisk.errors import MeterriskError
 from meterrisk.model import registry
-from meterrisk.model._db import frame
+from meterrisk.store import frame
 from meterrisk.model.dataset import INSUFFICIENT, feature_columns, features_for, households_frame
 from meterrisk.model.eligibility import eligibility
 from meterrisk.model.metrics import top_k

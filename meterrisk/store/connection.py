@@ -100,9 +100,10 @@ def _init_settings(con: duckdb.DuckDBPyConnection, timezone: str | None) -> None
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
     """Run a query with bound parameters and return a Polars DataFrame (via Arrow, no pandas)."""
-    import polars as pl
-
-    return pl.from_arrow(con.sql(sql, params=params or None).to_arrow_table())
+    # DuckDB 2 refuses relation work while an execute() result on the connection is
+    # unfinished (e.g. after a caller's fetchone()); finish it first.
+    con.complete()
+    return con.sql(sql, params=params or None).pl()
 
 
 def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
