@@ -129,24 +129,26 @@ def _old_style_aggregations() -> list[pl.Expr]:
     as they were before prepare() added row-level helper columns for them."""
     from meterrisk.features import deviation, window
 
+    R = reference  # the Polars window stage lives there now
+
     def slope(f, w, m):
         x, v = pl.col(f"_x_{f}_{w}"), pl.col(f"_y_{f}_{w}")
         var = (x * x).mean() - x.mean() ** 2
         return pl.when(v.count() >= m).then(((x * v).mean() - x.mean() * v.mean()) / var).alias(f"{f}_slope_{w}w")
 
     weekend = pl.col("local_date").dt.weekday() >= 6
-    enough = deviation.BASE.sum() >= deviation.MIN_BASELINE_DAYS
+    enough = R.BASE.sum() >= deviation.MIN_BASELINE_DAYS
     dev = []
     for f, floor in deviation.DEVIATING.items():
-        delta = window._recent(f).mean() - window._baseline(f).mean()
+        delta = R._recent(f).mean() - R._baseline(f).mean()
         dev += [pl.when(enough).then(delta).alias(f"{f}_delta"),
-                pl.when(enough).then(delta / pl.max_horizontal(window._baseline(f).std(), pl.lit(floor))).alias(f"{f}_z")]
+                pl.when(enough).then(delta / pl.max_horizontal(R._baseline(f).std(), pl.lit(floor))).alias(f"{f}_z")]
     for f in deviation.RATIOS:
-        base = window._baseline(f).mean()
-        dev.append(pl.when(enough & (base > 1e-3)).then(window._recent(f).mean() / base).alias(f"{f}_ratio_8w"))
+        base = R._baseline(f).mean()
+        dev.append(pl.when(enough & (base > 1e-3)).then(R._recent(f).mean() / base).alias(f"{f}_ratio_8w"))
     return [
         *(slope(f, w, m) for f in window.TRENDED for w, m in window.TREND_WEEKS.items()),
-        *((pl.when(weekend).then(window._recent(f)).mean() - pl.when(~weekend).then(window._recent(f)).mean())
+        *((pl.when(weekend).then(R._recent(f)).mean() - pl.when(~weekend).then(R._recent(f)).mean())
           .alias(f"{f}_weekend_diff_28d") for f in window.WEEKEND),
         *dev,
     ]
@@ -166,9 +168,9 @@ def test_window_aggregations_match_the_in_aggregation_versions(seed):
     rows = (days.join(as_of, how="cross").with_columns(age=(pl.col("as_of") - pl.col("local_date")).dt.total_days())
             .filter((pl.col("age") >= 0) & (pl.col("age") < window.HISTORY_DAYS)).with_columns(temp_c=None))
     key = ["household_id", "as_of"]
-    prepared = window.prepare(rows)
+    prepared = reference.prepare(rows)
     old = _old_style_aggregations()
-    got = prepared.group_by(key).agg(window.aggregations()).sort(key)
+    got = prepared.group_by(key).agg(reference.aggregations()).sort(key)
     want = prepared.group_by(key).agg(old).sort(key)
     names = [e.meta.output_name() for e in old]
     assert len(names) == 30 + 4 + 35

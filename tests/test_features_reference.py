@@ -207,3 +207,161 @@ def longest_run(df: pl.DataFrame, key: str) -> pl.DataFrame:
         .group_by(key)
         .agg(run_slots=pl.col("n").max().cast(pl.Int32))
     )
+
+
+# ------------------------------------------------ the window stage as it was (Polars)
+# window.prepare / aggregations, the deviation expressions and compute.window_frame before the
+# numpy grid rewrite (Nov 2026), with circadian metrics from window_metrics above.
+
+def _window_consts():
+    from meterrisk.features import deviation, window
+
+    return window, deviation
+
+
+def _recent(name: str) -> pl.Expr:
+    return pl.col(f"_r_{name}")
+
+
+def _baseline(name: str) -> pl.Expr:
+    return pl.col(f"_b_{name}")
+
+
+VALID = pl.col("dq_flag") == "ok"
+RECENT = VALID & (pl.col("age") < 28)
+BASE = VALID & (pl.col("age") >= 28)
+
+
+def prepare(days: pl.DataFrame) -> pl.DataFrame:
+    W, _ = _window_consts()
+    cols = [BASE.alias("_base")]
+    for f in W.SUMMARISED:
+        cols += [pl.when(RECENT).then(pl.col(f)).alias(f"_r_{f}"),
+                 pl.when(BASE).then(pl.col(f)).alias(f"_b_{f}")]
+    for f in W.TRENDED:
+        for w in W.TREND_WEEKS:
+            y = pl.when(VALID & (pl.col("age") < 7 * w)).then(pl.col(f))
+            x = pl.when(y.is_not_null()).then(-pl.col("age") / 7.0)
+            cols += [y.alias(f"_y_{f}_{w}"), x.alias(f"_x_{f}_{w}"),
+                     (x * x).alias(f"_xx_{f}_{w}"), (x * y).alias(f"_xy_{f}_{w}")]
+    weekend = pl.col("local_date").dt.weekday() >= 6
+    for f in W.WEEKEND:
+        recent = pl.when(RECENT).then(pl.col(f))
+        cols += [pl.when(weekend).then(recent).alias(f"_we_{f}"),
+                 pl.when(~weekend).then(recent).alias(f"_wd_{f}")]
+    return days.with_columns(cols)
+
+
+def _slope(y: str, weeks: int, min_days: int) -> pl.Expr:
+    x, v = pl.col(f"_x_{y}_{weeks}"), pl.col(f"_y_{y}_{weeks}")
+    xx, xv = pl.col(f"_xx_{y}_{weeks}"), pl.col(f"_xy_{y}_{weeks}")
+    var = xx.mean() - x.mean() ** 2
+    slope = (xv.mean() - x.mean() * v.mean()) / var
+    return pl.when(v.count() >= min_days).then(slope)
+
+
+def _regress(y: pl.Expr, x: pl.Expr, mask: pl.Expr) -> pl.Expr:
+    xx, yy = x.filter(mask), y.filter(mask)
+    var = (xx * xx).mean() - xx.mean() ** 2
+    return pl.when((yy.count() >= 14) & (var >= 1.0)).then(((xx * yy).mean() - xx.mean() * yy.mean()) / var)
+
+
+def aggregations() -> list[pl.Expr]:
+    """All window aggregations (means, SDs, trends, weekend, counts, temperature, deviations)."""
+    W, D = _window_consts()
+    out = [_recent(f).mean().alias(f"{f}_mean_28d") for f in W.SUMMARISED]
+    out += [_recent(f).std().alias(f"{f}_sd_28d") for f in W.SUMMARISED]
+    out += [_slope(f, w, m).alias(f"{f}_slope_{w}w") for f in W.TRENDED for w, m in W.TREND_WEEKS.items()]
+    out += [(pl.col(f"_we_{f}").mean() - pl.col(f"_wd_{f}").mean()).alias(f"{f}_weekend_diff_28d")
+            for f in W.WEEKEND]
+    late = pl.col("wake_time_h").is_null() | (pl.col("wake_time_h") >= 10)
+    out += [
+        RECENT.sum().cast(pl.Int32).alias("valid_days_28d"),
+        (pl.col("age") < 28).sum().cast(pl.Int32).alias("days_with_readings_28d"),
+        BASE.sum().cast(pl.Int32).alias("valid_days_baseline"),
+        pl.col("age").min().cast(pl.Int32).alias("days_since_last_reading"),
+        (RECENT & (pl.col("active_share") < 0.05)).sum().cast(pl.Int32).alias("floor_days_28d"),
+        (RECENT & (pl.col("meal_windows_active") == 0)).sum().cast(pl.Int32).alias("no_meal_days_28d"),
+        (RECENT & (pl.col("stuck_on_h") >= 6)).sum().cast(pl.Int32).alias("stuck_on_days_28d"),
+        (RECENT & (pl.col("night_activity_share") > 0.2)).sum().cast(pl.Int32).alias("restless_nights_28d"),
+        (RECENT & late).sum().cast(pl.Int32).alias("late_wake_days_28d"),
+    ]
+    temp_ok = RECENT & pl.col("temp_c").is_not_null()
+    hdd = (W.HDD_BASE_C - pl.col("temp_c")).clip(lower_bound=0)
+    cdd = (pl.col("temp_c") - W.CDD_BASE_C).clip(lower_bound=0)
+    out += [
+        _regress(pl.col("daily_kwh"), hdd, temp_ok).alias("kwh_per_hdd_28d"),
+        _regress(pl.col("daily_kwh"), cdd, temp_ok).alias("kwh_per_cdd_28d"),
+        pl.col("temp_c").filter(RECENT).mean().alias("mean_temp_c_28d"),
+        hdd.filter(RECENT).mean().alias("heating_degree_days_28d"),
+    ]
+    enough = pl.col("_base").sum() >= D.MIN_BASELINE_DAYS
+    out += [pl.when(enough).then(_recent(f).mean() - _baseline(f).mean()).alias(f"{f}_delta")
+            for f in D.DEVIATING]
+    for f, floor in D.DEVIATING.items():
+        delta = _recent(f).mean() - _baseline(f).mean()
+        sd = pl.max_horizontal(_baseline(f).std(), pl.lit(floor))
+        out.append(pl.when(enough).then(delta / sd).alias(f"{f}_z"))
+    for f in D.RATIOS:
+        base = _baseline(f).mean()
+        out.append(pl.when(enough & (base > 1e-3)).then(_recent(f).mean() / base).alias(f"{f}_ratio_8w"))
+    return out
+
+
+def window_frame(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
+    """compute.window_frame as it was."""
+    from meterrisk.features.catalog import window_columns
+    from meterrisk.features.compute import ALWAYS_SET
+
+    W, _ = _window_consts()
+    agg = prepare(days).group_by(KEY).agg(aggregations())
+    circ = window_metrics(profiles) if profiles.height else None
+    out = requests.join(agg, on=KEY, how="left")
+    if circ is not None:
+        out = out.join(circ, on=KEY, how="left")
+    cols = window_columns()
+    numeric = [c for c in cols if c != "dq_flag"]
+    out = out.with_columns(
+        [pl.lit(None, dtype=pl.Float64).alias(c) for c in numeric if c not in out.columns]
+    ).with_columns(pl.col(sorted(ALWAYS_SET - {"days_since_last_reading"})).fill_null(0))
+    enough = pl.col("valid_days_28d") >= W.MIN_VALID_DAYS
+    baseline = pl.col("valid_days_baseline") >= 14
+    base_cols = [c for c in numeric if c.endswith(("_baseline", "_delta"))
+                 and c.split("_")[0] in {"interdaily", "intradaily", "l5", "m10", "relative", "activity"}]
+    out = out.with_columns(
+        [pl.when(enough).then(pl.col(c)).alias(c) for c in numeric if c not in ALWAYS_SET]
+    ).with_columns(
+        [pl.when(baseline).then(pl.col(c)).alias(c) for c in base_cols]
+    ).with_columns(
+        dq_flag=pl.when(~enough).then(pl.lit("insufficient_data"))
+        .when(~baseline).then(pl.lit("no_baseline")).otherwise(pl.lit("ok"))
+    )
+    schema = out.schema
+    floats = [c for c in numeric if schema[c] in (pl.Float64, pl.Float32)]
+    out = out.with_columns(pl.col(floats).fill_nan(None))
+    return out.select(*KEY, *cols)
+
+
+def load_window_inputs(con, requests: pl.DataFrame, history_days: int = 84,
+                       profile_days: int = 84) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """store_io.load_window_inputs as it was: keyed rows, every daily column, List profiles."""
+    from meterrisk.features.store_io import query, table_exists
+
+    con.register("_fx_req", requests.select("household_id", "as_of"))
+    temp = (", t.temp_c" if table_exists(con, "temperature") else ", NULL::DOUBLE AS temp_c")
+    temp_join = ("LEFT JOIN temperature t ON t.local_date = d.local_date"
+                 if table_exists(con, "temperature") else "")
+    try:
+        days = query(con, f"""
+            SELECT q.as_of, (q.as_of - d.local_date)::INTEGER AS age, d.*{temp}
+            FROM _fx_req q JOIN daily_features d ON d.household_id = q.household_id
+             AND d.local_date BETWEEN q.as_of - INTERVAL ({history_days - 1}) DAY AND q.as_of
+            {temp_join}""")
+        profiles = query(con, f"""
+            SELECT q.household_id, q.as_of, (q.as_of - p.local_date)::INTEGER AS age,
+                   p.hourly_excess_kwh, p.hourly_active_slots
+            FROM _fx_req q JOIN daily_profiles p ON p.household_id = q.household_id
+             AND p.local_date BETWEEN q.as_of - INTERVAL ({profile_days - 1}) DAY AND q.as_of""")
+    finally:
+        con.unregister("_fx_req")
+    return days, profiles

@@ -57,12 +57,11 @@ def _daily_units() -> dict[str, str]:
     return {name: unit for name, _, unit, _ in daily_entries()}
 
 
-def _family(fn: Callable, exprs: list[pl.Expr], units: dict[str, str]) -> list[tuple[str, str, str, str]]:
+def _family(fn: Callable, names: list[str], units: dict[str, str]) -> list[tuple[str, str, str, str]]:
     unit_t, desc_t = _parse(fn)
     desc_t = re.sub(r"^\{f\}\w*:\s*", "", desc_t)
     out = []
-    for e in exprs:
-        name = e.meta.output_name()
+    for name in names:
         base = max((f for f in units if name.startswith(f + "_")), key=len)
         # Spreads, slopes and differences are durations/amounts, not clock readings.
         u = units[base] if fn is window.means_28d else units[base].split(" (")[0]
@@ -74,10 +73,10 @@ def _family(fn: Callable, exprs: list[pl.Expr], units: dict[str, str]) -> list[t
 
 def window_entries() -> list[tuple[str, str, str, str]]:
     units = _daily_units()
+    empty = window.Days.empty()  # a family's columns are the keys it returns
     out = []
-    for fam in (window.means_28d, window.sds_28d, window.trends, window.weekend_differences,
-                *deviation.FAMILIES):
-        out += _family(fam, fam(), units)
+    for fam in (*window.FAMILIES, *deviation.FAMILIES):
+        out += _family(fam, list(fam(empty)), units)
     for fn in (*window.COUNTS, *window.TEMPERATURE):
         unit, desc = _parse(fn)
         out.append((fn.__name__, "household_window", unit, desc))

@@ -137,26 +137,34 @@ def window_metrics(days: pl.DataFrame) -> pl.DataFrame:
     (``*_baseline``), plus their differences (``*_delta`` = 28d - baseline) for IS, IV, RA."""
     ri = days.select(pl.struct(KEY).rank("dense").cast(pl.Int64) - 1).to_series().to_numpy()
     _, first = np.unique(ri, return_index=True)  # first row of each request (ri is dense)
-    n_req = len(first)
-    out = days.select(KEY)[first]
-    age = days["age"].to_numpy().astype(np.int64)
-    x = _grid24(days["hourly_excess_kwh"])
-    a = _grid24(days["hourly_active_slots"])
+    columns = metrics(len(first), ri, days["age"].to_numpy().astype(np.int64),
+                      grid24(days["hourly_excess_kwh"]), grid24(days["hourly_active_slots"]))
+    # NaN never leaves this module: an undefined metric is null.
+    return days.select(KEY)[first].with_columns(
+        pl.Series(k, v, dtype=pl.Float64).fill_nan(None) for k, v in columns.items())
+
+
+def metrics(n_req: int, ri: np.ndarray, age: np.ndarray, x: np.ndarray, a: np.ndarray) -> dict[str, np.ndarray]:
+    """Every circadian column for ``n_req`` requests from valid-day profile rows (request index
+    ``ri``, ``age``, (rows, 24) excess kWh ``x`` and active slots ``a``, NaN = null); NaN =
+    undefined (also for a request without rows)."""
     columns = {}
     for suffix, (lo, hi) in WINDOWS.items():
         for name, values in _metrics(n_req, ri, age, x, a, lo, hi).items():
             columns[f"{name}_{suffix}"] = values
     for m in DELTAS:
         columns[f"{m}_delta"] = columns[f"{m}_28d"] - columns[f"{m}_baseline"]
-    # NaN never leaves this module: an undefined metric is null.
-    return out.with_columns(
-        pl.Series(k, v, dtype=pl.Float64).fill_nan(None) for k, v in columns.items())
+    return columns
 
 
-def _grid24(lists: pl.Series) -> np.ndarray:
-    """List column of 24 values per row -> (rows, 24) float array, NaN for null."""
+def grid24(lists: pl.Series) -> np.ndarray:
+    """List or Array column of 24 values per row -> (rows, 24) float array, NaN for null."""
     if len(lists) == 0:
         return np.zeros((0, 24))
+    if isinstance(lists.dtype, pl.Array) and lists.dtype.size == 24:
+        if lists.null_count() == 0:  # null elements come out as NaN
+            return lists.to_numpy().astype(np.float64, copy=False).reshape(-1, 24)
+        return lists.cast(pl.Array(pl.Float64, 24)).to_numpy()
     lengths = lists.list.len()
     if lists.null_count() == 0 and lengths.min() == 24 and lengths.max() == 24:
         flat = lists.explode()  # nulls filled before to_numpy: its null path is slow

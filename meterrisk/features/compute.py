@@ -14,6 +14,7 @@ import time
 from datetime import date, datetime, timezone
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from meterrisk.features import activity as A
@@ -192,31 +193,39 @@ def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list
 
 
 def window_frame(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
-    """Household-window features for ``requests`` from their daily rows and valid-day profiles."""
-    agg = window.prepare(days).group_by(KEY).agg(window.aggregations())
-    circ = circadian.window_metrics(profiles) if profiles.height else None
-    out = requests.join(agg, on=KEY, how="left")
-    if circ is not None:
-        out = out.join(circ, on=KEY, how="left")
+    """Household-window features for ``requests`` from their daily rows and valid-day profiles.
+
+    One output row per request row. Everything is computed on dense (request, age) numpy
+    grids (window.Days); NaN marks an undefined value until the frame is built, then null.
+    """
+    n = requests.height
     cols = window_columns()
-    numeric = [c for c in cols if c != "dq_flag"]
-    out = out.with_columns(
-        [pl.lit(None, dtype=pl.Float64).alias(c) for c in numeric if c not in out.columns]
-    ).with_columns(pl.col(sorted(ALWAYS_SET - {"days_since_last_reading"})).fill_null(0))
-    enough = pl.col("valid_days_28d") >= window.MIN_VALID_DAYS
-    baseline = pl.col("valid_days_baseline") >= 14
-    base_cols = [c for c in numeric if c.endswith(("_baseline", "_delta"))
-                 and c.split("_")[0] in {"interdaily", "intradaily", "l5", "m10", "relative", "activity"}]
-    out = out.with_columns(
-        [pl.when(enough).then(pl.col(c)).alias(c) for c in numeric if c not in ALWAYS_SET]
-    ).with_columns(
-        [pl.when(baseline).then(pl.col(c)).alias(c) for c in base_cols]
-    ).with_columns(
-        dq_flag=pl.when(~enough).then(pl.lit("insufficient_data"))
-        .when(~baseline).then(pl.lit("no_baseline")).otherwise(pl.lit("ok"))
-    )
+    values = window.features(window.days_grid(requests, days))
+    rows = window.with_request_index(requests, profiles)
+    if rows.height:
+        values.update(circadian.metrics(
+            n, rows["_ri"].to_numpy().astype(np.int64), rows["age"].to_numpy().astype(np.int64),
+            circadian.grid24(rows["hourly_excess_kwh"]), circadian.grid24(rows["hourly_active_slots"])))
+    enough = values["valid_days_28d"] >= window.MIN_VALID_DAYS
+    baseline = values["valid_days_baseline"] >= 14
+    out = {}
+    for c in cols:
+        if c == "dq_flag":
+            continue
+        v = values.get(c)
+        v = np.full(n, np.nan) if v is None else v.astype(np.float64)
+        if c not in ALWAYS_SET:
+            v = np.where(enough, v, np.nan)
+        if c.endswith(("_baseline", "_delta")) and c.split("_")[0] in _CIRCADIAN_WORDS:
+            v = np.where(baseline, v, np.nan)
+        out[c] = v
+    flag = np.where(~enough, "insufficient_data", np.where(~baseline, "no_baseline", "ok"))
+    counts = [fn.__name__ for fn in window.COUNTS]
     # NaN never leaves this module: an undefined statistic is null.
-    schema = out.schema
-    floats = [c for c in numeric if schema[c] in (pl.Float64, pl.Float32)]
-    out = out.with_columns(pl.col(floats).fill_nan(None))
-    return out.select(*KEY, *cols)
+    frame = pl.DataFrame(out).with_columns(pl.all().fill_nan(None)).with_columns(
+        pl.col(counts).cast(pl.Int32), dq_flag=pl.Series(flag, dtype=pl.String))
+    return pl.concat([requests.select(KEY), frame], how="horizontal").select(*KEY, *cols)
+
+
+#: First words of the circadian columns whose baseline and delta need 14 valid baseline days.
+_CIRCADIAN_WORDS = {"interdaily", "intradaily", "l5", "m10", "relative", "activity"}

@@ -8,9 +8,9 @@ reads "wakes 1.5 h later than usual", ``meal_kwh_ratio_8w`` = 0.6 reads "cooking
 
 from __future__ import annotations
 
-import polars as pl
+import numpy as np
 
-from meterrisk.features.window import BASELINE_FIRST, VALID, _baseline, _recent
+from meterrisk.features.window import _F, Days
 
 MIN_BASELINE_DAYS = 14
 
@@ -26,56 +26,53 @@ DEVIATING: dict[str, float] = {
 RATIOS = ["daily_kwh", "excess_kwh", "meal_kwh", "breakfast_kwh", "lunch_kwh", "dinner_kwh",
           "active_share"]
 
-BASE = VALID & (pl.col("age") >= BASELINE_FIRST)
+
+def _enough(d: Days) -> np.ndarray:
+    return d.base.sum(axis=1) >= MIN_BASELINE_DAYS
 
 
-def _enough() -> pl.Expr:
-    return pl.col("_base").sum() >= MIN_BASELINE_DAYS  # _base = BASE by row, added by prepare
+def _delta(d: Days, f: str) -> np.ndarray:
+    return d.recent_mean[:, _F[f]] - d.baseline_mean[:, _F[f]]
 
 
-def deltas() -> list[pl.Expr]:
+def deltas(d: Days) -> dict[str, np.ndarray]:
     """{f}_delta: mean daily {f} over the last 28 days minus its mean over weeks 5-12 before as_of.
 
     Unit: as the daily feature
     Edge cases: null with fewer than 14 valid baseline days.
     """
-    return [
-        pl.when(_enough()).then(_recent(f).mean() - _baseline(f).mean())
-        .alias(f"{f}_delta") for f in DEVIATING
-    ]
+    enough = _enough(d)
+    return {f"{f}_delta": np.where(enough, _delta(d, f), np.nan) for f in DEVIATING}
 
 
-def z_scores() -> list[pl.Expr]:
+def z_scores(d: Days) -> dict[str, np.ndarray]:
     """{f}_z: {f}_delta divided by the day-to-day SD of {f} in weeks 5-12 (floored per feature).
 
     Unit: standard deviations
     Edge cases: null with fewer than 14 valid baseline days.
     """
-    out = []
+    enough = _enough(d)
+    out = {}
     for f, floor in DEVIATING.items():
-        delta = _recent(f).mean() - _baseline(f).mean()
-        sd = pl.max_horizontal(_baseline(f).std(), pl.lit(floor))
-        out.append(pl.when(_enough()).then(delta / sd).alias(f"{f}_z"))
+        sd = np.fmax(d.baseline_sd[:, _F[f]], floor)  # an undefined SD (< 2 days) gives the floor
+        out[f"{f}_z"] = np.where(enough, _delta(d, f) / sd, np.nan)
     return out
 
 
-def ratios() -> list[pl.Expr]:
+def ratios(d: Days) -> dict[str, np.ndarray]:
     """{f}_ratio_8w: mean daily {f} over the last 4 weeks divided by its mean over weeks 5-12
     (0.6 = down 40%).
 
     Unit: ratio
     Edge cases: null with fewer than 14 valid baseline days or a baseline mean below 0.001.
     """
-    out = []
+    enough = _enough(d)
+    out = {}
     for f in RATIOS:
-        base = _baseline(f).mean()
-        out.append(pl.when(_enough() & (base > 1e-3)).then(_recent(f).mean() / base)
-                   .alias(f"{f}_ratio_8w"))
+        base = d.baseline_mean[:, _F[f]]
+        ok = enough & (base > 1e-3)
+        out[f"{f}_ratio_8w"] = np.where(ok, d.recent_mean[:, _F[f]] / np.where(ok, base, 1.0), np.nan)
     return out
-
-
-def deviations() -> list[pl.Expr]:
-    return [*deltas(), *z_scores(), *ratios()]
 
 
 FAMILIES = [deltas, z_scores, ratios]

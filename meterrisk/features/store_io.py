@@ -120,24 +120,33 @@ def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: p
 
 def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
                        history_days: int, profile_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Daily features (ages 0..history_days-1) and valid-day profiles for each request."""
-    con.register("_fx_req", requests.select("household_id", "as_of"))
-    temp = (", t.temp_c" if table_exists(con, "temperature") else ", NULL::DOUBLE AS temp_c")
-    temp_join = ("LEFT JOIN temperature t ON t.local_date = d.local_date"
-                 if table_exists(con, "temperature") else "")
+    """Daily features (ages 0..history_days-1) and valid-day profiles for each request.
+
+    Rows carry ``_ri``, the request's row number in ``requests`` (what compute.window_frame
+    keys on instead of household_id, as_of), and ``age``; profiles come as Array(Float64, 24).
+    """
+    from meterrisk.features.window import SUMMARISED
+
+    has_temp = table_exists(con, "temperature")
+    temp = ", t.temp_c::DOUBLE AS temp_c" if has_temp else ", NULL::DOUBLE AS temp_c"
+    temp_join = "LEFT JOIN temperature t ON t.local_date = d.local_date" if has_temp else ""
+    features = ", ".join(f"d.{f}" for f in SUMMARISED)
+    req = requests.select("household_id", "as_of").with_row_index("_ri")
+    con.register("_fx_req", req)
     try:
-        days = query(con, 
+        days = query(con,
             f"""
-            SELECT q.as_of, (q.as_of - d.local_date)::INTEGER AS age, d.*{temp}
+            SELECT q._ri, (q.as_of - d.local_date)::INTEGER AS age, d.dq_flag, {features}{temp}
             FROM _fx_req q JOIN daily_features d ON d.household_id = q.household_id
              AND d.local_date BETWEEN q.as_of - INTERVAL ({history_days - 1}) DAY AND q.as_of
             {temp_join}
             """
         )
-        profiles = query(con, 
+        profiles = query(con,
             f"""
-            SELECT q.household_id, q.as_of, (q.as_of - p.local_date)::INTEGER AS age,
-                   p.hourly_excess_kwh, p.hourly_active_slots
+            SELECT q._ri, (q.as_of - p.local_date)::INTEGER AS age,
+                   p.hourly_excess_kwh::DOUBLE[24] AS hourly_excess_kwh,
+                   p.hourly_active_slots::DOUBLE[24] AS hourly_active_slots
             FROM _fx_req q JOIN daily_profiles p ON p.household_id = q.household_id
              AND p.local_date BETWEEN q.as_of - INTERVAL ({profile_days - 1}) DAY AND q.as_of
             """

@@ -1,13 +1,17 @@
 """Household-window features: the 28 days up to ``as_of`` summarised, with 4-12 week trends.
 
-Input is the long frame of daily features joined to the requests, with ``age`` = days
-before as_of (0 = as_of itself, kept when 0 <= age < 84). Every family below is a function
-returning named aggregation expressions; its docstring documents the family and
+Input is :class:`Days`: each request's daily features on a dense grid, axis 0 = request,
+axis 1 = ``age`` (days before as_of, 0 = as_of itself, 0..83). Every family below is a
+function of that grid returning named numpy arrays (one value per request, NaN =
+undefined, which the window stage turns into null); its docstring documents the family and
 :func:`meterrisk.features.catalog.catalog` expands it to one entry per column.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
+
+import numpy as np
 import polars as pl
 
 RECENT_DAYS = 28
@@ -33,163 +37,220 @@ TREND_WEEKS = {4: 14, 8: 28, 12: 42}  # weeks -> minimum valid days for a slope
 #: Weekend (Sat, Sun) minus weekday mean over the last 28 days.
 WEEKEND = ["daily_kwh", "wake_time_h", "active_share", "daytime_floor_h"]
 
-VALID = pl.col("dq_flag") == "ok"
-RECENT = VALID & (pl.col("age") < RECENT_DAYS)
+_AGE = np.arange(HISTORY_DAYS)
+_F = {f: i for i, f in enumerate(SUMMARISED)}
 
 
-def _recent(name: str) -> pl.Expr:
-    """Daily ``name`` on valid days of the last 28, null elsewhere (column added by prepare)."""
-    return pl.col(f"_r_{name}")
+class Days:
+    """Daily features of each request on a dense (request, age) grid.
+
+    ``values[r, a, i]``: daily feature ``SUMMARISED[i]`` of request r on the day ``a`` days
+    before its as_of, NaN unless that day is valid (dq_flag 'ok') and the value not null;
+    ``temp_c`` likewise (valid days only). ``valid``: the day is valid; ``has_row``: the day has
+    a daily row at all; ``weekend``: the day is a Saturday or Sunday.
+    """
+
+    def __init__(self, values: np.ndarray, temp_c: np.ndarray, valid: np.ndarray,
+                 has_row: np.ndarray, weekend: np.ndarray):
+        self.values, self.temp_c, self.valid = values, temp_c, valid
+        self.has_row, self.weekend = has_row, weekend
+        self.recent = valid & (_AGE < RECENT_DAYS)
+        self.base = valid & (_AGE >= BASELINE_FIRST)
+
+    @classmethod
+    def from_rows(cls, n_req: int, ri: np.ndarray, age: np.ndarray, features: np.ndarray,
+                  temp_c: np.ndarray, valid: np.ndarray, as_of_day: np.ndarray) -> Days:
+        """Scatter long rows (request index ``ri``, ``age``, (rows, features) matrix in
+        SUMMARISED order, temperature, validity) onto the grid; ``as_of_day``: each request's
+        as_of in days since 1970-01-01."""
+        shape = (n_req, HISTORY_DAYS)
+        keep = (age >= 0) & (age < HISTORY_DAYS)
+        cell = ri[keep] * HISTORY_DAYS + age[keep]  # flat (request, age) index
+        valid = valid[keep]
+        has_row = np.zeros(n_req * HISTORY_DAYS, dtype=bool)
+        has_row[cell] = True
+        ok = np.zeros(n_req * HISTORY_DAYS, dtype=bool)
+        ok[cell[valid]] = True
+        values = np.full((n_req * HISTORY_DAYS, len(SUMMARISED)), np.nan)
+        values[cell[valid]] = features[keep][valid]
+        temp = np.full(n_req * HISTORY_DAYS, np.nan)
+        temp[cell[valid]] = temp_c[keep][valid]
+        has_row, ok, temp = has_row.reshape(shape), ok.reshape(shape), temp.reshape(shape)
+        values = values.reshape(*shape, len(SUMMARISED))
+        weekend = (as_of_day[:, None] - _AGE[None, :] + 3) % 7 >= 5  # 1970-01-01 was a Thursday
+        return cls(values, temp, ok, has_row, weekend)
+
+    @classmethod
+    def empty(cls) -> Days:
+        return cls.from_rows(0, *(np.zeros(0, dtype=np.int64),) * 2, np.zeros((0, len(SUMMARISED))),
+                             np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64))
+
+    def feature(self, name: str) -> np.ndarray:
+        return self.values[:, :, _F[name]]
+
+    @cached_property
+    def recent_mean(self) -> np.ndarray:
+        """(requests, features): mean over the valid days of the last 28."""
+        return _mean(self.values, self.recent)
+
+    @cached_property
+    def baseline_mean(self) -> np.ndarray:
+        """(requests, features): mean over the valid days of weeks 5-12."""
+        return _mean(self.values, self.base)
+
+    @cached_property
+    def baseline_sd(self) -> np.ndarray:
+        return _sd(self.values, self.base, self.baseline_mean)
 
 
-def _baseline(name: str) -> pl.Expr:
-    """Daily ``name`` on valid days of weeks 5-12, null elsewhere (column added by prepare)."""
-    return pl.col(f"_b_{name}")
+def _mean(values: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Mean over the day axis of (requests, ages[, features]) ``values`` where ``days`` and the
+    value is not NaN; NaN when there is none."""
+    days = days[..., None] if values.ndim == 3 else days
+    seen = days & ~np.isnan(values)
+    n = seen.sum(axis=1)
+    total = np.where(seen, values, 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
-def means_28d() -> list[pl.Expr]:
+def _sd(values: np.ndarray, days: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Sample SD (ddof 1, as Polars' std) over the day axis; NaN with fewer than 2 values."""
+    seen = days[..., None] & ~np.isnan(values)
+    n = seen.sum(axis=1)
+    dev = np.where(seen, values - mean[:, None, :], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 1, np.sqrt((dev * dev).sum(axis=1) / np.maximum(n - 1, 1)), np.nan)
+
+
+def _count(days: np.ndarray) -> np.ndarray:
+    return days.sum(axis=1).astype(np.int32)
+
+
+def means_28d(d: Days) -> dict[str, np.ndarray]:
     """{f}_mean_28d: mean of daily {f} over valid days in the 28 days up to as_of.
 
     Unit: as the daily feature
     """
-    return [_recent(f).mean().alias(f"{f}_mean_28d") for f in SUMMARISED]
+    return {f"{f}_mean_28d": d.recent_mean[:, i] for f, i in _F.items()}
 
 
-def sds_28d() -> list[pl.Expr]:
+def sds_28d(d: Days) -> dict[str, np.ndarray]:
     """{f}_sd_28d: day-to-day standard deviation of daily {f} over valid days in the last 28 days
     (small in healthy older people; rising variability is a warning sign).
 
     Unit: as the daily feature
     """
-    return [_recent(f).std().alias(f"{f}_sd_28d") for f in SUMMARISED]
+    sd = _sd(d.values, d.recent, d.recent_mean)
+    return {f"{f}_sd_28d": sd[:, i] for f, i in _F.items()}
 
 
-def prepare(days: pl.DataFrame) -> pl.DataFrame:
-    """Add the row-level helper columns the aggregations use: each daily feature masked to
-    the recent and baseline windows, and masked x and y per trended feature and span. The
-    group-by then runs plain means and sums (Polars' fast path) instead of per-group filters."""
-    base = VALID & (pl.col("age") >= BASELINE_FIRST)
-    cols = [base.alias("_base")]
-    for f in SUMMARISED:
-        cols += [pl.when(RECENT).then(pl.col(f)).alias(f"_r_{f}"),
-                 pl.when(base).then(pl.col(f)).alias(f"_b_{f}")]
-    # Row-level products and weekend/weekday splits too: arithmetic or conditions inside an
-    # aggregation leave the fast path, and the slopes alone would dominate the group-by.
-    for f in TRENDED:
-        for w in TREND_WEEKS:
-            y = pl.when(VALID & (pl.col("age") < 7 * w)).then(pl.col(f))
-            x = pl.when(y.is_not_null()).then(-pl.col("age") / 7.0)
-            cols += [y.alias(f"_y_{f}_{w}"), x.alias(f"_x_{f}_{w}"),
-                     (x * x).alias(f"_xx_{f}_{w}"), (x * y).alias(f"_xy_{f}_{w}")]
-    weekend = pl.col("local_date").dt.weekday() >= 6
-    for f in WEEKEND:
-        recent = pl.when(RECENT).then(pl.col(f))
-        cols += [pl.when(weekend).then(recent).alias(f"_we_{f}"),
-                 pl.when(~weekend).then(recent).alias(f"_wd_{f}")]
-    return days.with_columns(cols)
-
-
-def _slope(y: str, weeks: int, min_days: int) -> pl.Expr:
-    x, v = pl.col(f"_x_{y}_{weeks}"), pl.col(f"_y_{y}_{weeks}")
-    xx, xv = pl.col(f"_xx_{y}_{weeks}"), pl.col(f"_xy_{y}_{weeks}")  # x * x, x * v by row
-    var = xx.mean() - x.mean() ** 2
-    slope = (xv.mean() - x.mean() * v.mean()) / var
-    return pl.when(v.count() >= min_days).then(slope)
-
-
-def trends() -> list[pl.Expr]:
+def trends(d: Days) -> dict[str, np.ndarray]:
     """{f}_slope_{w}w: least-squares slope of daily {f} per week over the last 4, 8 or 12 weeks
     (valid days only; positive = rising towards as_of).
 
     Unit: daily feature unit per week
     Edge cases: null with fewer than 14 / 28 / 42 valid days in the 4 / 8 / 12 weeks.
     """
-    return [_slope(f, w, m).alias(f"{f}_slope_{w}w") for f in TRENDED for w, m in TREND_WEEKS.items()]
+    y = d.values[:, :, [_F[f] for f in TRENDED]]
+    x = (-_AGE / 7.0)[None, :, None]
+    out = {}
+    for w, min_days in TREND_WEEKS.items():
+        seen = (d.valid & (_AGE < 7 * w))[..., None] & ~np.isnan(y)
+        n = seen.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mx = np.where(seen, x, 0.0).sum(axis=1) / n
+            mxx = np.where(seen, x * x, 0.0).sum(axis=1) / n
+            my = np.where(seen, y, 0.0).sum(axis=1) / n
+            mxy = np.where(seen, x * y, 0.0).sum(axis=1) / n
+            slope = np.where(n >= min_days, (mxy - mx * my) / (mxx - mx**2), np.nan)
+        out.update({f"{f}_slope_{w}w": slope[:, i] for i, f in enumerate(TRENDED)})
+    return {f"{f}_slope_{w}w": out[f"{f}_slope_{w}w"] for f in TRENDED for w in TREND_WEEKS}
 
 
-def weekend_differences() -> list[pl.Expr]:
+def weekend_differences(d: Days) -> dict[str, np.ndarray]:
     """{f}_weekend_diff_28d: mean daily {f} on Saturdays and Sundays minus weekdays (last 28 days).
 
     Unit: as the daily feature
     """
-    # _we_/_wd_: _recent(f) on weekend / weekday rows (local_date's weekday), added by prepare.
-    return [(pl.col(f"_we_{f}").mean() - pl.col(f"_wd_{f}").mean()).alias(f"{f}_weekend_diff_28d")
-            for f in WEEKEND]
+    y = d.values[:, :, [_F[f] for f in WEEKEND]]
+    diff = _mean(y, d.recent & d.weekend) - _mean(y, d.recent & ~d.weekend)
+    return {f"{f}_weekend_diff_28d": diff[:, i] for i, f in enumerate(WEEKEND)}
 
 
-def valid_days_28d() -> pl.Expr:
+def valid_days_28d(d: Days) -> np.ndarray:
     """Days in the 28 up to as_of with coverage >= 0.8 and a baseload (dq_flag 'ok').
 
     Unit: days
     """
-    return RECENT.sum().cast(pl.Int32).alias("valid_days_28d")
+    return _count(d.recent)
 
 
-def days_with_readings_28d() -> pl.Expr:
+def days_with_readings_28d(d: Days) -> np.ndarray:
     """Days in the 28 up to as_of with at least one reading.
 
     Unit: days
     """
-    return (pl.col("age") < RECENT_DAYS).sum().cast(pl.Int32).alias("days_with_readings_28d")
+    return _count(d.has_row & (_AGE < RECENT_DAYS))
 
 
-def valid_days_baseline() -> pl.Expr:
+def valid_days_baseline(d: Days) -> np.ndarray:
     """Valid days in weeks 5-12 before as_of (the household's own baseline for deviations).
 
     Unit: days
     """
-    return (VALID & (pl.col("age") >= BASELINE_FIRST)).sum().cast(pl.Int32).alias("valid_days_baseline")
+    return _count(d.base)
 
 
-def days_since_last_reading() -> pl.Expr:
+def days_since_last_reading(d: Days) -> np.ndarray:
     """Days from the last day with readings to as_of (0 = readings on as_of), within 12 weeks.
 
     Unit: days
     """
-    return pl.col("age").min().cast(pl.Int32).alias("days_since_last_reading")
+    return np.where(d.has_row.any(axis=1), d.has_row.argmax(axis=1), np.nan)
 
 
-def floor_days_28d() -> pl.Expr:
+def floor_days_28d(d: Days) -> np.ndarray:
     """Valid days in the last 28 with active_share below 0.05: whole days at the floor
     (away, in hospital, or not moving; electricity alone cannot tell which).
 
     Unit: days
     """
-    return (RECENT & (pl.col("active_share") < 0.05)).sum().cast(pl.Int32).alias("floor_days_28d")
+    return _count(d.recent & (d.feature("active_share") < 0.05))
 
 
-def no_meal_days_28d() -> pl.Expr:
+def no_meal_days_28d(d: Days) -> np.ndarray:
     """Valid days in the last 28 with no active cooking window (meal_windows_active = 0).
 
     Unit: days
     """
-    return (RECENT & (pl.col("meal_windows_active") == 0)).sum().cast(pl.Int32).alias("no_meal_days_28d")
+    return _count(d.recent & (d.feature("meal_windows_active") == 0))
 
 
-def stuck_on_days_28d() -> pl.Expr:
+def stuck_on_days_28d(d: Days) -> np.ndarray:
     """Valid days in the last 28 with load held 0.25 kWh above baseload for 6 h or more
     (stuck_on_h >= 6: something left on, or long continuous heating).
 
     Unit: days
     """
-    return (RECENT & (pl.col("stuck_on_h") >= 6)).sum().cast(pl.Int32).alias("stuck_on_days_28d")
+    return _count(d.recent & (d.feature("stuck_on_h") >= 6))
 
 
-def restless_nights_28d() -> pl.Expr:
+def restless_nights_28d(d: Days) -> np.ndarray:
     """Valid days in the last 28 with night_activity_share above 0.2 (day/night reversal sign).
 
     Unit: days
     """
-    return (RECENT & (pl.col("night_activity_share") > 0.2)).sum().cast(pl.Int32).alias("restless_nights_28d")
+    return _count(d.recent & (d.feature("night_activity_share") > 0.2))
 
 
-def late_wake_days_28d() -> pl.Expr:
+def late_wake_days_28d(d: Days) -> np.ndarray:
     """Valid days in the last 28 with no sustained activity before 10:00 (late or no wake-up).
 
     Unit: days
     """
-    late = pl.col("wake_time_h").is_null() | (pl.col("wake_time_h") >= 10)
-    return (RECENT & late).sum().cast(pl.Int32).alias("late_wake_days_28d")
+    wake = d.feature("wake_time_h")
+    return _count(d.recent & (np.isnan(wake) | (wake >= 10)))
 
 
 COUNTS = [valid_days_28d, days_with_readings_28d, valid_days_baseline, days_since_last_reading,
@@ -198,13 +259,24 @@ COUNTS = [valid_days_28d, days_with_readings_28d, valid_days_baseline, days_sinc
 HDD_BASE_C, CDD_BASE_C = 15.5, 22.0
 
 
-def _regress(y: pl.Expr, x: pl.Expr, mask: pl.Expr) -> pl.Expr:
-    xx, yy = x.filter(mask), y.filter(mask)
-    var = (xx * xx).mean() - xx.mean() ** 2
-    return pl.when((yy.count() >= 14) & (var >= 1.0)).then(((xx * yy).mean() - xx.mean() * yy.mean()) / var)
+def _regress(y: np.ndarray, x: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Slope of y on x over ``days`` where x is known (the x moments use every such day, the
+    y moments the days where y is known too); needs 14 y values and var(x) >= 1."""
+    seen = days & ~np.isnan(x)
+    both = seen & ~np.isnan(y)
+    n = both.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx = _mean(x, seen)
+        var = _mean(x * x, seen) - mx**2
+        slope = (_mean(x * y, both) - mx * _mean(y, both)) / var
+    return np.where((n >= 14) & (var >= 1.0), slope, np.nan)
 
 
-def kwh_per_hdd_28d() -> pl.Expr:
+def _hdd(d: Days) -> np.ndarray:
+    return np.clip(HDD_BASE_C - d.temp_c, 0, None)
+
+
+def kwh_per_hdd_28d(d: Days) -> np.ndarray:
     """Heating sensitivity: slope of daily_kwh on heating degree-days (base 15.5 C) over the last
     28 valid days.
 
@@ -212,44 +284,70 @@ def kwh_per_hdd_28d() -> pl.Expr:
     Edge cases: null without a `temperature` table, with fewer than 14 days, or when the
     degree-days barely vary (variance < 1).
     """
-    hdd = (HDD_BASE_C - pl.col("temp_c")).clip(lower_bound=0)
-    return _regress(pl.col("daily_kwh"), hdd, RECENT & pl.col("temp_c").is_not_null()).alias("kwh_per_hdd_28d")
+    return _regress(d.feature("daily_kwh"), _hdd(d), d.recent)
 
 
-def kwh_per_cdd_28d() -> pl.Expr:
+def kwh_per_cdd_28d(d: Days) -> np.ndarray:
     """Cooling sensitivity: slope of daily_kwh on cooling degree-days (base 22 C), last 28 days.
 
     Unit: kWh per degree-day
     Edge cases: as kwh_per_hdd_28d.
     """
-    cdd = (pl.col("temp_c") - CDD_BASE_C).clip(lower_bound=0)
-    return _regress(pl.col("daily_kwh"), cdd, RECENT & pl.col("temp_c").is_not_null()).alias("kwh_per_cdd_28d")
+    return _regress(d.feature("daily_kwh"), np.clip(d.temp_c - CDD_BASE_C, 0, None), d.recent)
 
 
-def mean_temp_c_28d() -> pl.Expr:
+def mean_temp_c_28d(d: Days) -> np.ndarray:
     """Mean outdoor temperature over the valid days of the last 28 (context for heating use).
 
     Unit: degrees C
     """
-    return pl.col("temp_c").filter(RECENT).mean().alias("mean_temp_c_28d")
+    return _mean(d.temp_c, d.recent)
 
 
-def heating_degree_days_28d() -> pl.Expr:
+def heating_degree_days_28d(d: Days) -> np.ndarray:
     """Mean heating degree-days (base 15.5 C) over the valid days of the last 28.
 
     Unit: degree-days per day
     """
-    return (HDD_BASE_C - pl.col("temp_c")).clip(lower_bound=0).filter(RECENT).mean().alias("heating_degree_days_28d")
+    return _mean(_hdd(d), d.recent)
 
 
 TEMPERATURE = [kwh_per_hdd_28d, kwh_per_cdd_28d, mean_temp_c_28d, heating_degree_days_28d]
+FAMILIES = [means_28d, sds_28d, trends, weekend_differences]
 
 
-def aggregations() -> list[pl.Expr]:
-    """All window aggregations over the long daily frame, grouped by household_id, as_of."""
+def features(d: Days) -> dict[str, np.ndarray]:
+    """Every window family and deviation column for the requests of ``d`` (NaN = undefined)."""
     from meterrisk.features import deviation
 
-    return [
-        *means_28d(), *sds_28d(), *trends(), *weekend_differences(),
-        *(f() for f in COUNTS), *(f() for f in TEMPERATURE), *deviation.deviations(),
-    ]
+    out = {}
+    for fam in (*FAMILIES, *deviation.FAMILIES):
+        out.update(fam(d))
+    for fn in (*COUNTS, *TEMPERATURE):
+        out[fn.__name__] = fn(d)
+    return out
+
+
+def days_grid(requests: pl.DataFrame, days: pl.DataFrame) -> Days:
+    """:class:`Days` for ``requests`` (one grid row per request row) from the long daily frame
+    (request key, age, dq_flag, the SUMMARISED features, optional temp_c)."""
+    rows = with_request_index(requests, days)
+    features = rows.select(pl.col(list(SUMMARISED)).cast(pl.Float64)).to_numpy()
+    temp = (rows["temp_c"].cast(pl.Float64).to_numpy() if "temp_c" in rows.columns
+            else np.full(rows.height, np.nan))
+    return Days.from_rows(
+        requests.height, rows["_ri"].to_numpy().astype(np.int64), rows["age"].to_numpy().astype(np.int64),
+        features, temp, (rows["dq_flag"] == "ok").fill_null(False).to_numpy(),
+        requests["as_of"].cast(pl.Int32).to_numpy().astype(np.int64))
+
+
+def with_request_index(requests: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with ``_ri``, the row number in ``requests`` of their (household_id, as_of).
+
+    Rows from store_io.load_window_inputs already carry it (numbered on the same requests),
+    which spares a join on string keys; other frames are joined on household_id, as_of.
+    """
+    if "_ri" in rows.columns:
+        return rows
+    index = requests.select("household_id", "as_of").with_row_index("_ri")
+    return rows.join(index, on=["household_id", "as_of"], how="inner")
