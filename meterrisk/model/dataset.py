@@ -108,13 +108,83 @@ def add_age(df: pl.DataFrame, households: pl.DataFrame) -> pl.DataFrame:
         .drop("birth_year")
 
 
-def features_for(con, requests: pl.DataFrame, *, feature_fn: FeatureFn | None = None) -> pl.DataFrame:
-    """Window features (plus age) for (household_id, as_of) requests."""
-    fn = feature_fn or default_feature_fn()
+def features_for(con, requests: pl.DataFrame, *, feature_fn: FeatureFn | None = None,
+                 reuse_stored: bool = True) -> pl.DataFrame:
+    """Window features (plus age) for (household_id, as_of) requests.
+
+    With the default feature function, windows already stored in ``household_features`` and
+    still current are read instead of recomputed (:func:`stored_or_computed`); a custom
+    ``feature_fn`` (tests, experiments) is always called for every request.
+    """
     req = requests.select(pl.col("household_id").cast(pl.String), pl.col("as_of").cast(pl.Date)).unique()
-    feats = fn(con, req)
+    if feature_fn is None and reuse_stored:
+        feats = stored_or_computed(con, req, default_feature_fn())
+    else:
+        feats = (feature_fn or default_feature_fn())(con, req)
     feats = feats.with_columns(pl.col("as_of").cast(pl.Date))
     return add_age(feats, households_frame(con))
+
+
+#: Days of daily rows a window reads: as_of - WINDOW_DAYS + 1 .. as_of (features: HISTORY_DAYS).
+WINDOW_DAYS = 84
+
+
+def stale_or_missing(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame) -> pl.DataFrame:
+    """The requests without a current stored window.
+
+    A stored ``household_features`` row is current when it was computed after every daily row
+    (``feature_state.computed_at``) of its household in the days the window reads. Call this
+    after the daily features were synced with the readings (any ``window_features`` call does
+    that). A clock mismatch between the two timestamps can only make rows look stale, which
+    costs a recomputation, never a stale feature.
+    """
+    return _keyed(
+        con, requests,
+        f"""
+            SELECT q.household_id, q.as_of FROM _mr_req q
+            LEFT JOIN household_features w USING (household_id, as_of)
+            WHERE w.computed_at IS NULL OR EXISTS (
+                SELECT 1 FROM feature_state s
+                WHERE s.household_id = q.household_id
+                  AND s.local_date BETWEEN q.as_of - INTERVAL ({WINDOW_DAYS - 1}) DAY AND q.as_of
+                  AND s.computed_at > w.computed_at)
+            """,
+    )
+
+
+def stored_or_computed(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame, fn: FeatureFn) -> pl.DataFrame:
+    """Window features for ``requests``: current stored rows as they are, the rest through ``fn``.
+
+    ``fn`` (``window_features``) first brings the daily features up to date with the readings
+    and stores what it computes, so a second call for the same requests reads everything.
+    """
+    req = requests.select(KEYS).unique()
+    absent = _absent(con, req)
+    computed = [fn(con, absent)]  # also syncs daily features, even when nothing is absent
+    stale = stale_or_missing(con, req.join(absent, on=KEYS, how="anti"))
+    if stale.height:
+        computed.append(fn(con, stale))
+    have = pl.concat([absent, stale])
+    stored = _keyed(con, req.join(have, on=KEYS, how="anti"),
+                    "SELECT w.* EXCLUDE (computed_at) FROM household_features w JOIN _mr_req q USING (household_id, as_of)")
+    parts = [f for f in (*computed, stored) if f.height]
+    if not parts:
+        return computed[0]
+    return pl.concat(parts, how="diagonal_relaxed").sort(KEYS)
+
+
+def _absent(con, req: pl.DataFrame) -> pl.DataFrame:
+    return _keyed(con, req, "SELECT q.household_id, q.as_of FROM _mr_req q "
+                            "ANTI JOIN household_features w USING (household_id, as_of)")
+
+
+def _keyed(con, req: pl.DataFrame, sql: str) -> pl.DataFrame:
+    """Run ``sql`` with ``req`` (household_id, as_of) registered as ``_mr_req``."""
+    con.register("_mr_req", req.select(KEYS))
+    try:
+        return frame(con, sql)
+    finally:
+        con.unregister("_mr_req")
 
 
 def feature_columns(df: pl.DataFrame) -> list[str]:
