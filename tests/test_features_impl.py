@@ -10,51 +10,7 @@ import pytest
 
 import test_features_reference as reference
 
-from meterrisk.features import daily
-
-
-@pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("shuffle_keys", [False, True])
-def test_longest_run_matches_group_by_reference(seed, shuffle_keys):
-    rng = np.random.default_rng(seed)
-    n = 5000
-    keys = np.sort(rng.integers(0, 80, n)) * 1_000_000 + rng.integers(0, 3, n) * 0
-    if shuffle_keys:  # keys not in blocks: a key may come back later
-        keys = rng.integers(0, 40, n).astype(np.int64)
-    df = pl.DataFrame({
-        "dkey": keys.astype(np.int64),
-        "cond": rng.random(n) < rng.uniform(0.2, 0.9),
-        "prev_adjacent": rng.random(n) < 0.9,
-    })
-    got = daily._longest_run(df, "dkey").sort("dkey")
-    want = reference.longest_run(df, "dkey").sort("dkey")
-    assert got.schema == want.schema
-    assert got.equals(want)
-
-
-def test_longest_run_of_an_empty_frame():
-    df = pl.DataFrame(schema={"dkey": pl.Int64, "cond": pl.Boolean, "prev_adjacent": pl.Boolean})
-    assert daily._longest_run(df, "dkey").schema == reference.longest_run(df, "dkey").schema
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_with_clock_matches_datetime_accessors(seed):
-    from meterrisk.features import activity
-
-    rng = np.random.default_rng(seed)
-    n = 4000
-    hh = np.sort(rng.choice(["A", "B", "C", "D"], n))
-    # Mostly half-hour steps, some gaps and odd minutes, within each household sorted in time.
-    step = rng.choice([30, 30, 30, 60, 17, 90], n).astype("timedelta64[m]")
-    utc = np.datetime64("2024-12-30T20:00", "us") + np.cumsum(step).astype("timedelta64[us]")
-    offset = rng.choice([9 * 60, 0, -5 * 60]).astype("timedelta64[m]")
-    local = utc + offset
-    df = pl.DataFrame({"household_id": hh, "ts_utc": utc, "local_ts": local}).with_columns(
-        local_date=pl.col("local_ts").dt.date(), kwh=pl.Series(rng.random(n)))
-    got = activity.with_clock(df)
-    want = reference.with_clock(df)
-    assert got.schema == want.schema
-    assert got.equals(want)
+from meterrisk.features import daily, profiles
 
 
 def _profile_rows(rng, n_req: int) -> pl.DataFrame:
@@ -103,25 +59,7 @@ def _window_sums_reference(a, days):
 @pytest.mark.parametrize("shape", [(5, 3, 4), (7, 28, 2), (7, 29, 3), (3, 30, 5), (40, 97, 48), (0, 5, 48)])
 def test_window_sums_match_the_fancy_indexing_version(shape):
     a = (np.random.default_rng(1).random(shape) < 0.5).astype(np.float64)
-    assert np.array_equal(daily._window_sums(a, 28), _window_sums_reference(a, 28))
-
-
-@pytest.mark.parametrize("seed", range(3))
-def test_bedtimes_match_the_group_by_version(seed):
-    from benchmarks.bench_features import readings_chunk
-
-    from meterrisk.features import activity
-
-    readings = readings_chunk([f"H{i}" for i in range(12)], 0, 10, seed=seed)
-    # Thin some households out so next mornings go missing and runs break.
-    readings = readings.filter(pl.Series(np.random.default_rng(seed).random(readings.height) > 0.05 * seed))
-    slots = activity.with_clock(readings.sort("household_id", "ts_utc"))
-    slots = activity.with_activity(slots, activity.baseload(slots))
-    got = daily._bedtimes(slots).sort("dkey")
-    want = daily._bedtimes_polars(slots).sort("dkey")
-    assert got.schema == want.schema
-    assert got.equals(want)
-    assert got["bed_time_h"].null_count() < got.height
+    assert np.array_equal(profiles.window_sums(a, 28), _window_sums_reference(a, 28))
 
 
 def _old_style_aggregations() -> list[pl.Expr]:

@@ -40,8 +40,7 @@ def _parse(fn: Callable) -> tuple[str, str]:
 
 
 def daily_entries() -> list[tuple[str, str, str, str]]:
-    fns = {f.__name__: f for f in [*daily.DAY_AGGREGATES, *daily.BDAY_AGGREGATES,
-                                   *daily.FRAME_FEATURES, daily.inactive_night_h]}
+    fns = {f.__name__: f for f in daily.CATALOGUED}
     extra = {name: (unit, desc) for name, unit, desc in _ACCOUNTING}
     out = []
     for name in daily.COLUMNS[2:]:

@@ -141,7 +141,7 @@ def _update_daily(con, *, full: bool, batch_size: int) -> pl.DataFrame:
     cal = store_io.calendar(con)
     for batch in store_io.batches(ranges, batch_size):
         readings = store_io.load_readings(con, batch)
-        if readings.height:
+        if readings.n_days:
             prior = store_io.load_prior_profiles(con, batch, A.REGULARITY_DAYS)
             days, profiles = daily.compute_daily(readings, cal, since=batch.select("household_id", "lo"),
                                                  prior=prior)

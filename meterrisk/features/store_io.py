@@ -12,7 +12,8 @@ import duckdb
 import polars as pl
 
 from meterrisk.store import frame as query
-from meterrisk.store import one, transaction
+from meterrisk.store import one, registered, transaction
+from meterrisk.features.timeline import Timeline
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -68,20 +69,26 @@ def all_ranges(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> pl.DataFrame:
-    """Readings of the households in ``ranges`` (household_id, read_lo, read_hi)."""
-    con.register("_fx_ranges", ranges.select("household_id", "read_lo", "read_hi"))
-    try:
-        return query(con, 
+def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> Timeline:
+    """Readings of the households in ``ranges`` (household_id, read_lo, read_hi) on a timeline.
+
+    Only integer codes and kWh leave DuckDB (no strings, no timestamps, no sort): the
+    household's index in the batch, the UTC half hour, and the local clock offset.
+    """
+    batch = ranges.select("household_id", "read_lo", "read_hi").sort("household_id").with_row_index("hh")
+    with registered(con, _fx_ranges=batch):
+        got = con.execute(
             """
-            SELECT r.household_id, r.ts_utc, r.local_ts, r.local_date, r.kwh
+            SELECT g.hh::INTEGER AS hh, epoch_ms(r.ts_utc) // 1800000 AS utc_halfhour,
+                   ((epoch_ms(r.local_ts) - epoch_ms(r.ts_utc)) // 60000
+                    + (epoch_ms(r.ts_utc) // 60000) % 30)::INTEGER AS offset_min,
+                   r.kwh
             FROM readings r JOIN _fx_ranges g ON r.household_id = g.household_id
              AND r.local_date BETWEEN g.read_lo AND g.read_hi
-            ORDER BY r.household_id, r.ts_utc
             """
-        )
-    finally:
-        con.unregister("_fx_ranges")
+        ).fetchnumpy()
+    return Timeline.from_arrays(batch["household_id"].to_list(), got["hh"], got["utc_halfhour"],
+                                got["offset_min"], got["kwh"])
 
 
 def load_prior_profiles(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, days: int) -> pl.DataFrame:

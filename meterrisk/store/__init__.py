@@ -1,6 +1,6 @@
 """The embedded DuckDB store: connection, schema migrations and store-wide settings."""
 
-from meterrisk.store.connection import StoreBusyError, connect, frame, one, read_only, setting, transaction
+from meterrisk.store.connection import StoreBusyError, connect, frame, one, read_only, registered, setting, transaction
 from meterrisk.store.migrations import MIGRATIONS, migrate, schema_version
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "one",
     "migrate",
     "read_only",
+    "registered",
     "schema_version",
     "setting",
     "transaction",

@@ -114,6 +114,18 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
 
 
 @contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames):
+    """``frames`` (Polars/Arrow) registered as views for the duration of the block."""
+    for name, data in frames.items():
+        con.register(name, data)
+    try:
+        yield con
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
+@contextmanager
 def transaction(con: duckdb.DuckDBPyConnection, **frames):
     """One all-or-nothing write, with ``frames`` (Polars/Arrow) registered as views meanwhile.
 
@@ -121,18 +133,14 @@ def transaction(con: duckdb.DuckDBPyConnection, **frames):
     ...     con.execute("DELETE FROM t USING _new WHERE t.k = _new.k")
     ...     con.execute("INSERT INTO t SELECT * FROM _new")
     """
-    for name, data in frames.items():
-        con.register(name, data)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield con
-        con.execute("COMMIT")
-    except BaseException:
+    with registered(con, **frames):
+        con.execute("BEGIN TRANSACTION")
         try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:  # a failed COMMIT has already rolled back
-            pass
-        raise
-    finally:
-        for name in frames:
-            con.unregister(name)
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:  # a failed COMMIT has already rolled back
+                pass
+            raise
