@@ -181,27 +181,28 @@ def _metrics(n_req: int, ri: np.ndarray, age: np.ndarray, x: np.ndarray, a: np.n
     w = hi - lo
     sel = (age >= lo) & (age < hi)
     # Dense (request, day, hour) grid in time order (oldest day first); NaN = no reading.
-    grid = np.full((n_req, w, 24), np.nan)
-    act = np.zeros((n_req, w, 24))
-    day = (hi - 1) - age[sel]
-    grid[ri[sel], day] = x[sel]
+    cell = ri[sel] * w + (hi - 1) - age[sel]  # flat (request, day) index
+    grid = np.full((n_req * w, 24), np.nan)
+    act = np.zeros((n_req * w, 24))
+    grid[cell] = x[sel]
     a_sel = a[sel]
-    act[ri[sel], day] = np.where(np.isnan(a_sel), 0.0, a_sel)
+    act[cell] = np.where(np.isnan(a_sel), 0.0, a_sel)
+    grid, act = grid.reshape(n_req, w, 24), act.reshape(n_req, w, 24)
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = ~np.isnan(grid)
         g0 = np.where(ok, grid, 0.0)
-        n = ok.sum(axis=(1, 2))
+        n = np.count_nonzero(ok, axis=(1, 2))
         xbar = g0.sum(axis=(1, 2)) / n
         dev = np.where(ok, grid - xbar[:, None, None], 0.0)
         total_ss = (dev * dev).sum(axis=(1, 2))
-        nh = ok.sum(axis=1)
+        nh = np.count_nonzero(ok, axis=1)
         m = g0.sum(axis=1) / nh  # per-hour means, NaN for an hour never seen
         between = np.nansum(nh * (m - xbar[:, None]) ** 2, axis=1)
         series = grid.reshape(n_req, w * 24)
         step = series[:, 1:] - series[:, :-1]  # NaN unless both neighbouring hours are present
         sq = step * step
         sq_ok = ~np.isnan(sq)
-        mean_sq_step = np.where(sq_ok, sq, 0.0).sum(axis=1) / sq_ok.sum(axis=1)
+        mean_sq_step = np.where(sq_ok, sq, 0.0).sum(axis=1) / np.count_nonzero(sq_ok, axis=1)
         inputs = {
             "between_ss": between, "total_ss": total_ss, "n_hours": n.astype(np.float64),
             "mean_sq_step": mean_sq_step,

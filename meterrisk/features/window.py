@@ -89,18 +89,52 @@ class Days:
         return self.values[:, :, _F[name]]
 
     @cached_property
+    def seen(self) -> np.ndarray:
+        """(requests, ages, features): the value is known (valid day, not null)."""
+        return ~np.isnan(self.values)
+
+    @cached_property
+    def filled(self) -> np.ndarray:
+        """values with 0 where unknown, so sums over any span need no mask."""
+        return np.where(self.seen, self.values, 0.0)
+
+    @cached_property
     def recent_mean(self) -> np.ndarray:
         """(requests, features): mean over the valid days of the last 28."""
-        return _mean(self.values, self.recent)
+        return _block_mean(self, 0, RECENT_DAYS)
 
     @cached_property
     def baseline_mean(self) -> np.ndarray:
         """(requests, features): mean over the valid days of weeks 5-12."""
-        return _mean(self.values, self.base)
+        return _block_mean(self, BASELINE_FIRST, HISTORY_DAYS)
+
+    @cached_property
+    def recent_sd(self) -> np.ndarray:
+        return _block_sd(self, 0, RECENT_DAYS, self.recent_mean)
 
     @cached_property
     def baseline_sd(self) -> np.ndarray:
-        return _sd(self.values, self.base, self.baseline_mean)
+        return _block_sd(self, BASELINE_FIRST, HISTORY_DAYS, self.baseline_mean)
+
+
+def _divide(total: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """total / n, NaN where n = 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+def _block_mean(d: Days, lo: int, hi: int) -> np.ndarray:
+    """Mean of each feature over ages lo..hi-1 (values are NaN off valid days already)."""
+    return _divide(d.filled[:, lo:hi].sum(axis=1), np.count_nonzero(d.seen[:, lo:hi], axis=1))
+
+
+def _block_sd(d: Days, lo: int, hi: int, mean: np.ndarray) -> np.ndarray:
+    """Sample SD (ddof 1, as Polars' std) over ages lo..hi-1; NaN with fewer than 2 values."""
+    seen = d.seen[:, lo:hi]
+    dev = np.where(seen, d.values[:, lo:hi] - mean[:, None, :], 0.0)
+    n = np.count_nonzero(seen, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 1, np.sqrt((dev * dev).sum(axis=1) / np.maximum(n - 1, 1)), np.nan)
 
 
 def _mean(values: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -108,23 +142,11 @@ def _mean(values: np.ndarray, days: np.ndarray) -> np.ndarray:
     value is not NaN; NaN when there is none."""
     days = days[..., None] if values.ndim == 3 else days
     seen = days & ~np.isnan(values)
-    n = seen.sum(axis=1)
-    total = np.where(seen, values, 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
-
-
-def _sd(values: np.ndarray, days: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """Sample SD (ddof 1, as Polars' std) over the day axis; NaN with fewer than 2 values."""
-    seen = days[..., None] & ~np.isnan(values)
-    n = seen.sum(axis=1)
-    dev = np.where(seen, values - mean[:, None, :], 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 1, np.sqrt((dev * dev).sum(axis=1) / np.maximum(n - 1, 1)), np.nan)
+    return _divide(np.where(seen, values, 0.0).sum(axis=1), np.count_nonzero(seen, axis=1))
 
 
 def _count(days: np.ndarray) -> np.ndarray:
-    return days.sum(axis=1).astype(np.int32)
+    return np.count_nonzero(days, axis=1).astype(np.int32)
 
 
 def means_28d(d: Days) -> dict[str, np.ndarray]:
@@ -141,8 +163,7 @@ def sds_28d(d: Days) -> dict[str, np.ndarray]:
 
     Unit: as the daily feature
     """
-    sd = _sd(d.values, d.recent, d.recent_mean)
-    return {f"{f}_sd_28d": sd[:, i] for f, i in _F.items()}
+    return {f"{f}_sd_28d": d.recent_sd[:, i] for f, i in _F.items()}
 
 
 def trends(d: Days) -> dict[str, np.ndarray]:
@@ -152,17 +173,21 @@ def trends(d: Days) -> dict[str, np.ndarray]:
     Unit: daily feature unit per week
     Edge cases: null with fewer than 14 / 28 / 42 valid days in the 4 / 8 / 12 weeks.
     """
-    y = d.values[:, :, [_F[f] for f in TRENDED]]
+    cols = [_F[f] for f in TRENDED]
+    y, seen = d.filled[:, :, cols], d.seen[:, :, cols]
     x = (-_AGE / 7.0)[None, :, None]
+    # Sums per 4-week block of age, accumulated: 4 weeks = block 1, 8 = 1-2, 12 = 1-3.
+    edges = [0, *(7 * w for w in TREND_WEEKS)]
+    parts = [(seen[:, lo:hi], y[:, lo:hi], x[:, lo:hi]) for lo, hi in zip(edges, edges[1:])]
+    sums = [np.stack([np.count_nonzero(s, axis=1), (s * xb).sum(axis=1), (s * xb * xb).sum(axis=1),
+                      yb.sum(axis=1), (yb * xb).sum(axis=1)]) for s, yb, xb in parts]
     out = {}
-    for w, min_days in TREND_WEEKS.items():
-        seen = (d.valid & (_AGE < 7 * w))[..., None] & ~np.isnan(y)
-        n = seen.sum(axis=1)
+    acc = 0
+    for (w, min_days), part in zip(TREND_WEEKS.items(), sums):
+        acc = acc + part
+        n, sx, sxx, sy, sxy = acc
         with np.errstate(invalid="ignore", divide="ignore"):
-            mx = np.where(seen, x, 0.0).sum(axis=1) / n
-            mxx = np.where(seen, x * x, 0.0).sum(axis=1) / n
-            my = np.where(seen, y, 0.0).sum(axis=1) / n
-            mxy = np.where(seen, x * y, 0.0).sum(axis=1) / n
+            mx, mxx, my, mxy = sx / n, sxx / n, sy / n, sxy / n
             slope = np.where(n >= min_days, (mxy - mx * my) / (mxx - mx**2), np.nan)
         out.update({f"{f}_slope_{w}w": slope[:, i] for i, f in enumerate(TRENDED)})
     return {f"{f}_slope_{w}w": out[f"{f}_slope_{w}w"] for f in TRENDED for w in TREND_WEEKS}
@@ -173,8 +198,11 @@ def weekend_differences(d: Days) -> dict[str, np.ndarray]:
 
     Unit: as the daily feature
     """
-    y = d.values[:, :, [_F[f] for f in WEEKEND]]
-    diff = _mean(y, d.recent & d.weekend) - _mean(y, d.recent & ~d.weekend)
+    cols = [_F[f] for f in WEEKEND]
+    y, seen = d.filled[:, :RECENT_DAYS, cols], d.seen[:, :RECENT_DAYS, cols]
+    weekend = d.weekend[:, :RECENT_DAYS, None]
+    diff = (_divide((y * weekend).sum(axis=1), np.count_nonzero(seen & weekend, axis=1))
+            - _divide((y * ~weekend).sum(axis=1), np.count_nonzero(seen & ~weekend, axis=1)))
     return {f"{f}_weekend_diff_28d": diff[:, i] for i, f in enumerate(WEEKEND)}
 
 
