@@ -82,7 +82,10 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit):
                    f"precision@{capacity:.0%} {_fmt(r['precision_at_capacity'])}  recall@{capacity:.0%} "
                    f"{_fmt(r['recall_at_capacity'])}  Brier {_fmt(r.get('brier'))}  ECE {_fmt(r.get('ece'))}")
     if met.get("lead_time_weeks_median") is not None:
-        click.echo(f"  lead time (median weeks before frailty): {_fmt(met['lead_time_weeks_median'])}")
+        click.echo(f"  lead time (median weeks before frailty), high tier: {_fmt(met['lead_time_weeks_median'])}")
+    if met.get("lead_time_new_concern_weeks_median") is not None:
+        click.echo(f"  lead time, new-concern list: {_fmt(met['lead_time_new_concern_weeks_median'])}; "
+                   f"either list: {_fmt(met['lead_time_either_list_weeks_median'])}")
 
 
 @click.command("evaluate")
@@ -140,7 +143,7 @@ def score(db, as_of, model_dir, models_dir, capacity):
     finally:
         con.close()
     click.echo(f"{s['as_of']} model {s['model_version']}: {s['scored']} scored "
-               f"({s['high']} high, {s['medium']} medium)")
+               f"({s['high']} high, {s['medium']} medium, {s['new_concern']} new concern)")
     for reason, n in s["not_scored"].items():
         click.echo(f"  not_scored: {reason}: {n}")
 
@@ -156,7 +159,8 @@ def export(db, as_of, out, fmt, model_version):
     """Write the risk list of a date for the town: pseudonyms only, never registry ids.
 
     Columns: household_id (pseudonym), as_of, risk_score, risk_tier, rank, reasons,
-    data_quality, model_version. The file appears complete or not at all.
+    data_quality, model_version, then new_concern (changing routine, not on a high list
+    before) and trend_score. The file appears complete or not at all.
 
     \b
     Example:

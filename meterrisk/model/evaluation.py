@@ -157,8 +157,11 @@ def lead_time_summary(first: pl.DataFrame, onsets: pl.DataFrame, households: lis
 
 
 def score_grid(con, loaded_pipeline, features: list[str], households: list[str], dates: list[date],
-               *, feature_fn=None) -> pl.DataFrame:
-    """Model scores for every household x as-of date with sufficient data."""
+               *, feature_fn=None, trend=None) -> pl.DataFrame:
+    """Model scores for every household x as-of date with sufficient data.
+
+    With ``trend`` = (pipeline, features), a ``trend_score`` column is added.
+    """
     from meterrisk.model.dataset import INSUFFICIENT, features_for
 
     req = pl.DataFrame({"household_id": households}).join(
@@ -168,6 +171,11 @@ def score_grid(con, loaded_pipeline, features: list[str], households: list[str],
     if "dq_flag" in feats.columns:
         feats = feats.filter(pl.col("dq_flag").is_null() | (pl.col("dq_flag") != INSUFFICIENT))
     if feats.is_empty():
-        return pl.DataFrame(schema={"household_id": pl.String, "as_of": pl.Date, "risk_score": pl.Float64})
+        schema = {"household_id": pl.String, "as_of": pl.Date, "risk_score": pl.Float64}
+        return pl.DataFrame(schema={**schema, "trend_score": pl.Float64} if trend else schema)
     prob = loaded_pipeline.predict_proba(feats.select(features).cast(pl.Float64))[:, 1]
-    return feats.select(KEYS).with_columns(pl.Series("risk_score", prob))
+    out = feats.select(KEYS).with_columns(pl.Series("risk_score", prob))
+    if trend is not None:
+        tpipe, tfeatures = trend
+        out = out.with_columns(pl.Series("trend_score", tpipe.predict_proba(feats.select(tfeatures).cast(pl.Float64))[:, 1]))
+    return out

@@ -27,6 +27,8 @@ from meterrisk.errors import MeterriskError
 from meterrisk.files import sha256_of
 
 MODEL_FILE = "model.skops"
+#: Optional second pipeline: the change-aware trend model (meterrisk.model.change).
+TREND = "trend"
 MANIFEST = "manifest.json"
 CARD = "MODEL_CARD.md"
 _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "meterrisk.model.pipeline.")
@@ -59,6 +61,11 @@ class LoadedModel:
     pipeline: object
     manifest: dict
     path: Path
+    trend: object | None = None  # the trend pipeline, when the folder has one
+
+    @property
+    def trend_features(self) -> list[str]:
+        return list(self.manifest.get(TREND, {}).get("feature_names", []))
 
     @property
     def version(self) -> str:
@@ -69,8 +76,13 @@ class LoadedModel:
         return list(self.manifest["feature_names"])
 
 
-def save(pipeline, manifest: dict, models_dir: str | Path, *, card: str | None = None) -> Path:
-    """Write a model folder atomically (build in a temp folder, then rename)."""
+def save(pipeline, manifest: dict, models_dir: str | Path, *, card: str | None = None,
+         extra: dict | None = None) -> Path:
+    """Write a model folder atomically (build in a temp folder, then rename).
+
+    ``extra``: more pipelines by name (``{"trend": pipe}``), each written as ``<name>.skops``
+    with its file name and hash under ``manifest[name]`` (which must exist).
+    """
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     version = manifest["version"]
@@ -82,6 +94,10 @@ def save(pipeline, manifest: dict, models_dir: str | Path, *, card: str | None =
     # Trees compress about 4x; loading is unchanged.
     sio.dump(pipeline, tmp / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     manifest = {**manifest, "model_file": MODEL_FILE, "model_sha256": sha256_of(tmp / MODEL_FILE)}
+    for name, pipe in (extra or {}).items():
+        file = f"{name}.skops"
+        sio.dump(pipe, tmp / file, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        manifest[name] = {**manifest[name], "model_file": file, "model_sha256": sha256_of(tmp / file)}
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_json_default) + "\n")
     if card is not None:
         (tmp / CARD).write_text(card)
@@ -113,9 +129,29 @@ def load(path: str | Path, *, available_features: list[str] | None = None) -> Lo
     if not mpath.exists():
         raise MeterriskError(f"{path} is not a model folder (no {MANIFEST})", hint="pass models/<version>")
     manifest = json.loads(mpath.read_text())
-    model_file = path / manifest.get("model_file", MODEL_FILE)
-    if manifest.get("model_sha256") and sha256_of(model_file) != manifest["model_sha256"]:
+    pipeline = _load_pipeline(path, manifest, manifest)
+    trend = _load_pipeline(path, manifest, manifest[TREND]) if TREND in manifest else None
+    if available_features is not None:
+        needed = dict.fromkeys([*manifest.get("feature_names", []), *manifest.get(TREND, {}).get("feature_names", [])])
+        missing = [f for f in needed if f not in set(available_features)]
+        if missing:
+            raise MeterriskError(
+                f"model {manifest.get('version')} needs {len(missing)} feature(s) the current feature "
+                f"stage does not produce: {', '.join(missing[:5])}",
+                hint="retrain with `meterrisk train` on the current features",
+            )
+    return LoadedModel(pipeline=pipeline, manifest=manifest, path=path, trend=trend)
+
+
+def _load_pipeline(path: Path, manifest: dict, entry: dict):
+    """One verified pipeline: ``entry`` holds model_file, model_sha256 and feature_names."""
+    model_file = path / entry.get("model_file", MODEL_FILE)
+    if entry.get("model_sha256") and sha256_of(model_file) != entry["model_sha256"]:
         raise MeterriskError(f"{model_file} does not match the hash in its manifest", hint="the folder was altered: retrain")
+    untrusted = sio.get_untrusted_types(file=model_file)
+    foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    if foreign:
+        raise MeterriskError(f"{model_file} contains types we do not load: {', '.join(foreign)}")
     built = manifest.get("library_versions", {}).get("scikit-learn", "unknown")
     if _major_minor(built) != _major_minor(sklearn.__version__):
         raise MeterriskError(
@@ -123,25 +159,13 @@ def load(path: str | Path, *, available_features: list[str] | None = None) -> Lo
             f"this environment has {sklearn.__version__}",
             hint="retrain with `meterrisk train` (or install the same scikit-learn major.minor)",
         )
-    untrusted = sio.get_untrusted_types(file=model_file)
-    foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
-    if foreign:
-        raise MeterriskError(f"{model_file} contains types we do not load: {', '.join(foreign)}")
     pipeline = sio.load(model_file, trusted=untrusted)
     fitted = [str(f) for f in getattr(pipeline, "feature_names_in_", [])]
-    features = list(manifest.get("feature_names", []))
+    features = list(entry.get("feature_names", []))
     if fitted and fitted != features:
         raise MeterriskError(
             f"model {manifest.get('version')}: manifest lists {len(features)} features but the "
             f"pipeline was fitted on {len(fitted)} different ones",
             hint="the manifest was edited or belongs to another model: retrain",
         )
-    if available_features is not None:
-        missing = [f for f in features if f not in set(available_features)]
-        if missing:
-            raise MeterriskError(
-                f"model {manifest.get('version')} needs {len(missing)} feature(s) the current feature "
-                f"stage does not produce: {', '.join(missing[:5])}",
-                hint="retrain with `meterrisk train` on the current features",
-            )
-    return LoadedModel(pipeline=pipeline, manifest=manifest, path=path)
+    return pipeline

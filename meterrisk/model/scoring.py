@@ -16,6 +16,7 @@ from meterrisk.errors import MeterriskError
 from meterrisk.model import registry
 from meterrisk.store import frame
 from meterrisk.model.dataset import INSUFFICIENT, feature_columns, features_for, households_frame
+from meterrisk.model.change import new_concern
 from meterrisk.model.eligibility import eligibility
 from meterrisk.model.metrics import top_k
 from meterrisk.model.reasons import explain
@@ -23,6 +24,7 @@ from meterrisk.store import transaction
 
 INSUFFICIENT_REASON = "insufficient data"
 NO_SINGLE_REASON = "overall pattern of use resembles residents found frail; no single change stands out"
+NO_SINGLE_CHANGE = "routine has moved away from their own earlier weeks; no single change stands out"
 
 
 def tiers(n: int, capacity: float) -> tuple[int, int]:
@@ -57,13 +59,16 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
     if "valid_days_28d" not in feats.columns:
         feats = feats.with_columns(pl.lit(None, pl.Int32).alias("valid_days_28d"))
     ok = feats.filter(pl.col("dq_flag").is_null() | (pl.col("dq_flag") != INSUFFICIENT))
-    scored = pl.DataFrame(schema={"household_id": pl.String, "risk_score": pl.Float64, "reasons": pl.List(pl.String),
-                                  "data_quality": pl.String})
+    scored = pl.DataFrame(schema={"household_id": pl.String, "risk_score": pl.Float64, "trend_score": pl.Float64,
+                                  "reasons": pl.List(pl.String), "data_quality": pl.String})
     if ok.height:
         prob = loaded.pipeline.predict_proba(ok.select(features).cast(pl.Float64))[:, 1]
         reasons = explain(loaded.pipeline, ok, features, prob)
+        trend = (loaded.trend.predict_proba(ok.select(loaded.trend_features).cast(pl.Float64))[:, 1]
+                 if loaded.trend is not None else [None] * ok.height)
         scored = ok.select("household_id").with_columns(
             pl.Series("risk_score", prob, dtype=pl.Float64),
+            pl.Series("trend_score", trend, dtype=pl.Float64),
             pl.Series("reasons", reasons, dtype=pl.List(pl.String)),
             pl.Series("data_quality", [_quality(f, v) for f, v in zip(ok["dq_flag"], ok["valid_days_28d"])], dtype=pl.String),
         )
@@ -80,6 +85,10 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
         # Said plainly rather than left blank: the model sees a pattern, not one clear change.
         pl.when((pl.col("reasons").list.len() == 0) & pl.col("risk_tier").is_in(["high", "medium"]))
         .then(pl.lit([NO_SINGLE_REASON], dtype=pl.List(pl.String))).otherwise(pl.col("reasons")).alias("reasons")
+    )
+    scored = scored.with_columns(new_concern(scored, cap, _earlier_high(con, as_of))).with_columns(
+        pl.when((pl.col("reasons").list.len() == 0) & pl.col("new_concern"))
+        .then(pl.lit([NO_SINGLE_CHANGE], dtype=pl.List(pl.String))).otherwise(pl.col("reasons")).alias("reasons")
     )
     insufficient = feats.filter(pl.col("dq_flag") == INSUFFICIENT).select(
         "household_id",
@@ -99,14 +108,22 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
         pl.lit(loaded.version).alias("model_version"),
         pl.lit(datetime.now(timezone.utc).replace(tzinfo=None)).alias("scored_at"),
     ).select("household_id", "as_of", "model_version", "risk_score", "risk_tier", "rank", "reasons",
-             "data_quality", "status", "not_scored_reason", "scored_at")
+             "data_quality", "status", "not_scored_reason", "scored_at", "trend_score", "new_concern")
     _write(con, rows, as_of, loaded.version)
     counts = rows.group_by("status", "not_scored_reason").len().sort("len", descending=True)
     return {
         "as_of": as_of.isoformat(), "model_version": loaded.version, "capacity": cap,
         "scored": n, "high": min(hi, n), "medium": max(0, min(med, n) - hi),
+        "new_concern": int(scored["new_concern"].sum()),
         "not_scored": {r["not_scored_reason"]: r["len"] for r in counts.filter(pl.col("status") == "not_scored").to_dicts()},
     }
+
+
+def _earlier_high(con, as_of: date) -> set[str]:
+    """Households in the high tier of any list before ``as_of`` (any model version)."""
+    rows = con.execute("SELECT DISTINCT household_id FROM risk_scores WHERE as_of < ? AND risk_tier = 'high'",
+                       [as_of]).fetchall()
+    return {r[0] for r in rows}
 
 
 def _write(con, rows: pl.DataFrame, as_of: date, version: str) -> None:

@@ -6,24 +6,45 @@ import math
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from meterrisk.errors import MeterriskError
 from meterrisk.model import evaluation, registry
 from meterrisk.model.card import model_card
+from meterrisk.model.change import care_team_first_flags, change_columns
 from meterrisk.model.dataset import build_examples, feature_columns, fingerprint
 from meterrisk.model.pipeline import make_pipeline
 
 
-def lead_time(con, pipeline, features, households, truth_dir, *, capacity, every_days=14, feature_fn=None) -> dict:
-    """Score ``households`` every ``every_days`` over the readings span; lead time vs truth."""
+def lead_time(con, pipeline, features, households, truth_dir, *, capacity, every_days=14, feature_fn=None,
+              trend=None) -> dict:
+    """Score ``households`` every ``every_days`` over the readings span; lead time vs truth.
+
+    The top-level figures are the high tier's (the top ``capacity`` share by risk score: the
+    original definition). With ``trend`` = (pipeline, features), the lists are replayed with
+    the new-concern list too (:mod:`meterrisk.model.change`): ``new_concern`` and ``either``
+    (the first date on either list) are added, and ``new_concern_random`` as a control: the
+    same replay with a random trend score, to show what list size alone buys.
+    """
     lo, hi = con.execute("SELECT min(local_date), max(local_date) FROM readings").fetchall()[0]
     if lo is None:
         return {"lead_time_weeks_median": math.nan, "note": "no readings"}
     dates = evaluation.as_of_grid(lo + timedelta(days=28), hi, every_days=every_days)
-    scores = evaluation.score_grid(con, pipeline, features, households, dates, feature_fn=feature_fn)
+    scores = evaluation.score_grid(con, pipeline, features, households, dates, feature_fn=feature_fn, trend=trend)
+    onsets = evaluation.read_onsets(truth_dir)
     first = evaluation.first_flags(scores, capacity)
-    out = evaluation.lead_time_summary(first, evaluation.read_onsets(truth_dir), households)
+    out = evaluation.lead_time_summary(first, onsets, households)
+    if trend is not None and scores.height:
+        replay = care_team_first_flags(scores, capacity)
+        for name, col in (("new_concern", "first_new_concern"), ("either", "first_either")):
+            out[name] = evaluation.lead_time_summary(replay.select("household_id", pl.col(col).alias("first_flagged"))
+                                                     .drop_nulls(), onsets, households)
+        rnd = scores.with_columns(pl.Series("trend_score", np.random.default_rng(0).random(scores.height)))
+        replay = care_team_first_flags(rnd, capacity)
+        out["new_concern_random"] = evaluation.lead_time_summary(
+            replay.select("household_id", pl.col("first_new_concern").alias("first_flagged")).drop_nulls(),
+            onsets, households)
     out.update({"as_of_every_days": every_days, "as_of_dates": len(dates), "scored_households": len(households)})
     return out
 
@@ -59,18 +80,31 @@ def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, tru
     pipe.fit(train_df.select(features).cast(pl.Float64), train_df["label"].to_numpy())
     report = evaluation.evaluate_split(pipe, train_df, test_df, features, capacity=capacity)
     m = dict(report["model"])
+    trend_features = change_columns(features)
+    trend = None
+    if trend_features:
+        trend = make_pipeline(random_state=seed, cv=cv, max_iter=max_iter)
+        trend.fit(train_df.select(trend_features).cast(pl.Float64), train_df["label"].to_numpy())
+        m["trend"] = evaluation.evaluate_split(trend, train_df, test_df, trend_features, capacity=capacity)["model"]
     if truth_dir is not None:
         lt = lead_time(con, pipe, features, test_df["household_id"].unique().sort().to_list(), truth_dir,
-                       capacity=capacity, feature_fn=feature_fn)
+                       capacity=capacity, feature_fn=feature_fn,
+                       trend=(trend, trend_features) if trend is not None else None)
         m["lead_time_weeks_median"] = lt["lead_time_weeks_median"]
         m["lead_time"] = lt
+        if "new_concern" in lt:
+            m["lead_time_new_concern_weeks_median"] = lt["new_concern"]["lead_time_weeks_median"]
+            m["lead_time_either_list_weeks_median"] = lt["either"]["lead_time_weeks_median"]
     else:
         m["lead_time_weeks_median"] = None
         m["lead_time"] = {"note": "no --truth given: lead time not measured"}
-    shipped = pipe
+    shipped, shipped_trend = pipe, trend
     if refit:
         shipped = make_pipeline(random_state=seed, cv=cv, max_iter=max_iter)
         shipped.fit(examples.select(features).cast(pl.Float64), examples["label"].to_numpy())
+        if trend is not None:
+            shipped_trend = make_pipeline(random_state=seed, cv=cv, max_iter=max_iter)
+            shipped_trend.fit(examples.select(trend_features).cast(pl.Float64), examples["label"].to_numpy())
     now = datetime.now(timezone.utc)
     version = version or registry.new_version(now)
     manifest = {
@@ -89,5 +123,12 @@ def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, tru
         "metrics": m,
         "baselines": report["baselines"],
     }
-    path = registry.save(shipped, manifest, models_dir, card=model_card(manifest))
+    extra = {}
+    if shipped_trend is not None:
+        manifest["trend"] = {"feature_names": trend_features,
+                             "label": "the same label, from the household's own-deviation features only",
+                             "new_concern": "top capacity share by trend score among households not high "
+                                            "on this or an earlier list"}
+        extra[registry.TREND] = shipped_trend
+    path = registry.save(shipped, manifest, models_dir, card=model_card(manifest), extra=extra)
     return path, manifest
