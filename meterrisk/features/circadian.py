@@ -148,9 +148,23 @@ def metrics(n_req: int, ri: np.ndarray, age: np.ndarray, x: np.ndarray, a: np.nd
     """Every circadian column for ``n_req`` requests from valid-day profile rows (request index
     ``ri``, ``age``, (rows, 24) excess kWh ``x`` and active slots ``a``, NaN = null); NaN =
     undefined (also for a request without rows)."""
+    # One dense (request, day, hour) grid over all 84 days in time order (oldest first), NaN
+    # = no reading; each window is a contiguous copy of its days (the same array the window
+    # would get built on its own, so the sums run in the same order).
+    days = max(hi for _, hi in WINDOWS.values())
+    keep = (age >= 0) & (age < days)
+    cell = ri[keep] * days + (days - 1) - age[keep]  # flat (request, day) index
+    grid = np.full((n_req * days, 24), np.nan)
+    act = np.zeros((n_req * days, 24))
+    grid[cell] = x[keep]
+    a_kept = a[keep]
+    act[cell] = np.where(np.isnan(a_kept), 0.0, a_kept)
+    grid, act = grid.reshape(n_req, days, 24), act.reshape(n_req, days, 24)
     columns = {}
     for suffix, (lo, hi) in WINDOWS.items():
-        for name, values in _metrics(n_req, ri, age, x, a, lo, hi).items():
+        first, last = days - hi, days - lo  # ages lo..hi-1 in time order
+        for name, values in _metrics(np.ascontiguousarray(grid[:, first:last]),
+                                     np.ascontiguousarray(act[:, first:last])).items():
             columns[f"{name}_{suffix}"] = values
     for m in DELTAS:
         columns[f"{m}_delta"] = columns[f"{m}_28d"] - columns[f"{m}_baseline"]
@@ -175,34 +189,29 @@ def grid24(lists: pl.Series) -> np.ndarray:
     return lists.list.to_array(24).cast(pl.Array(pl.Float64, 24)).to_numpy()
 
 
-def _metrics(n_req: int, ri: np.ndarray, age: np.ndarray, x: np.ndarray, a: np.ndarray,
-             lo: int, hi: int) -> dict[str, np.ndarray]:
-    """The metrics for window ages lo..hi-1, one value per request."""
-    w = hi - lo
-    sel = (age >= lo) & (age < hi)
-    # Dense (request, day, hour) grid in time order (oldest day first); NaN = no reading.
-    cell = ri[sel] * w + (hi - 1) - age[sel]  # flat (request, day) index
-    grid = np.full((n_req * w, 24), np.nan)
-    act = np.zeros((n_req * w, 24))
-    grid[cell] = x[sel]
-    a_sel = a[sel]
-    act[cell] = np.where(np.isnan(a_sel), 0.0, a_sel)
-    grid, act = grid.reshape(n_req, w, 24), act.reshape(n_req, w, 24)
+def _metrics(grid: np.ndarray, act: np.ndarray) -> dict[str, np.ndarray]:
+    """The metrics of one window from its (requests, days, 24) excess grid (NaN = no reading)
+    and active-slot grid, one value per request."""
+    n_req, w, _ = grid.shape
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = ~np.isnan(grid)
         g0 = np.where(ok, grid, 0.0)
         n = np.count_nonzero(ok, axis=(1, 2))
         xbar = g0.sum(axis=(1, 2)) / n
-        dev = np.where(ok, grid - xbar[:, None, None], 0.0)
-        total_ss = (dev * dev).sum(axis=(1, 2))
+        dev = grid - xbar[:, None, None]
+        np.multiply(dev, dev, out=dev)
+        dev[~ok] = 0.0
+        total_ss = dev.sum(axis=(1, 2))
+        del dev
         nh = np.count_nonzero(ok, axis=1)
         m = g0.sum(axis=1) / nh  # per-hour means, NaN for an hour never seen
         between = np.nansum(nh * (m - xbar[:, None]) ** 2, axis=1)
         series = grid.reshape(n_req, w * 24)
-        step = series[:, 1:] - series[:, :-1]  # NaN unless both neighbouring hours are present
-        sq = step * step
-        sq_ok = ~np.isnan(sq)
-        mean_sq_step = np.where(sq_ok, sq, 0.0).sum(axis=1) / np.count_nonzero(sq_ok, axis=1)
+        sq = series[:, 1:] - series[:, :-1]  # NaN unless both neighbouring hours are present
+        np.multiply(sq, sq, out=sq)
+        gap = np.isnan(sq)
+        sq[gap] = 0.0
+        mean_sq_step = sq.sum(axis=1) / (sq.shape[1] - np.count_nonzero(gap, axis=1))
         inputs = {
             "between_ss": between, "total_ss": total_ss, "n_hours": n.astype(np.float64),
             "mean_sq_step": mean_sq_step,
