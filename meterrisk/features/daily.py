@@ -267,17 +267,19 @@ def regularity_corr(halfhour_active: np.ndarray, norm_sum: np.ndarray, norm_n: n
     (e.g. no activity at all). Clock-change days: the duplicated half hour is active if any
     of its readings is; a skipped half hour is missing.
     """
-    present = ~np.isnan(halfhour_active)
-    x = np.where(present, halfhour_active, 0.0)
+    # One pass of sums instead of mean-centred copies: four fewer (H, D, 48) temporaries.
     with np.errstate(invalid="ignore", divide="ignore"):
-        y = norm_sum / norm_n
-        m = present & (norm_n > 0)
+        m = ~np.isnan(halfhour_active) & (norm_n > 0)
+        x = np.where(m, halfhour_active, 0.0)
+        y = np.where(m, np.divide(norm_sum, norm_n, dtype=np.float64), 0.0)
         n = m.sum(axis=2)
-        mx = np.where(m, x, 0).sum(axis=2) / n
-        my = np.where(m, y, 0).sum(axis=2) / n
-        dx = np.where(m, x - mx[..., None], 0)
-        dy = np.where(m, y - my[..., None], 0)
-        corr = (dx * dy).sum(axis=2) / np.sqrt((dx * dx).sum(axis=2) * (dy * dy).sum(axis=2))
+        sx, sy = x.sum(axis=2), y.sum(axis=2)
+        cov = np.einsum("hdk,hdk->hd", x, y) - sx * sy / n
+        var_x = np.einsum("hdk,hdk->hd", x, x) - sx * sx / n
+        var_y = np.einsum("hdk,hdk->hd", y, y) - sy * sy / n
+        # A constant profile (today's or the norm) has no correlation: null, not rounding noise.
+        flat = (var_x <= 1e-12 * n) | (var_y <= 1e-12 * n)
+        corr = np.where(flat, np.nan, cov / np.sqrt(var_x * var_y))
     return np.where((norm_days >= A.REGULARITY_MIN_DAYS) & np.isfinite(corr), corr, np.nan)
 
 

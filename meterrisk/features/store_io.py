@@ -73,11 +73,16 @@ def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> Timel
     """Readings of the households in ``ranges`` (household_id, read_lo, read_hi) on a timeline.
 
     Only integer codes and kWh leave DuckDB (no strings, no timestamps, no sort): the
-    household's index in the batch, the UTC half hour, and the local clock offset.
+    household's index in the batch, the UTC half hour, and the local clock offset. The
+    batch's id and date bounds are repeated as plain range filters so DuckDB can skip row
+    groups outside them (readings arrive clustered by file: by household or by date).
     """
     batch = ranges.select("household_id", "read_lo", "read_hi").sort("household_id").with_row_index("hh")
+    bounds = [batch["household_id"].min(), batch["household_id"].max(),
+              batch["read_lo"].min(), batch["read_hi"].max()]
+    con.complete()  # DuckDB 2: no relation work while an execute() result is unfinished
     with registered(con, _fx_ranges=batch):
-        got = con.execute(
+        got = con.sql(
             """
             SELECT g.hh::INTEGER AS hh, epoch_ms(r.ts_utc) // 1800000 AS utc_halfhour,
                    ((epoch_ms(r.local_ts) - epoch_ms(r.ts_utc)) // 60000
@@ -85,10 +90,10 @@ def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> Timel
                    r.kwh
             FROM readings r JOIN _fx_ranges g ON r.household_id = g.household_id
              AND r.local_date BETWEEN g.read_lo AND g.read_hi
-            """
-        ).fetchnumpy()
-    return Timeline.from_arrays(batch["household_id"].to_list(), got["hh"], got["utc_halfhour"],
-                                got["offset_min"], got["kwh"])
+            WHERE r.household_id BETWEEN $1 AND $2 AND r.local_date BETWEEN $3 AND $4
+            """, params=bounds,
+        ).to_arrow_table()
+    return Timeline.from_arrays(batch["household_id"].to_list(), *(got[c].to_numpy() for c in got.column_names))
 
 
 def load_prior_profiles(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, days: int) -> pl.DataFrame:

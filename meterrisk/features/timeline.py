@@ -158,8 +158,9 @@ class Timeline:
         offset = np.full(n_t, np.iinfo(np.int64).min, dtype=np.int64)
         offset[t] = offset_min
         offset = _fill(offset)
-        grid = np.full((n_h, n_t), np.nan)
-        grid[hh, t] = kwh
+        grid = np.full(n_h * n_t, np.nan)
+        grid[hh.astype(np.int64) * n_t + t] = kwh  # flat scatter: much faster than grid[hh, t]
+        grid = grid.reshape(n_h, n_t)
         local_min = (t0 + np.arange(n_t, dtype=np.int64)) * HALF_HOUR_MIN + offset
         return cls(households, grid, first_day, last_day - first_day + 1, local_min)
 
