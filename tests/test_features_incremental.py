@@ -76,3 +76,41 @@ def test_incremental_update_equals_full_recompute(tmp_path):
     assert a["windows"].height == 9
     inc.close()
     full.close()
+
+
+def test_new_files_are_found_by_file_id_and_give_the_full_result(tmp_path):
+    hh = ["a", "b"]
+    inc = store.connect(tmp_path / "inc.duckdb", timezone="Asia/Tokyo")
+    store_readings(inc, random_readings(hh, 0, 60, seed=4), file_id=1)
+    assert features.compute(inc)["changes_found_by"] == "content"  # first run: nothing recorded yet
+    store_readings(inc, random_readings(hh, 60, 1, seed=5), file_id=2)
+    summary = features.compute(inc)
+    assert summary["changes_found_by"] == "file_id"
+    assert summary["households_updated"] == 2
+    assert features.compute(inc)["households_updated"] == 0  # nothing new: nothing recomputed
+
+    full = store.connect(tmp_path / "full.duckdb", timezone="Asia/Tokyo")
+    store_readings(full, q(inc, "SELECT household_id, ts_utc, kwh FROM readings"))
+    features.compute(full, full=True)
+    features.window_features(full, q(inc, "SELECT household_id, as_of FROM household_features"))
+    a, b = snapshot(inc), snapshot(full)
+    for name in a:
+        assert_frame_equal(a[name], b[name], check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
+    state = q(inc, "SELECT * EXCLUDE (computed_at) FROM feature_state ORDER BY ALL")
+    assert state.equals(q(full, "SELECT * EXCLUDE (computed_at) FROM feature_state ORDER BY ALL"))
+
+
+def test_deleted_or_back_filled_readings_are_found_by_content(tmp_path):
+    con = store.connect(tmp_path / "s.duckdb", timezone="Asia/Tokyo")
+    store_readings(con, random_readings(["a"], 0, 40, seed=6), file_id=5)
+    features.compute(con)
+    gone = START + timedelta(days=20)
+    con.execute("DELETE FROM readings WHERE local_date = ?", [gone])  # e.g. consent purge
+    summary = features.compute(con)
+    assert summary["changes_found_by"] == "content"
+    assert q(con, "SELECT count(*) AS n FROM daily_features WHERE local_date = ?", [gone])["n"][0] == 0
+    # A file that committed late with an older id than the last sync saw.
+    store_readings(con, random_readings(["a"], 20, 1, seed=7), file_id=4)
+    summary = features.compute(con)
+    assert summary["changes_found_by"] == "content"
+    assert q(con, "SELECT count(*) AS n FROM daily_features WHERE local_date = ?", [gone])["n"][0] == 1

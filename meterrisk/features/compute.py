@@ -3,9 +3,9 @@
 Incremental rule. A day's features read its own readings, the 34 days before it (7-day
 baseload feeding the 28-day regularity norm) and the next morning (bedtime). So when the
 readings of days lo..hi change, days lo-1 .. hi+34 are recomputed, and every stored window
-whose 12-week history touches them (as_of in lo-1 .. hi+34+83). ``feature_state`` keeps the
-reading count and a content hash per household-day that the stored features were built from;
-comparing it with the readings finds new, corrected and removed days.
+whose 12-week history touches them (as_of in lo-1 .. hi+34+83). Which days changed comes
+from :mod:`meterrisk.features.changes`: by file id when only new files arrived, otherwise by
+comparing a content hash per household-day with ``feature_state``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import polars as pl
 
 from meterrisk.features import activity as A
 from meterrisk.features.catalog import catalog, window_columns
-from meterrisk.features import circadian, daily, store_io, window
+from meterrisk.features import changes, circadian, daily, store_io, window
 
 DEFAULT_BATCH = 500
 WINDOW_BATCH_FACTOR = 4
@@ -86,7 +86,7 @@ def _normalise(requests: pl.DataFrame) -> pl.DataFrame:
 def _sync(con, *, full: bool, batch_size: int) -> tuple[dict, pl.DataFrame]:
     """Update daily features for changed readings; return a summary and the stored windows
     that depend on them (household_id, as_of), which the caller must recompute."""
-    ranges = _update_daily(con, full=full, batch_size=batch_size)
+    ranges, detected_by = _update_daily(con, full=full, batch_size=batch_size)
     if full:
         stale = store_io.query(con, "SELECT household_id, as_of FROM household_features")
     elif ranges.height:
@@ -102,6 +102,7 @@ def _sync(con, *, full: bool, batch_size: int) -> tuple[dict, pl.DataFrame]:
     else:
         stale = pl.DataFrame(schema={"household_id": pl.String, "as_of": pl.Date})
     summary = {
+        "changes_found_by": detected_by,
         "households_updated": ranges.height,
         "days_recomputed": _count(con, "daily_features", ranges),
     }
@@ -119,21 +120,29 @@ def _count(con, table: str, ranges: pl.DataFrame) -> int:
         con.unregister("_fx_counted")
 
 
-def _update_daily(con, *, full: bool, batch_size: int) -> pl.DataFrame:
-    store_io.reading_days(con)
+def _update_daily(con, *, full: bool, batch_size: int) -> tuple[pl.DataFrame, str]:
+    """Recompute the daily rows that changed; return their ranges and how they were found."""
+    now = changes.snapshot(con)
     if not full and store_io.scalar(
             con, "SELECT count(*) FROM daily_profiles WHERE halfhour_active IS NULL") > 0:
         full = True  # profiles written before V0101 cannot seed incremental regularity
 
-    if full:
-        ranges = store_io.all_ranges(con)
+    newer = None if full else changes.changed_by_file(con, now)
+    detected_by = "full" if full else "content"
+    if newer is not None:
+        changes.hash_days(con, newer)
+        ranges, detected_by = newer, "file_id"
     else:
-        ranges = store_io.changed_ranges(con).with_columns(
+        changes.hash_days(con)
+        ranges = changes.all_ranges(con) if full else changes.changed_by_content(con)
+    if not full:
+        ranges = ranges.with_columns(
             lo=pl.col("lo") - pl.duration(days=A.LOOKAHEAD_DAYS),
             hi=pl.col("hi") + pl.duration(days=A.DEPENDS_FORWARD),
         )
     if ranges.height == 0:
-        return ranges
+        changes.record_sync(con, now)
+        return ranges, detected_by
     ranges = ranges.with_columns(
         read_lo=pl.col("lo") - pl.duration(days=A.READ_BEFORE),
         read_hi=pl.col("hi") + pl.duration(days=A.LOOKAHEAD_DAYS),
@@ -153,14 +162,15 @@ def _update_daily(con, *, full: bool, batch_size: int) -> pl.DataFrame:
             days = pl.DataFrame(schema={"household_id": pl.String, "local_date": pl.Date})
             profiles = days
         store_io.replace_daily(con, batch, days, profiles)
-    return ranges.select("household_id", "lo", "hi")
+    changes.record_sync(con, now)
+    return ranges.select("household_id", "lo", "hi"), detected_by
 
 
 def _default_requests(con, as_of: date | None) -> pl.DataFrame:
     frames = []
     if as_of is not None:
         frames.append(store_io.query(con, 
-            f"""SELECT DISTINCT household_id, ?::DATE AS as_of FROM _fx_reading_days
+            f"""SELECT DISTINCT household_id, ?::DATE AS as_of FROM daily_features
                 WHERE local_date BETWEEN ?::DATE - INTERVAL ({window.HISTORY_DAYS - 1}) DAY AND ?::DATE""",
             [as_of, as_of, as_of]))
     if store_io.table_exists(con, "assessments"):

@@ -32,43 +32,6 @@ def calendar(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return query(con, "SELECT local_date, expected_slots FROM local_calendar")
 
 
-def reading_days(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build temp table ``_fx_reading_days``: count and content hash per household-day."""
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _fx_reading_days AS
-        SELECT household_id, local_date, count(*)::BIGINT AS n_readings,
-               bit_xor(hash(ts_utc, kwh)) AS fingerprint
-        FROM readings GROUP BY household_id, local_date
-        """
-    )
-
-
-def changed_ranges(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Per household, the first and last local date whose readings differ from what the
-    stored features were computed from (new, changed or removed days)."""
-    return query(con, 
-        """
-        SELECT household_id, min(local_date) AS lo, max(local_date) AS hi
-        FROM _fx_reading_days c FULL JOIN feature_state s USING (household_id, local_date)
-        WHERE c.n_readings IS DISTINCT FROM s.n_readings
-           OR c.fingerprint IS DISTINCT FROM s.fingerprint
-        GROUP BY household_id
-        """
-    )
-
-
-def all_ranges(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return query(con, 
-        """
-        SELECT household_id, min(local_date) AS lo, max(local_date) AS hi FROM (
-            SELECT household_id, local_date FROM _fx_reading_days
-            UNION ALL SELECT household_id, local_date FROM feature_state)
-        GROUP BY household_id
-        """
-    )
-
-
 def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> Timeline:
     """Readings of the households in ``ranges`` (household_id, read_lo, read_hi) on a timeline.
 
