@@ -1,6 +1,7 @@
 """Implementations replaced for speed in Nov 2026, kept to test the new ones against
-(tests/test_features_impl.py): the Polars circadian module (below, as it was), and at the end
-activity.with_clock and daily._longest_run as they were.
+(tests/test_features_impl.py, tests/test_features_window.py): the Polars circadian module
+(below, as it was) and the Polars window stage. The Polars daily stage is kept in
+tests/reference_daily_polars.py.
 
 (No tests here; named test_features_* so it lives with them.) The circadian module's docstring:
 Circadian (actigraphy-style) metrics on hourly activity above the baseload.
@@ -19,7 +20,6 @@ import math
 import numpy as np
 import polars as pl
 
-from meterrisk.features import activity as A
 from meterrisk.features.circadian import _block_means  # unchanged by the rewrite
 
 KEY = ["household_id", "as_of"]
@@ -171,42 +171,6 @@ def _lists(a: np.ndarray) -> pl.Series:
 def _apply(fn) -> pl.Expr:
     params = inspect.signature(fn).parameters
     return fn(*(pl.col(p) for p in params)).alias(fn.__name__)
-
-
-# ---------------------------------------------------------------- replaced elsewhere
-
-def with_clock(readings: pl.DataFrame) -> pl.DataFrame:
-    """activity.with_clock as it was: datetime accessors, string comparisons."""
-    hh, utc = pl.col("household_id"), pl.col("ts_utc")
-    ts = pl.col("local_ts")
-    bday = (ts - pl.duration(hours=A.BDAY_SHIFT_H)).dt.date()
-    hh_code = ((hh != hh.shift(1)).fill_null(True).cum_sum() - 1).cast(pl.Int32)
-    return readings.select(
-        hh=hh_code,
-        local_date="local_date",
-        kwh="kwh",
-        dkey=A.day_key(hh_code, pl.col("local_date")),
-        bkey=A.day_key(hh_code, bday),
-        clock_h=(ts.dt.hour() + ts.dt.minute() / 60.0).cast(pl.Float64),
-        bday_h=((ts - bday.cast(pl.Datetime("us"))).dt.total_minutes() / 60.0),
-        hour=ts.dt.hour().cast(pl.Int8),
-        half_hour_bin=(ts.dt.hour() * 2 + ts.dt.minute() // 30).cast(pl.Int8),
-        prev_adjacent=((hh == hh.shift(1)) & (utc - utc.shift(1) == pl.duration(minutes=30))).fill_null(False),
-        next_adjacent=((hh == hh.shift(-1)) & (utc.shift(-1) - utc == pl.duration(minutes=30))).fill_null(False),
-    )
-
-
-def longest_run(df: pl.DataFrame, key: str) -> pl.DataFrame:
-    """daily._longest_run as it was: run ids, then two group-bys."""
-    cond = pl.col("cond")
-    starts = ((cond != cond.shift(1)) | (pl.col(key) != pl.col(key).shift(1))).fill_null(True) | ~pl.col("prev_adjacent")
-    return (
-        df.select(key, "cond", run=starts.cum_sum())
-        .group_by(key, "run")
-        .agg(n=pl.col("cond").sum())
-        .group_by(key)
-        .agg(run_slots=pl.col("n").max().cast(pl.Int32))
-    )
 
 
 # ------------------------------------------------ the window stage as it was (Polars)
