@@ -125,3 +125,89 @@ def test_absence_file_errors_are_clear(con, tmp_path):
     bad.write_text("household_id,start_date,end_date\nx,2025-06-05,2025-06-01\n")
     with pytest.raises(MeterriskError, match="reversed"):
         load_absences(con, bad)
+
+
+# ---- clock-time still spells and flat lines (hand-built, known answers) -------------------
+
+def test_flat_line_well_above_floor_is_still_from_its_start_once_known():
+    from meterrisk.alerts.detector import DetectorParams, still_known
+
+    p = DetectorParams()
+    x = np.array([0.1, 0.3, 0.2] + [0.5] * 8 + [0.02, 0.3])
+    known = still_known(x, floor=0.05, p=p)
+    # slots 3..10 are flat at 0.5: the first 3-h window (slots 3..8) ends at slot 8
+    assert list(known[3:9]) == [8] * 6
+    assert list(known[9:11]) == [9, 10]
+    assert known[11] == 11                           # at the floor: still at once
+    assert np.isinf(known[[0, 1, 2, 12]]).all()      # moving use is never still
+    # a flat line just above the floor keeps the old rule: still only at each window's end
+    low = np.array([0.1, 0.3, 0.2] + [0.08] * 8)
+    k2 = still_known(low, floor=0.05, p=p)
+    assert list(k2[3:8]) == [np.inf] * 5 and list(k2[8:]) == [8, 9, 10]
+
+
+def test_usual_still_reach_by_clock_time():
+    from meterrisk.alerts.detector import DetectorParams, usual_still_reach
+
+    p = DetectorParams(spell_tol_slots=0)
+    day = np.tile([0.2, 0.4], 24)                # moving use while awake
+    day[:14] = day[44:] = 0.01        # asleep 22:00-07:00
+    day[20:24] = 0.01                 # out 10:00-12:00 every day
+    hist = np.vstack([day] * 20)
+    reach, surprise = usual_still_reach(hist, floor=0.05, p=p)
+    assert reach[20] == 3                 # a spell at 10:00 lasted 3 half hours past 10:00
+    assert reach[22] == 1
+    assert np.isneginf(reach[30])         # never still at 15:00
+    assert reach[44] == 14 + 3            # bedtime 22:00 -> up at 07:00 (slot 13 of the next day)
+    assert surprise == 0                  # every day alike: nothing surprising
+
+
+def _busy_day(rng, wake=14, bed=44):
+    """Use that moves every half hour while awake (alternating low/high), standby at night."""
+    x = 0.03 + rng.uniform(0, 0.01, 48)
+    x[wake:bed] += np.tile([0.08, 0.25], 24)[: bed - wake] + rng.uniform(0, 0.03, bed - wake)
+    return x
+
+
+def test_still_evening_in_a_home_busy_every_evening_is_flagged_within_2_5_h():
+    rng = np.random.default_rng(7)
+    hist = np.vstack([_busy_day(rng, wake=14 + int(rng.integers(-1, 2))) for _ in range(28)])
+    today = _busy_day(rng)
+    today[38:] = 0.03 + rng.uniform(0, 0.01, 10)    # still from 19:00
+    alerts = [a for a in detect_day(hist, today) if a.kind == "long_inactive_run"]
+    assert alerts, "expected a long_inactive_run alert"
+    delay_h = (alerts[0].slot + 1 - 38) / 2
+    assert 0 < delay_h <= 2.5, delay_h
+    assert alerts[0].evidence["since_slot"] == 38
+    from meterrisk.alerts.detector import DetectorParams
+
+    clock = [a for a in detect_day(hist, today, DetectorParams(mass_rule=False)) if a.kind == "long_inactive_run"]
+    assert clock and clock[0].slot <= 38 + 4
+    assert "never still around 19:00" in clock[0].message
+
+
+def test_usual_outing_time_is_not_flagged_until_past_its_usual_end():
+    rng = np.random.default_rng(8)
+    days = []
+    for i in range(28):
+        x = _day(rng)
+        if i % 2 == 0:                    # out 10:00-14:00 every other day
+            x[20:28] = 0.03 + rng.uniform(0, 0.01, 8)
+        days.append(x)
+    hist = np.vstack(days)
+    today = _day(rng)
+    today[20:28] = 0.03 + rng.uniform(0, 0.01, 8)    # out again today, back at 14:00
+    assert [a.kind for a in detect_day(hist, today)] == []
+    gone = _day(rng, flat_from=20)                    # still from 10:00 and not back
+    alerts = [a for a in detect_day(hist, gone) if a.kind == "long_inactive_run"]
+    assert alerts and alerts[0].slot >= 28            # not before the usual return at 14:00
+
+
+def test_load_left_on_after_a_fall_counts_as_still_from_the_fall():
+    rng = np.random.default_rng(9)
+    hist = _history(rng)
+    today = _day(rng)
+    today[36:] = 0.03 + 0.25 + rng.uniform(0, 0.005, 12)   # heater left on from 18:00, nothing else
+    alerts = [a for a in detect_day(hist, today) if a.kind == "long_inactive_run"]
+    assert alerts and alerts[0].evidence["since_slot"] == 36
+    assert alerts[0].slot <= 36 + 7                           # within 4 h of the fall

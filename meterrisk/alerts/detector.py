@@ -6,15 +6,20 @@ so it runs the same on the store, on a synthetic cohort and on the London files.
 A half hour is *active* when its use rises above the household's floor (a low quantile of its
 recent use plus a noise margin) and is not part of a flat line (use that has not moved for
 three hours). The second test makes a load that is stuck on (heater, hob) count as inactive
-after a while, so a collapse with an appliance left on is still seen as a still home.
+after a while, so a collapse with an appliance left on is still seen as a still home; when the
+flat line is well above the floor and very flat (something left on, nothing else happening),
+it counts as still from its first half hour once that is known (see :func:`still_known`).
 
 Rules (each fires at most once per household and day, at the half hour it is first met):
 
 - ``no_activity_after_usual_wake``: no sustained activity from 04:00 until the usual wake slot
   plus a margin that grows with how much the wake time varies (1.5-3 h).
-- ``long_inactive_run``: since the last activity today (after waking), the still spell has
-  covered more *expected activity* (sum over its half hours of the household's probability of
-  being active then) than any still spell of the previous 28 days, by a margin.
+- ``long_inactive_run``: the still spell in progress (it may have begun yesterday evening)
+  began at clock time c and has lasted longer than any still spell of the previous 28 days
+  that was in progress around c, by a margin learnt from the home's own history (how far its
+  past spells overran the others' at the same clock time). See :func:`usual_still_reach`.
+  (The former test, expected activity missed against the 28-day maximum, is kept behind
+  ``DetectorParams.mass_rule`` for comparison.)
 - ``stuck_on``: use above the floor and nearly constant for many hours, longer than anything in
   the previous 28 days.
 
@@ -52,6 +57,16 @@ class DetectorParams:
     stuck_min_slots: int = 16          # 8 h
     stuck_rel_range: float = 0.25      # (max - min) / median within the stuck spell
     floor_day_share: float = 0.05      # history days with less activity are absences: ignored
+    mass_rule: bool = False            # also the former long_inactive_run test (expected activity missed)
+    retro_min_kwh: float = 0.06        # ... only when the whole flat line is this far above the floor
+    retro_rel: float = 0.02            # ... and has moved by at most min_delta_kwh + 2% of its level
+    retro_flat: bool = True            # a flat line counts as still from its start, once known
+    spell_rule: bool = True            # long_inactive_run by the clock-time still-spell model (below)
+    spell_tol_slots: int = 2           # history spells still at any time in [c, c + 1 h] count for c
+    spell_margin_slots: int = 1        # fire this many half hours after the latest usual end
+    spell_min_slots: int = 4           # and only once the spell has lasted 2 h
+    spell_factor: float = 2.0          # margin = factor x the largest leave-one-day-out surprise
+    spell_extra: float = 3.0           # ... + this many half hours
 
 
 @dataclass
@@ -102,6 +117,94 @@ def active_matrix(x: np.ndarray, floor: float, p: DetectorParams, before: np.nda
         hi = np.where(np.isnan(w), np.inf, hi)
     flat = (hi - lo) <= p.min_delta_kwh + 0.1 * x
     return (x > floor) & ~flat & np.isfinite(x)
+
+
+def still_known(x: np.ndarray, floor: float, p: DetectorParams) -> np.ndarray:
+    """1-D: index of the half hour at which each half hour is *known* to be still (inf: never).
+
+    A half hour at or below the floor is still at once. One above it is still at the end of
+    a flat window: ``past_min_slots`` half hours (3 h) that have moved by at most
+    ``min_delta_kwh`` + 10% of the level (as in :func:`active_matrix`). When the whole window is
+    well above the floor (``retro_min_kwh``) and flatter still (``retro_rel``), i.e. something
+    left on and nothing else happening, every half hour of it counts as still from the start:
+    a heater left on from 10:00 is seen at 13:00 as still *since 10:00* (a live system knows
+    this at 13:00, not earlier). Missing half hours are never still.
+    """
+    n, k = len(x), p.past_min_slots
+    idx = np.arange(n)
+    known = np.full(n, np.inf)
+    if n >= k:
+        w = np.lib.stride_tricks.sliding_window_view(x, k)
+        lo, hi, now = w.min(axis=1), w.max(axis=1), x[k - 1:]
+        with np.errstate(invalid="ignore"):
+            flat = (hi - lo) <= p.min_delta_kwh + 0.1 * now          # NaN in a window: False
+            retro = flat & (lo > floor + p.retro_min_kwh) & ((hi - lo) <= p.min_delta_kwh + p.retro_rel * now)
+        ends = idx[k - 1:]
+        known[ends[flat]] = ends[flat]
+        for j in range(k):                    # each half hour of a retro window: known at its end
+            known[ends[retro] - j] = np.minimum(known[ends[retro] - j], ends[retro])
+    with np.errstate(invalid="ignore"):
+        low = np.isfinite(x) & (x <= floor)
+    known[low] = idx[low]
+    return known
+
+
+def usual_still_reach(hist: np.ndarray, floor: float, p: DetectorParams) -> tuple[np.ndarray, float]:
+    """How long still spells usually last by clock time, and how surprising this home's spells are.
+
+    ``hist`` is days x 48 in date order, with days to ignore set to NaN (they break spells).
+    Spells run across midnight (a night's sleep is one spell).
+
+    Returns ``reach`` (48,): for each clock half hour c, how many half hours past c the
+    longest still spell of the history lasted, among spells still at some time in
+    [c, c + ``spell_tol_slots``] (-inf where the history has no stillness then, e.g. the
+    evening of a home always busy after dinner); and ``surprise``: the largest excess, in
+    half hours, of any history spell (at least ``spell_min_slots`` long) over the same reach
+    computed without its own day. A home whose still spells are irregular (long naps, outings
+    at any hour) has a large surprise and so a large margin: the rule adapts to it.
+    """
+    x = hist.ravel()
+    n = len(x)
+    still = np.isfinite(still_known(x, floor, p))
+    idx = np.arange(n)
+    nxt = np.minimum.accumulate(np.where(still, n, idx)[::-1])[::-1]   # next non-still index
+    end = np.where(still, nxt - 1, -np.inf)                            # last slot of the spell
+    best = end.copy()
+    for j in range(1, p.spell_tol_slots + 1):
+        best[: n - j] = np.maximum(best[: n - j], end[j:])
+    R = (best - idx).reshape(-1, SLOTS)
+    order = np.argsort(R, axis=0)
+    top1_row = order[-1]
+    top1 = R[top1_row, np.arange(SLOTS)]
+    top2 = R[order[-2], np.arange(SLOTS)] if len(R) > 1 else np.full(SLOTS, -np.inf)
+    prev = np.concatenate([[False], still[:-1]])
+    starts = np.flatnonzero(still & ~prev)
+    if not starts.size:
+        return top1, 0.0
+    ext = end[starts] - starts
+    row, col = starts // SLOTS, starts % SLOTS
+    loo = np.where(top1_row[col] == row, top2[col], top1[col])
+    excess = ext - np.maximum(loo, -1)
+    long_enough = ext + 1 >= p.spell_min_slots
+    surprise = float(excess[long_enough].max()) if long_enough.any() else 0.0
+    return top1, max(surprise, 0.0)
+
+
+def current_spells(x: np.ndarray, floor: float, p: DetectorParams, n_today: int = SLOTS) -> np.ndarray:
+    """Start index (into ``x``) of the still spell in progress at each of the last ``n_today``
+    half hours of ``x``, as known at that half hour; -1 where that half hour is not still.
+
+    ``x`` is the days before today and today, concatenated (1-D), so a spell can have begun
+    yesterday evening.
+    """
+    n = len(x)
+    known = still_known(x, floor, p)
+    now = np.arange(n - n_today, n)
+    idx = np.arange(n)
+    breaks = (known[None, :] > now[:, None]) & (idx[None, :] <= now[:, None])   # not still as of `now`
+    last_break = np.where(breaks, idx[None, :], -1).max(axis=1)
+    start = last_break + 1
+    return np.where(known[now] <= now, start, -1)
 
 
 def wake_slots(active: np.ndarray) -> np.ndarray:
@@ -163,7 +266,10 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
         return []
     floor = floor_level(hist[good], p)
     before = np.vstack([np.full((1, SLOTS), np.nan), hist[:-1]])
-    act_h = active_matrix(hist, floor, p, before)
+    if p.retro_flat:      # full hindsight for past days: a flat line is still from its start
+        act_h = ~np.isfinite(still_known(hist.ravel(), floor, p)).reshape(hist.shape) & np.isfinite(hist)
+    else:
+        act_h = active_matrix(hist, floor, p, before)
     usual = good & (act_h.mean(axis=1) >= p.floor_day_share)     # drop away / floor days
     if usual.sum() < MIN_HISTORY_DAYS:
         return []
@@ -198,34 +304,48 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
                  "floor_kwh": round(floor, 4)},
             ))
 
-    # -- long still spell in waking hours
-    slots = np.arange(SLOTS)
-    win_h = np.zeros_like(act_h, dtype=float)
-    for i, w in enumerate(wakes):
-        start = WAKE_FROM if np.isnan(w) else int(w)
-        win_h[i, start: int(bed) + 1] = 1.0
-    mass_h = _run_mass(act_h, prob, win_h)
-    daily = np.sort(mass_h.max(axis=1))[::-1] if mass_h.size else np.zeros(1)
-    hist_max = float(daily[min(p.run_rank, len(daily)) - 1])
-    threshold = max(p.run_min_expected, p.run_factor * hist_max + p.run_extra)
-    if not np.isnan(wake_today) and wake_today <= deadline:
-        win_d = ((slots >= wake_today) & (slots <= bed)).astype(float)
-        mass_d = _run_mass(act_d[None, :], prob, win_d[None, :])[0]
-        still = ~act_d[None, :]
-        prev_still = np.concatenate([[False], still[0, :-1]])[None, :]
-        run_len = _run_lengths(still, prev_still)[0]
-        hit = np.flatnonzero((mass_d >= threshold) & (run_len >= p.run_min_slots) & np.isfinite(today))
-        if hit.size:
-            t = int(hit[0])
-            since = t - run_len[t] + 1
-            alerts.append(Alert(
-                "long_inactive_run", t, "high",
-                f"no activity for {run_len[t] / 2:.1f} h since {_hhmm(since)}, at times this home is "
-                "usually active (out, or unwell: electricity alone cannot tell)",
-                {"since_slot": since, "run_slots": int(run_len[t]), "expected_active_slots": round(float(mass_d[t]), 2),
-                 "threshold": round(threshold, 2), "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med,
-                 "floor_kwh": round(floor, 4)},
-            ))
+    # -- long still spell: the earlier of two tests (expected activity missed; clock time)
+    runs: list[Alert] = []
+    if p.mass_rule:
+        slots = np.arange(SLOTS)
+        win_h = np.zeros_like(act_h, dtype=float)
+        for i, w in enumerate(wakes):
+            start = WAKE_FROM if np.isnan(w) else int(w)
+            win_h[i, start: int(bed) + 1] = 1.0
+        mass_h = _run_mass(act_h, prob, win_h)
+        daily = np.sort(mass_h.max(axis=1))[::-1] if mass_h.size else np.zeros(1)
+        hist_max = float(daily[min(p.run_rank, len(daily)) - 1])
+        threshold = max(p.run_min_expected, p.run_factor * hist_max + p.run_extra)
+        if not np.isnan(wake_today) and wake_today <= deadline:
+            win_d = ((slots >= wake_today) & (slots <= bed)).astype(float)
+            if p.retro_flat:
+                # a flat line is still from its first half hour once it is known to be flat
+                start = current_spells(np.concatenate([hist[-1], today]), floor, p) - SLOTS
+                run_start = np.maximum(start, 0)
+                run_len = np.where(start >= -SLOTS, slots - run_start + 1, 0)
+                cum = np.concatenate([[0.0], np.cumsum(prob * win_d)])
+                mass_d = np.where(run_len > 0, cum[slots + 1] - cum[run_start], 0.0)
+            else:
+                mass_d = _run_mass(act_d[None, :], prob, win_d[None, :])[0]
+                still = ~act_d[None, :]
+                prev_still = np.concatenate([[False], still[0, :-1]])[None, :]
+                run_len = _run_lengths(still, prev_still)[0]
+            hit = np.flatnonzero((mass_d >= threshold) & (run_len >= p.run_min_slots) & np.isfinite(today))
+            if hit.size:
+                t = int(hit[0])
+                since = t - run_len[t] + 1
+                runs.append(Alert(
+                    "long_inactive_run", t, "high",
+                    f"no activity for {run_len[t] / 2:.1f} h since {_hhmm(since)}, at times this home is "
+                    "usually active (out, or unwell: electricity alone cannot tell)",
+                    {"since_slot": since, "run_slots": int(run_len[t]), "expected_active_slots": round(float(mass_d[t]), 2),
+                     "threshold": round(threshold, 2), "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med,
+                     "floor_kwh": round(floor, 4)},
+                ))
+    if p.spell_rule:
+        runs.extend(_spell_alert(hist, today, usual, floor, w_med, p))
+    if runs:
+        alerts.append(min(runs, key=lambda r: r.slot))
 
     # -- stuck-on load
     hist_stuck = int(_stuck_runs(hist_u, floor, p).max()) if len(hist_u) else 0
@@ -241,6 +361,46 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
             f"use stuck at {level:.2f} kWh per half hour for {stuck[t] / 2:.1f} h since {_hhmm(since)} "
             "(appliance left on, possibly with nobody able to switch it off)",
             {"since_slot": since, "run_slots": int(stuck[t]), "level_kwh": round(level, 3),
-             "longest_in_28_days_slots": hist_stuck},
+             "longest_in_28_days_slots": hist_stuck, "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med},
         ))
     return alerts
+
+
+def _spell_alert(hist, today, usual, floor, w_med, p: DetectorParams) -> list[Alert]:
+    """``long_inactive_run`` by clock time: the still spell in progress began at clock time c
+    and has now lasted longer than any still spell of the last 28 days that was in progress
+    around c (within ``spell_tol_slots``), by ``spell_margin_slots``; at least
+    ``spell_min_slots`` long. A home that is often out from 10:00 to 14:00 is only flagged
+    after 14:00 + margin; one never still after dinner is flagged 2 h into an evening stillness.
+    """
+    h = np.where(usual[:, None], hist, np.nan)
+    reach, surprise = usual_still_reach(h, floor, p)
+    margin = max(p.spell_margin_slots, p.spell_factor * surprise + p.spell_extra)
+    x = np.concatenate([hist[-2:].ravel(), today])
+    n0 = len(x) - SLOTS
+    start = current_spells(x, floor, p)
+    t = np.arange(SLOTS)
+    ok = start >= 0
+    c = np.where(ok, (start - n0) % SLOTS, 0)
+    ext = n0 + t - start                               # half hours past the spell's first one
+    hit = np.flatnonzero(ok & (ext > np.maximum(reach[c], -1) + margin) & (ext + 1 >= p.spell_min_slots))
+    if not hit.size:
+        return []
+    t0 = int(hit[0])
+    since, c0, length = int(start[t0]) - n0, int(c[t0]), int(ext[t0]) + 1
+    usual_end = reach[c0]
+    if np.isfinite(usual_end):
+        norm = (f"in the last 4 weeks a still spell around {_hhmm(c0)} ended by "
+                f"{_hhmm(c0 + usual_end + 1)} at the latest")
+    else:
+        norm = f"in the last 4 weeks this home was never still around {_hhmm(c0)}"
+    day_note = "" if since >= 0 else " yesterday"
+    return [Alert(
+        "long_inactive_run", t0, "high",
+        f"no activity for {length / 2:.1f} h since {_hhmm(since)}{day_note}; {norm} "
+        "(out, or unwell: electricity alone cannot tell)",
+        {"since_slot": since, "run_slots": length,
+         "usual_latest_end_slot": None if not np.isfinite(usual_end) else int(c0 + usual_end),
+         "margin_slots": round(float(margin), 1),
+         "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med, "floor_kwh": round(floor, 4)},
+    )]

@@ -75,11 +75,14 @@ def _day_set(start: datetime, end: datetime) -> set[date]:
 
 
 def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, params: DetectorParams | None = None,
-                       tz: str = "Asia/Tokyo", known_absences: bool = True) -> dict:
+                       tz: str = "Asia/Tokyo", known_absences: bool = True, details: bool = False) -> dict:
     """Collapse detection and false-alert rate on a synth cohort folder.
 
     ``known_absences``: holidays and hospital stays from truth are treated as registered in
     the ``absences`` table (their days are not evaluated). Collapse days are never suppressed.
+    ``details``: also return ``collapse_records``, one dict per collapse (start, end, details
+    from truth, whether and when it was detected, by which rule) and ``false_alert_records``
+    (household, date, Alert) for diagnostics.
     """
     cohort = Path(cohort)
     events = pl.read_csv(cohort / "truth" / "events.csv", infer_schema_length=0)
@@ -102,7 +105,7 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
         skip.setdefault(r["household_id"], set()).update(_day_set(r["start_ts"], r["end_ts"]))
     for r in collapses.iter_rows(named=True):
         collapse_days.setdefault(r["household_id"], set()).update(_day_set(r["start_ts"], r["end_ts"]))
-    results, false_alerts, hh_days, kinds = [], 0, 0, Counter()
+    results, false_alerts, hh_days, kinds, false_records = [], 0, 0, Counter(), []
     for hid in ids:
         if hid not in mats:
             continue
@@ -119,13 +122,16 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
             if d not in cdays:
                 false_alerts += 1
                 kinds[a.kind] += 1
+                if details:
+                    false_records.append((hid, d, a))
         for c in collapses.filter(pl.col("household_id") == hid).iter_rows(named=True):
             start, end = c["start_ts"], c["end_ts"]
             if start.date() < dates[0] + timedelta(days=HISTORY_DAYS):
                 continue
             fired = sorted(((_slot_time(d, a.slot), a) for d, a in alerts
                             if start <= _slot_time(d, a.slot) <= end + timedelta(minutes=30)), key=lambda x: x[0])
-            rec = {"household_id": hid, "start": start, "detected": bool(fired)}
+            rec = {"household_id": hid, "start": start, "end": end, "truth_details": c.get("details"),
+                   "detected": bool(fired)}
             if fired:
                 t, a = fired[0]
                 rec["delay_h"] = (t - start).total_seconds() / 3600
@@ -134,7 +140,11 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
                 rec["delay_from_usual_onset_h"] = max(0.0, (t - onset).total_seconds() / 3600)
                 rec["kind"] = a.kind
             results.append(rec)
-    return _summary(results, false_alerts, hh_days, kinds, len(ids))
+    out = _summary(results, false_alerts, hh_days, kinds, len(ids))
+    if details:
+        out["collapse_records"] = results
+        out["false_alert_records"] = false_records
+    return out
 
 
 def _summary(results, false_alerts, hh_days, kinds, n_households) -> dict:
