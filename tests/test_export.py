@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from meterrisk.export.parquet import COLUMNS, EXTRA_COLUMNS, export, read_metadata, write_export
+from meterrisk.export.parquet import COLUMNS, export, read_metadata, write_export
 from test_model import scored, trained_env  # noqa: F401  (module fixtures)
 
 
@@ -17,7 +17,7 @@ def test_export_parquet_schema_metadata_and_pseudonyms(scored, tmp_path):  # noq
     out = tmp_path / "list.parquet"
     info = export(con, date(2025, 7, 1), out)
     t = pq.read_table(out)
-    assert t.column_names == COLUMNS + EXTRA_COLUMNS
+    assert t.column_names == COLUMNS
     assert str(t.schema.field("reasons").type).startswith(("list<", "large_list<"))
     md = read_metadata(out)
     assert md["model_version"] == summary["model_version"] and md["as_of"] == "2025-07-01"
@@ -36,7 +36,7 @@ def test_export_csv_joins_reasons(scored, tmp_path):  # noqa: F811
     out = tmp_path / "list.csv"
     export(con, date(2025, 7, 1), out, fmt="csv")
     df = pl.read_csv(out)
-    assert df.columns == COLUMNS + EXTRA_COLUMNS and df["reasons"].dtype == pl.String
+    assert df.columns == COLUMNS and df["reasons"].dtype == pl.String
 
 
 def test_export_is_atomic_on_error(tmp_path, monkeypatch):

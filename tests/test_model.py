@@ -102,7 +102,7 @@ def trained_env(tmp_path_factory):
     assert load_assessments(con, csv)["loaded"] == 2 * N  # idempotent
     assert con.execute("SELECT count(*) FROM assessments").fetchall()[0][0] == 2 * N
     path, manifest = train(con, models_dir=tmp_path / "models", feature_fn=_fake_features(frailty), cv=2,
-                           max_iter=60)
+                           max_iter=60, trend=True)
     yield con, path, manifest
     con.close()
 

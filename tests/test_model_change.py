@@ -28,6 +28,8 @@ def test_new_concern_skips_high_and_earlier_high_known_answer():
     flags = new_concern(s, 0.2, {"h2"})
     assert s.filter(flags)["household_id"].to_list() == ["h3", "h4"]
     assert new_concern(s, 0.2).sum() == 2 and s.filter(new_concern(s, 0.2))["household_id"].to_list() == ["h2", "h3"]
+    # a model without a trend pipeline: nobody is a new concern
+    assert new_concern(s.with_columns(pl.lit(None, pl.Float64).alias("trend_score")), 0.2).sum() == 0
 
 
 def test_replay_first_flags_known_answer():
@@ -60,7 +62,7 @@ def test_score_writes_trend_and_new_concern(scored):  # noqa: F811
     assert rows["trend_score"].null_count() == 0
     assert summary["new_concern"] == rows["new_concern"].sum() == top_k(summary["scored"], 0.1)
     flagged = rows.filter(pl.col("new_concern"))
-    assert (flagged["risk_tier"] != "high").all() and all(len(r) >= 1 for r in flagged["reasons"])
+    assert (flagged["risk_tier"] != "high").all()
     # next month: last month's high tier cannot be a new concern
     high_before = set(rows.filter(pl.col("risk_tier") == "high")["household_id"])
     later = score(con, date(2025, 8, 1), model=path, feature_fn=fn)
@@ -69,13 +71,11 @@ def test_score_writes_trend_and_new_concern(scored):  # noqa: F811
     assert len(nc) == later["new_concern"] and not (nc & high_before)
 
 
-def test_export_has_new_concern_after_the_contract_columns(scored, tmp_path):  # noqa: F811
-    from meterrisk.export.parquet import COLUMNS, EXTRA_COLUMNS, export
+def test_export_keeps_the_contract_columns_only(scored, tmp_path):  # noqa: F811
+    # new_concern is experimental (not better than a random list so far): not sent to the town
+    from meterrisk.export.parquet import COLUMNS, export
 
-    con, summary, _, _ = scored
+    con, *_ = scored
     out = tmp_path / "l.parquet"
     export(con, date(2025, 7, 1), out)
-    df = pl.read_parquet(out)
-    assert df.columns == COLUMNS + EXTRA_COLUMNS == COLUMNS + ["new_concern", "trend_score"]
-    assert df["new_concern"].dtype == pl.Boolean and df["new_concern"].null_count() == 0
-    assert df["new_concern"].sum() == summary["new_concern"]
+    assert pl.read_parquet(out).columns == COLUMNS

@@ -55,7 +55,10 @@ def assessments(db, file):
 @click.option("--seed", default=0, show_default=True, type=int, help="Split and model seed.")
 @click.option("--refit/--no-refit", default=True, show_default=True,
               help="Save the model refitted on all examples (metrics are from the split either way).")
-def train(db, models_dir, capacity, truth_dir, version, seed, refit):
+@click.option("--trend/--no-trend", default=False, show_default=True,
+              help="Also fit the experimental change-aware trend model (new-concern list; not validated, "
+                   "see docs/model.md).")
+def train(db, models_dir, capacity, truth_dir, version, seed, refit, trend):
     """Train the frailty risk model on the store's assessments and window features.
 
     Splits by household and time (train on earlier assessments, test on later ones of other
@@ -71,7 +74,7 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit):
     con = store.connect(db)
     try:
         path, m = run(con, models_dir=models_dir, capacity=capacity, truth_dir=truth_dir, version=version, seed=seed,
-                      refit=refit)
+                      refit=refit, trend=trend)
     finally:
         con.close()
     met, base = m["metrics"], m["baselines"]
@@ -84,8 +87,10 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit):
     if met.get("lead_time_weeks_median") is not None:
         click.echo(f"  lead time (median weeks before frailty), high tier: {_fmt(met['lead_time_weeks_median'])}")
     if met.get("lead_time_new_concern_weeks_median") is not None:
-        click.echo(f"  lead time, new-concern list: {_fmt(met['lead_time_new_concern_weeks_median'])}; "
-                   f"either list: {_fmt(met['lead_time_either_list_weeks_median'])}")
+        rnd = met["lead_time"]["new_concern_random"]["lead_time_weeks_median"]
+        click.echo(f"  lead time, new-concern list: {_fmt(met['lead_time_new_concern_weeks_median'])} "
+                   f"(random list of the same size: {_fmt(rnd)}); either list: "
+                   f"{_fmt(met['lead_time_either_list_weeks_median'])}")
 
 
 @click.command("evaluate")
@@ -143,7 +148,7 @@ def score(db, as_of, model_dir, models_dir, capacity):
     finally:
         con.close()
     click.echo(f"{s['as_of']} model {s['model_version']}: {s['scored']} scored "
-               f"({s['high']} high, {s['medium']} medium, {s['new_concern']} new concern)")
+               f"({s['high']} high, {s['medium']} medium)")
     for reason, n in s["not_scored"].items():
         click.echo(f"  not_scored: {reason}: {n}")
 
@@ -159,8 +164,7 @@ def export(db, as_of, out, fmt, model_version):
     """Write the risk list of a date for the town: pseudonyms only, never registry ids.
 
     Columns: household_id (pseudonym), as_of, risk_score, risk_tier, rank, reasons,
-    data_quality, model_version, then new_concern (changing routine, not on a high list
-    before) and trend_score. The file appears complete or not at all.
+    data_quality, model_version. The file appears complete or not at all.
 
     \b
     Example:

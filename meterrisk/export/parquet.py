@@ -1,7 +1,5 @@
 """Risk-list export for the town: pseudonyms only, written atomically.
 
-Columns: the contract ``COLUMNS`` then ``EXTRA_COLUMNS`` (``new_concern``, ``trend_score``).
-
 The file never carries the registry id: ``household_id`` in the export is the household's
 HMAC pseudonym from the registry. The file appears complete or not at all (written to a
 temp file in the target folder, then ``os.replace``).
@@ -22,9 +20,6 @@ from meterrisk.store import frame
 from meterrisk.model.scoring import risk_list
 
 COLUMNS = ["household_id", "as_of", "risk_score", "risk_tier", "rank", "reasons", "data_quality", "model_version"]
-#: Added after the contract above: the change-aware second list (meterrisk/model/change.py).
-#: ``new_concern`` is false, never null, in a file; ``trend_score`` is null for a model without one.
-EXTRA_COLUMNS = ["new_concern", "trend_score"]
 
 
 def export_frame(con, as_of: date, model_version: str | None = None) -> pl.DataFrame:
@@ -35,8 +30,7 @@ def export_frame(con, as_of: date, model_version: str | None = None) -> pl.DataF
     if out["pseudonym"].null_count():
         raise MeterriskError("some scored households have no pseudonym in the registry",
                              hint="re-load households.csv with `meterrisk ingest`")
-    return out.with_columns(pl.col("pseudonym").alias("household_id"), pl.col("new_concern").fill_null(False)) \
-        .select(*COLUMNS, *EXTRA_COLUMNS).sort("rank")
+    return out.with_columns(pl.col("pseudonym").alias("household_id")).select(COLUMNS).sort("rank")
 
 
 def _atomic(out: Path, write) -> None:

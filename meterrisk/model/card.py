@@ -31,8 +31,27 @@ def model_card(m: dict) -> str:
                 f"flagged before frailty): median {_f(met.get('lead_time_weeks_median'), 1)} weeks; flagged "
                 f"{lt.get('flagged_ever')} of {lt.get('declining_households')} "
                 f"({lt.get('flagged_before_frail')} before frailty).")
+        for key, name in (("new_concern", "new-concern list"), ("either", "either list"),
+                          ("new_concern_random", "control: a random new-concern list of the same size")):
+            if key in lt:
+                x = lt[key]
+                lead += (f"\n{name.capitalize()}: median {_f(x.get('lead_time_weeks_median'), 1)} weeks; flagged "
+                         f"{x.get('flagged_ever')} of {x.get('declining_households')} ({x.get('flagged_before_frail')} before frailty).")
     else:
         lead = "Lead time: not measured here (train with --truth, or run `meterrisk evaluate` on a cohort)."
+    trend = m.get("trend")
+    second = ""
+    if trend:
+        t = met.get("trend", {})
+        second = f"""
+## Second list: new concern
+A second calibrated pipeline (the same label) sees only the household's deviations from its own
+earlier weeks ({len(trend['feature_names'])} features: `*_delta`, `*_z`, `*_ratio_8w`, `*_slope_*`; no levels,
+no age). Each list date, the top {cap:.0%} of scored households by this trend score that are not in
+the high tier on this list or an earlier one are marked `new_concern`: residents whose routine is
+changing, for an earlier call. On the test split it ranks the current label at ROC-AUC
+{_f(t.get('roc_auc'))}, precision at {cap:.0%} {_f(t.get('precision_at_capacity'))}: it is not a frailty score.
+"""
     split = m["split"]
     return f"""# Model card: meterrisk frailty risk {m['version']}
 
@@ -64,7 +83,7 @@ training split only, judged on the test split.
 {table}
 
 {lead}
-
+{second}
 ## Limits
 - Trained and measured on the store's assessments (synthetic cohorts during development):
   figures on real homes will differ; re-measure with `meterrisk evaluate` before use.
@@ -72,6 +91,9 @@ training split only, judged on the test split.
   appliance from a change in routine. Reasons are hints for the caller, not findings.
 - Homes with night-time water heating, solar generation, or several occupants break the
   assumptions; solar homes and shared homes are excluded from scoring.
+- Where more residents are frail than the capacity, the high tier fills with residents already
+  frail: it flags declining residents after they became frail. The new-concern list is there for
+  the earlier call; its lead time is measured on synthetic truth only.
 - Probabilities are calibrated on the training population's prevalence ({_f(m['frail_examples'] / max(m['examples'], 1))});
   a population with another prevalence needs recalibration.
 """

@@ -75,6 +75,9 @@ def evaluate_on_cohort(model_dir: str | Path, cohort: str | Path, *, capacity: f
                 "examples": ex.height,
                 "households_assessed": int(ex["household_id"].n_unique()),
                 "model": metrics.classification_report(y, prob, capacity=cap),
+                **({"trend": metrics.classification_report(
+                    y, loaded.trend.predict_proba(ex.select(loaded.trend_features).cast(pl.Float64))[:, 1],
+                    capacity=cap)} if loaded.trend is not None else {}),
                 "baselines": {
                     "age_logistic_out_of_fold": metrics.classification_report(y, age_prob, capacity=cap),
                     "activity_rule": metrics.classification_report(y, activity_rule_score(ex), capacity=cap,
@@ -93,8 +96,9 @@ def evaluate_on_cohort(model_dir: str | Path, cohort: str | Path, *, capacity: f
                     rng = np.random.default_rng(seed)
                     keep = rng.choice(len(rest), size=max(0, lead_sample - len(dec & set(ids))), replace=False)
                     ids = sorted((dec & set(ids)) | {rest[i] for i in keep})
+                trend = (loaded.trend, loaded.trend_features) if loaded.trend is not None else None
                 out["lead_time"] = lead_time(con, loaded.pipeline, loaded.features, ids, cohort / "truth",
-                                             capacity=cap, every_days=lead_every_days)
+                                             capacity=cap, every_days=lead_every_days, trend=trend)
                 out["model"]["lead_time_weeks_median"] = out["lead_time"]["lead_time_weeks_median"]
         finally:
             con.close()

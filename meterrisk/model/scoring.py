@@ -24,7 +24,6 @@ from meterrisk.store import transaction
 
 INSUFFICIENT_REASON = "insufficient data"
 NO_SINGLE_REASON = "overall pattern of use resembles residents found frail; no single change stands out"
-NO_SINGLE_CHANGE = "routine has moved away from their own earlier weeks; no single change stands out"
 
 
 def tiers(n: int, capacity: float) -> tuple[int, int]:
@@ -86,10 +85,8 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
         pl.when((pl.col("reasons").list.len() == 0) & pl.col("risk_tier").is_in(["high", "medium"]))
         .then(pl.lit([NO_SINGLE_REASON], dtype=pl.List(pl.String))).otherwise(pl.col("reasons")).alias("reasons")
     )
-    scored = scored.with_columns(new_concern(scored, cap, _earlier_high(con, as_of))).with_columns(
-        pl.when((pl.col("reasons").list.len() == 0) & pl.col("new_concern"))
-        .then(pl.lit([NO_SINGLE_CHANGE], dtype=pl.List(pl.String))).otherwise(pl.col("reasons")).alias("reasons")
-    )
+    # Experimental, kept out of the export: not better than a random list so far (docs/model.md).
+    scored = scored.with_columns(new_concern(scored, cap, _earlier_high(con, as_of)))
     insufficient = feats.filter(pl.col("dq_flag") == INSUFFICIENT).select(
         "household_id",
         pl.struct("dq_flag", "valid_days_28d").map_elements(

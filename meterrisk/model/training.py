@@ -51,13 +51,16 @@ def lead_time(con, pipeline, features, households, truth_dir, *, capacity, every
 
 def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, truth_dir: str | Path | None = None,
           version: str | None = None, feature_fn=None, seed: int = 0, cv: int = 5,
-          refit: bool = True, max_iter: int = 300) -> tuple[Path, dict]:
+          refit: bool = True, max_iter: int = 300, trend: bool = False) -> tuple[Path, dict]:
     """Build examples, evaluate on a household+time split, save a model folder.
 
     The metrics (and lead time) are those of the pipeline fitted on the training side of the
     split only. With ``refit`` (default) the saved pipeline is then refitted on every example,
     as usual once the protocol has been judged; `meterrisk evaluate` on an unseen cohort
     measures the saved pipeline itself.
+
+    ``trend`` (off by default: it doubles the fitting time and is not validated, see
+    docs/model.md) also fits the change-aware trend pipeline behind the new-concern list.
     """
     examples = build_examples(con, feature_fn=feature_fn)
     features = feature_columns(examples)
@@ -80,7 +83,7 @@ def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, tru
     pipe.fit(train_df.select(features).cast(pl.Float64), train_df["label"].to_numpy())
     report = evaluation.evaluate_split(pipe, train_df, test_df, features, capacity=capacity)
     m = dict(report["model"])
-    trend_features = change_columns(features)
+    trend_features = change_columns(features) if trend else []
     trend = None
     if trend_features:
         trend = make_pipeline(random_state=seed, cv=cv, max_iter=max_iter)
