@@ -36,15 +36,15 @@ def lead_time(con, pipeline, features, households, truth_dir, *, capacity, every
     first = evaluation.first_flags(scores, capacity)
     out = evaluation.lead_time_summary(first, onsets, households)
     if trend is not None and scores.height:
+        def summary(replay: pl.DataFrame, col: str) -> dict:
+            first = replay.select("household_id", pl.col(col).alias("first_flagged")).drop_nulls()
+            return evaluation.lead_time_summary(first, onsets, households)
+
         replay = care_team_first_flags(scores, capacity)
-        for name, col in (("new_concern", "first_new_concern"), ("either", "first_either")):
-            out[name] = evaluation.lead_time_summary(replay.select("household_id", pl.col(col).alias("first_flagged"))
-                                                     .drop_nulls(), onsets, households)
+        out["new_concern"] = summary(replay, "first_new_concern")
+        out["either"] = summary(replay, "first_either")
         rnd = scores.with_columns(pl.Series("trend_score", np.random.default_rng(0).random(scores.height)))
-        replay = care_team_first_flags(rnd, capacity)
-        out["new_concern_random"] = evaluation.lead_time_summary(
-            replay.select("household_id", pl.col("first_new_concern").alias("first_flagged")).drop_nulls(),
-            onsets, households)
+        out["new_concern_random"] = summary(care_team_first_flags(rnd, capacity), "first_new_concern")
     out.update({"as_of_every_days": every_days, "as_of_dates": len(dates), "scored_households": len(households)})
     return out
 
@@ -84,15 +84,15 @@ def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, tru
     report = evaluation.evaluate_split(pipe, train_df, test_df, features, capacity=capacity)
     m = dict(report["model"])
     trend_features = change_columns(features) if trend else []
-    trend = None
+    trend_pipe = None
     if trend_features:
-        trend = make_pipeline(random_state=seed, cv=cv, max_iter=max_iter)
-        trend.fit(train_df.select(trend_features).cast(pl.Float64), train_df["label"].to_numpy())
-        m["trend"] = evaluation.evaluate_split(trend, train_df, test_df, trend_features, capacity=capacity)["model"]
+        trend_pipe = make_pipeline(random_state=seed, cv=cv, max_iter=max_iter)
+        trend_pipe.fit(train_df.select(trend_features).cast(pl.Float64), train_df["label"].to_numpy())
+        m["trend"] = evaluation.evaluate_split(trend_pipe, train_df, test_df, trend_features, capacity=capacity)["model"]
     if truth_dir is not None:
         lt = lead_time(con, pipe, features, test_df["household_id"].unique().sort().to_list(), truth_dir,
                        capacity=capacity, feature_fn=feature_fn,
-                       trend=(trend, trend_features) if trend is not None else None)
+                       trend=(trend_pipe, trend_features) if trend_pipe is not None else None)
         m["lead_time_weeks_median"] = lt["lead_time_weeks_median"]
         m["lead_time"] = lt
         if "new_concern" in lt:
@@ -101,11 +101,11 @@ def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, tru
     else:
         m["lead_time_weeks_median"] = None
         m["lead_time"] = {"note": "no --truth given: lead time not measured"}
-    shipped, shipped_trend = pipe, trend
+    shipped, shipped_trend = pipe, trend_pipe
     if refit:
         shipped = make_pipeline(random_state=seed, cv=cv, max_iter=max_iter)
         shipped.fit(examples.select(features).cast(pl.Float64), examples["label"].to_numpy())
-        if trend is not None:
+        if trend_pipe is not None:
             shipped_trend = make_pipeline(random_state=seed, cv=cv, max_iter=max_iter)
             shipped_trend.fit(examples.select(trend_features).cast(pl.Float64), examples["label"].to_numpy())
     now = datetime.now(timezone.utc)
