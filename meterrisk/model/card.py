@@ -48,9 +48,11 @@ def model_card(m: dict) -> str:
 A second calibrated pipeline (the same label) sees only the household's deviations from its own
 earlier weeks ({len(trend['feature_names'])} features: `*_delta`, `*_z`, `*_ratio_8w`, `*_slope_*`; no levels,
 no age). Each list date, the top {cap:.0%} of scored households by this trend score that are not in
-the high tier on this list or an earlier one are marked `new_concern`: residents whose routine is
-changing, for an earlier call. On the test split it ranks the current label at ROC-AUC
-{_f(t.get('roc_auc'))}, precision at {cap:.0%} {_f(t.get('precision_at_capacity'))}: it is not a frailty score.
+the high tier on this list or an earlier one are marked `new_concern` in `risk_scores`. On the test
+split it ranks the current label at ROC-AUC {_f(t.get('roc_auc'))}, precision at {cap:.0%}
+{_f(t.get('precision_at_capacity'))}: it is not a frailty score. **Experimental**: compare its lead time with the
+random control above; on fresh synthetic cohorts it found declining residents no earlier than a
+random list of the same size, so `new_concern` is not in the town's export.
 """
     split = m["split"]
     return f"""# Model card: meterrisk frailty risk {m['version']}
@@ -92,8 +94,8 @@ training split only, judged on the test split.
 - Homes with night-time water heating, solar generation, or several occupants break the
   assumptions; solar homes and shared homes are excluded from scoring.
 - Where more residents are frail than the capacity, the high tier fills with residents already
-  frail: it flags declining residents after they became frail. The new-concern list is there for
-  the earlier call; its lead time is measured on synthetic truth only.
+  frail: it flags declining residents after they became frail (even a perfect score of current
+  frailty would). No earlier-warning list has been validated yet (docs/model.md).
 - Probabilities are calibrated on the training population's prevalence ({_f(m['frail_examples'] / max(m['examples'], 1))});
   a population with another prevalence needs recalibration.
 """
