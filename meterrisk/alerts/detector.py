@@ -67,6 +67,8 @@ class DetectorParams:
     spell_min_slots: int = 4           # and only once the spell has lasted 2 h
     spell_factor: float = 2.0          # margin = factor x the largest leave-one-day-out surprise
     spell_extra: float = 3.0           # ... + this many half hours
+    spell_rel: float = 0.0             # ... + this share of the usual spell length past c
+    spell_unseen_only: bool = False    # clock-time test only at clock times never still in 28 days
 
 
 @dataclass
@@ -383,7 +385,8 @@ def _spell_alert(hist, today, usual, floor, w_med, p: DetectorParams) -> list[Al
     ok = start >= 0
     c = np.where(ok, (start - n0) % SLOTS, 0)
     ext = n0 + t - start                               # half hours past the spell's first one
-    hit = np.flatnonzero(ok & (ext > np.maximum(reach[c], -1) + margin) & (ext + 1 >= p.spell_min_slots))
+    hit = np.flatnonzero(ok & (ext > np.maximum(reach[c], -1) * (1 + p.spell_rel) + margin)
+                      & (np.isneginf(reach[c]) | (not p.spell_unseen_only)) & (ext + 1 >= p.spell_min_slots))
     if not hit.size:
         return []
     t0 = int(hit[0])

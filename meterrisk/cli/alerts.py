@@ -16,8 +16,8 @@ from meterrisk.cli._options import db_option
               help="CSV of known absences (household_id, start_date, end_date[, note]) to load first.")
 @click.option("--show/--no-show", default=True, show_default=True, help="Print the alerts.")
 def alerts(db, day, absence_file, show):
-    """Check a day for inactivity: no activity after the usual wake-up, an unusually long
-    still spell in waking hours, or a load stuck on. Writes the ``alerts`` table (re-running
+    """Check a day for inactivity: no activity after the usual wake-up, a still spell longer
+    than any this home had at that time of day in the last 4 weeks, or a load stuck on. Writes the ``alerts`` table (re-running
     a date replaces its alerts). Registered absences suppress alerts.
 
     Electricity alone cannot tell "out" from "collapsed": an alert asks for a call, not an ambulance.
