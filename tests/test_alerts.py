@@ -211,3 +211,13 @@ def test_load_left_on_after_a_fall_counts_as_still_from_the_fall():
     alerts = [a for a in detect_day(hist, today) if a.kind == "long_inactive_run"]
     assert alerts and alerts[0].evidence["since_slot"] == 36
     assert alerts[0].slot <= 36 + 7                           # within 4 h of the fall
+
+
+def test_night_running_past_the_usual_wake_is_one_spell_from_last_evening():
+    rng = np.random.default_rng(10)
+    hist = np.vstack([_busy_day(rng, wake=14 + int(rng.integers(-1, 2))) for _ in range(28)])
+    today = 0.03 + rng.uniform(0, 0.01, 48)          # nothing after going to bed at 22:00
+    alerts = [a for a in detect_day(hist, today) if a.kind == "long_inactive_run"]
+    assert alerts and alerts[0].evidence["since_slot"] == -4      # 22:00 yesterday
+    assert "since 22:00 yesterday" in alerts[0].message
+    assert 15 < alerts[0].slot <= 14 + 8                           # after the latest wake, within 4 h of the usual

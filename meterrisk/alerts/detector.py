@@ -371,9 +371,11 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
 def _spell_alert(hist, today, usual, floor, w_med, p: DetectorParams) -> list[Alert]:
     """``long_inactive_run`` by clock time: the still spell in progress began at clock time c
     and has now lasted longer than any still spell of the last 28 days that was in progress
-    around c (within ``spell_tol_slots``), by ``spell_margin_slots``; at least
+    around c (within ``spell_tol_slots``), by a margin of ``spell_factor`` x the home's own
+    surprise (see :func:`usual_still_reach`) + ``spell_extra`` half hours; at least
     ``spell_min_slots`` long. A home that is often out from 10:00 to 14:00 is only flagged
-    after 14:00 + margin; one never still after dinner is flagged 2 h into an evening stillness.
+    well after 14:00; one never still after dinner is flagged about 2 h into a still evening.
+    ``usual_latest_end_slot`` in the evidence counts from midnight of the day the spell began.
     """
     h = np.where(usual[:, None], hist, np.nan)
     reach, surprise = usual_still_reach(h, floor, p)
@@ -397,7 +399,7 @@ def _spell_alert(hist, today, usual, floor, w_med, p: DetectorParams) -> list[Al
                 f"{_hhmm(c0 + usual_end + 1)} at the latest")
     else:
         norm = f"in the last 4 weeks this home was never still around {_hhmm(c0)}"
-    day_note = "" if since >= 0 else " yesterday"
+    day_note = "" if since >= 0 else " yesterday" if since >= -SLOTS else " the day before yesterday"
     return [Alert(
         "long_inactive_run", t0, "high",
         f"no activity for {length / 2:.1f} h since {_hhmm(since)}{day_note}; {norm} "
