@@ -91,11 +91,22 @@ def test_a_window_older_than_its_daily_rows_is_stale(fx_store):
     assert spy.asked == [0, 2] and out.height == 6
 
 
-def test_a_corrected_reading_is_never_served_from_a_stale_window(fx_store):
+def test_a_corrected_reading_is_never_served_from_a_stale_window(fx_store, tmp_path):
     req = _requests(40)
-    stored_or_computed(fx_store, req, Spy())
-    fx_store.execute("UPDATE readings SET kwh = kwh * 3 WHERE household_id = 'a' AND local_date = ?",
-                     [START + timedelta(days=35)])
+    before = stored_or_computed(fx_store, req, Spy())
+    # A correction arrives as the feature stage expects: the day's rows removed, new ones in a
+    # later file (readings are never updated in place).
+    day = START + timedelta(days=35)
+    fixed = store.frame(fx_store, "SELECT household_id, ts_utc, kwh * 3 AS kwh FROM readings "
+                                  "WHERE household_id = 'a' AND local_date = ?", [day])
+    fx_store.execute("DELETE FROM readings WHERE household_id = 'a' AND local_date = ?", [day])
+    store_readings(fx_store, fixed, file_id=2)
     out = stored_or_computed(fx_store, req, Spy())
-    fresh = features.window_features(fx_store, req)
-    assert_frame_equal(_canon(out), _canon(fresh))
+    # the same readings in a fresh store, computed from scratch
+    fresh = store.connect(tmp_path / "fresh.duckdb", timezone="Asia/Tokyo")
+    store_readings(fresh, store.frame(fx_store, "SELECT household_id, ts_utc, kwh FROM readings"))
+    expected = features.window_features(fresh, req)
+    fresh.close()
+    assert_frame_equal(_canon(out), _canon(expected), check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
+    changed = _canon(out).filter(pl.col("household_id") == "a")["meal_kwh_mean_28d"]
+    assert changed.to_list() != _canon(before).filter(pl.col("household_id") == "a")["meal_kwh_mean_28d"].to_list()
