@@ -14,11 +14,14 @@ from meterrisk.cli._options import db_option
               help="Local date to check [default: latest date with readings].")
 @click.option("--absence-file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="CSV of known absences (household_id, start_date, end_date[, note]) to load first.")
+@click.option("--rules", type=click.Choice(["standard", "clock-time"]), default="standard", show_default=True,
+              help="clock-time: judge still spells against this home's usual spells at that time of day; "
+                   "catches collapses sooner, alerts more often (docs/alerts.md).")
 @click.option("--show/--no-show", default=True, show_default=True, help="Print the alerts.")
-def alerts(db, day, absence_file, show):
+def alerts(db, day, absence_file, rules, show):
     """Check a day for inactivity: no activity after the usual wake-up, a still spell longer
-    than any this home had at that time of day in the last 4 weeks, or a load stuck on. Writes the ``alerts`` table (re-running
-    a date replaces its alerts). Registered absences suppress alerts.
+    than this home's usual ones in the last 4 weeks, or a load stuck on. Writes the ``alerts``
+    table (re-running a date replaces its alerts). Registered absences suppress alerts.
 
     Electricity alone cannot tell "out" from "collapsed": an alert asks for a call, not an ambulance.
 
@@ -26,7 +29,9 @@ def alerts(db, day, absence_file, show):
     Examples:
       meterrisk alerts --date 2025-07-31
       meterrisk alerts --absence-file absences.csv --date 2025-07-31
+      meterrisk alerts --rules clock-time
     """
+    from meterrisk.alerts.detector import RULES
     from meterrisk.alerts.service import latest_date, load_absences, run_alerts
 
     con = store.connect(db)
@@ -35,7 +40,7 @@ def alerts(db, day, absence_file, show):
             n = load_absences(con, absence_file)
             click.echo(f"{absence_file}: {n} absences loaded")
         d = day.date() if day else latest_date(con)
-        s = run_alerts(con, d)
+        s = run_alerts(con, d, params=RULES[rules]())
         click.echo(f"{s['date']}: {s['households_checked']} households checked, {s['alerts']} alerts "
                    f"{s['by_kind']}; {s['suppressed_by_absence']} suppressed by a known absence")
         if show and s["alerts"]:
