@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from meterrisk.features import activity as A
+from meterrisk.features import profiles as P
 from meterrisk.features.timeline import Segments, Timeline
 
 MORNING = (6.0, 9.0)
@@ -333,8 +334,6 @@ def compute_daily(readings: pl.DataFrame | Timeline, calendar: pl.DataFrame, *,
     (household_id, local_date, halfhour_active: the stored profiles of the 28 days before lo)
     so regularity does not need four weeks of readings. Returns (daily_features, daily_profiles).
     """
-    from meterrisk.features import profiles as P
-
     tl = readings if isinstance(readings, Timeline) else Timeline.from_frame(readings)
     act = A.activity(tl, A.night_baseload(tl))
     f = evaluate(tl, act)
@@ -408,8 +407,6 @@ def _regularity(tl: Timeline, halfhours: np.ndarray, computed: np.ndarray, prior
                 first_wanted: np.ndarray) -> np.ndarray:
     """regularity_corr for the computed days; the 28-day norm comes from computed valid days
     and, before each household's first wanted day, from the stored profiles in ``prior``."""
-    from meterrisk.features import profiles as P
-
     n_h, n_d = computed.shape
     ph = pd_ = None
     if prior is not None and prior.height:
