@@ -19,7 +19,7 @@ import polars as pl
 
 from meterrisk.features import activity as A
 from meterrisk.features.catalog import catalog, window_columns
-from meterrisk.features import changes, circadian, daily, store_io, window
+from meterrisk.features import ahead, changes, circadian, daily, store_io, window
 
 DEFAULT_BATCH = 500
 WINDOW_BATCH_FACTOR = 4
@@ -148,19 +148,24 @@ def _update_daily(con, *, full: bool, batch_size: int) -> tuple[pl.DataFrame, st
         read_hi=pl.col("hi") + pl.duration(days=A.LOOKAHEAD_DAYS),
     )
     cal = store_io.calendar(con)
-    for batch in store_io.batches(ranges, batch_size):
-        readings = store_io.load_readings(con, batch)
-        if readings.n_days:
-            prior = store_io.load_prior_profiles(con, batch, A.REGULARITY_DAYS)
-            days, profiles = daily.compute_daily(readings, cal, since=batch.select("household_id", "lo"),
-                                                 prior=prior)
-            inside = (pl.col("local_date") >= pl.col("lo")) & (pl.col("local_date") <= pl.col("hi"))
-            keep = batch.select("household_id", "lo", "hi")
-            days = days.join(keep, on="household_id").filter(inside).drop("lo", "hi")
-            profiles = profiles.join(keep, on="household_id").filter(inside).drop("lo", "hi")
-        else:
-            days = pl.DataFrame(schema={"household_id": pl.String, "local_date": pl.Date})
-            profiles = days
+
+    def compute_batch(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        cur = con.cursor()  # its own connection: worker threads read while the main one writes
+        try:
+            readings = store_io.load_readings(cur, batch)
+            if not readings.n_days:
+                empty = pl.DataFrame(schema={"household_id": pl.String, "local_date": pl.Date})
+                return empty, empty
+            prior = store_io.load_prior_profiles(cur, batch, A.REGULARITY_DAYS)
+        finally:
+            cur.close()
+        days, profiles = daily.compute_daily(readings, cal, since=batch.select("household_id", "lo"), prior=prior)
+        inside = (pl.col("local_date") >= pl.col("lo")) & (pl.col("local_date") <= pl.col("hi"))
+        keep = batch.select("household_id", "lo", "hi")
+        return (days.join(keep, on="household_id").filter(inside).drop("lo", "hi"),
+                profiles.join(keep, on="household_id").filter(inside).drop("lo", "hi"))
+
+    for batch, (days, profiles) in ahead.ordered(compute_batch, store_io.batches(ranges, batch_size)):
         store_io.replace_daily(con, batch, days, profiles)
     changes.record_sync(con, now)
     return ranges.select("household_id", "lo", "hi"), detected_by
@@ -191,10 +196,17 @@ def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list
     # are independent): memory then stays flat when households have several as-of dates.
     requests = requests.sort(KEY)
     size = batch_size * WINDOW_BATCH_FACTOR
-    for start in range(0, requests.height, size):
-        batch = requests.slice(start, size)
-        days, profiles = store_io.load_window_inputs(con, batch, window.HISTORY_DAYS, window.HISTORY_DAYS)
-        features = window_frame(batch, days, profiles)
+
+    def compute_batch(batch: pl.DataFrame) -> pl.DataFrame:
+        cur = con.cursor()  # its own connection: worker threads read while the main one writes
+        try:
+            days, profiles = store_io.load_window_inputs(cur, batch, window.HISTORY_DAYS, window.HISTORY_DAYS)
+        finally:
+            cur.close()
+        return window_frame(batch, days, profiles)
+
+    batches = (requests.slice(start, size) for start in range(0, requests.height, size))
+    for batch, features in ahead.ordered(compute_batch, batches):
         store_io.replace_windows(con, features.with_columns(
             computed_at=pl.lit(datetime.now(timezone.utc).replace(tzinfo=None))))
         if collect is not None:
