@@ -12,7 +12,9 @@ import polars as pl
 
 import reference_activity_polars as A
 
-from meterrisk.features.daily import DAYTIME, EVENING, MORNING, NOON, STUCK_MIN_LEVEL_KWH, WAKE_AFTER_H
+from meterrisk.features.daily import (  # the output contract and thresholds are shared
+    BEHAVIOURAL, COLUMNS, DAYTIME, EVENING, MORNING, NOON, STUCK_MIN_LEVEL_KWH, WAKE_AFTER_H,
+)
 from meterrisk.features.profiles import window_sums as _window_sums
 
 
@@ -369,16 +371,6 @@ def inactive_night_h(wake_time_h: pl.Expr, prev_bed_time_h: pl.Expr) -> pl.Expr:
 
 
 # ---------------------------------------------------------------- driver
-
-ACCOUNTING = ["expected_slots", "present_slots", "zero_slots", "coverage", "dq_flag"]
-BEHAVIOURAL = [
-    "daily_kwh", "baseload_kwh", "excess_kwh", "peak_kwh", "peak_time_h", "active_slots",
-    "active_share", "night_activity_share", "wake_time_h", "bed_time_h", "inactive_night_h",
-    "longest_inactive_run_h", "breakfast_kwh", "lunch_kwh", "dinner_kwh", "meal_kwh",
-    "meal_windows_active", "daytime_floor_h", "longest_daytime_floor_h", "stuck_on_h",
-    "regularity_corr",
-]
-COLUMNS = ["household_id", "local_date", *ACCOUNTING, *BEHAVIOURAL]
 
 
 def _apply(fn: Callable[..., pl.Expr]) -> pl.Expr:

@@ -20,7 +20,7 @@ import math
 import numpy as np
 import polars as pl
 
-from meterrisk.features.circadian import _block_means  # unchanged by the rewrite
+from meterrisk.features.circadian import DELTAS, WINDOWS, _block_means  # unchanged by the rewrite
 
 KEY = ["household_id", "as_of"]
 
@@ -104,8 +104,6 @@ def activity_entropy(hourly_active: pl.Expr) -> pl.Expr:
 #: (function, suffix of the window it is computed on). Each window gets its own columns.
 METRICS = [interdaily_stability, intradaily_variability, l5_kwh, m10_kwh, l5_onset_h,
            m10_onset_h, relative_amplitude, activity_entropy]
-WINDOWS = {"28d": (0, 28), "baseline": (28, 84)}
-DELTAS = ("interdaily_stability", "intradaily_variability", "relative_amplitude")
 
 
 def window_metrics(days: pl.DataFrame) -> pl.DataFrame:

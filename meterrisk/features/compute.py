@@ -20,6 +20,7 @@ import polars as pl
 from meterrisk.features import activity as A
 from meterrisk.features.catalog import catalog, window_columns
 from meterrisk.features import ahead, changes, circadian, daily, store_io, window
+from meterrisk.store import registered
 
 DEFAULT_BATCH = 500
 WINDOW_BATCH_FACTOR = 4
@@ -90,15 +91,12 @@ def _sync(con, *, full: bool, batch_size: int) -> tuple[dict, pl.DataFrame]:
     if full:
         stale = store_io.query(con, "SELECT household_id, as_of FROM household_features")
     elif ranges.height:
-        con.register("_fx_changed", ranges)
-        try:
-            stale = store_io.query(con, 
+        with registered(con, _fx_changed=ranges):
+            stale = store_io.query(con,
                 f"""SELECT w.household_id, w.as_of FROM household_features w JOIN _fx_changed g
                     ON w.household_id = g.household_id
                    AND w.as_of BETWEEN g.lo AND g.hi + INTERVAL ({window.HISTORY_DAYS - 1}) DAY"""
             )
-        finally:
-            con.unregister("_fx_changed")
     else:
         stale = pl.DataFrame(schema={"household_id": pl.String, "as_of": pl.Date})
     summary = {
@@ -112,12 +110,9 @@ def _sync(con, *, full: bool, batch_size: int) -> tuple[dict, pl.DataFrame]:
 def _count(con, table: str, ranges: pl.DataFrame) -> int:
     if ranges.height == 0:
         return 0
-    con.register("_fx_counted", ranges)
-    try:
+    with registered(con, _fx_counted=ranges):
         return store_io.scalar(con, f"""SELECT count(*) FROM {table} t JOIN _fx_counted g
             ON t.household_id = g.household_id AND t.local_date BETWEEN g.lo AND g.hi""")
-    finally:
-        con.unregister("_fx_counted")
 
 
 def _update_daily(con, *, full: bool, batch_size: int) -> tuple[pl.DataFrame, str]:

@@ -15,8 +15,7 @@ from meterrisk.features.timeline import Timeline
 
 def _bin_sums(tl: Timeline, values: np.ndarray, minutes: int, fill) -> np.ndarray:
     """(H, D, 1440 / minutes) per-clock-bin sums of (H, T) values."""
-    n_bins = 1440 // minutes
-    table = tl.columns_by_bin(tl.clock_min // minutes, n_bins)
+    table = tl.clock_bins(minutes)
     if table.shape[2] == 1:
         return Timeline.gather(values, table[..., 0], fill)
     return Timeline.gather(values, table, fill).sum(axis=3)

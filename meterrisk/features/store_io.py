@@ -61,15 +61,12 @@ def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> Timel
 
 def load_prior_profiles(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, days: int) -> pl.DataFrame:
     """Stored half-hour active profiles of the ``days`` days before each household's ``lo``."""
-    con.register("_fx_ranges", ranges.select("household_id", "lo"))
-    try:
+    with registered(con, _fx_ranges=ranges.select("household_id", "lo")):
         return query(con, f"""
             SELECT p.household_id, p.local_date, p.halfhour_active
             FROM daily_profiles p JOIN _fx_ranges g ON p.household_id = g.household_id
              AND p.local_date BETWEEN g.lo - INTERVAL ({days}) DAY AND g.lo - INTERVAL 1 DAY
             """)
-    finally:
-        con.unregister("_fx_ranges")
 
 
 def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: pl.DataFrame,
@@ -107,8 +104,7 @@ def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
     temp_join = "LEFT JOIN temperature t ON t.local_date = d.local_date" if has_temp else ""
     features = ", ".join(f"d.{f}" for f in SUMMARISED)
     req = requests.select("household_id", "as_of").with_row_index("_ri")
-    con.register("_fx_req", req)
-    try:
+    with registered(con, _fx_req=req):
         days = query(con,
             f"""
             SELECT q._ri, (q.as_of - d.local_date)::INTEGER AS age, d.dq_flag, {features}{temp}
@@ -126,8 +122,6 @@ def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
              AND p.local_date BETWEEN q.as_of - INTERVAL ({profile_days - 1}) DAY AND q.as_of
             """
         )
-    finally:
-        con.unregister("_fx_req")
     return days, profiles
 
 

@@ -17,6 +17,7 @@ Conventions (as before the grid):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -94,6 +95,7 @@ class Timeline:
     bday_min: np.ndarray = field(init=False)
     days: Segments = field(init=False)
     bdays: Segments = field(init=False)
+    _clock_bins: dict = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self):
         self.day = self.local_min // 1440 - self.first_day
@@ -103,13 +105,21 @@ class Timeline:
         self.days = Segments(self.day, self.n_days)
         self.bdays = Segments(bday - self.first_day, self.n_days)
 
-    @property
+    @cached_property
     def clock_h(self) -> np.ndarray:
         return self.clock_min / 60.0
 
-    @property
+    @cached_property
     def present(self) -> np.ndarray:
+        """(H, T): a reading is there (zero kWh included). Computed once per batch."""
         return ~np.isnan(self.kwh)
+
+    def clock_bins(self, minutes: int) -> np.ndarray:
+        """:meth:`columns_by_bin` for clock bins of ``minutes`` (30: half hours, 60: hours),
+        built once per batch: the profiles ask for each several times."""
+        if minutes not in self._clock_bins:
+            self._clock_bins[minutes] = self.columns_by_bin(self.clock_min // minutes, 1440 // minutes)
+        return self._clock_bins[minutes]
 
     def dates(self) -> np.ndarray:
         return np.arange(self.first_day, self.first_day + self.n_days).astype("datetime64[D]")

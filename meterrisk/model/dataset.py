@@ -15,8 +15,7 @@ import numpy as np
 import polars as pl
 
 from meterrisk.errors import InputFileError, MeterriskError
-from meterrisk.store import frame
-from meterrisk.store import transaction
+from meterrisk.store import frame, registered, transaction
 
 FRAIL_CUTOFF = 8
 KEYS = ["household_id", "as_of"]
@@ -180,11 +179,8 @@ def _absent(con, req: pl.DataFrame) -> pl.DataFrame:
 
 def _keyed(con, req: pl.DataFrame, sql: str) -> pl.DataFrame:
     """Run ``sql`` with ``req`` (household_id, as_of) registered as ``_mr_req``."""
-    con.register("_mr_req", req.select(KEYS))
-    try:
+    with registered(con, _mr_req=req.select(KEYS)):
         return frame(con, sql)
-    finally:
-        con.unregister("_mr_req")
 
 
 def feature_columns(df: pl.DataFrame) -> list[str]:
