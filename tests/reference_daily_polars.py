@@ -14,7 +14,7 @@ import reference_activity_polars as A
 
 from meterrisk.features.daily import (  # the output contract and thresholds are shared
     BEHAVIOURAL, BLIP_END_H, BLIP_MAX_KWH, BLIP_MIN_KWH, BLIP_MIN_SLOTS, COLUMNS, DAYTIME, EVENING,
-    MORNING, NOON, STEP_MIN_EXCESS_KWH, STEP_MIN_PAIRS, STEP_WINDOWS, STUCK_MIN_LEVEL_KWH, WAKE_AFTER_H,
+    MORNING, NOON, STUCK_MIN_LEVEL_KWH, WAKE_AFTER_H,
 )
 from meterrisk.features.profiles import window_sums as _window_sums
 
@@ -195,20 +195,10 @@ def night_blips(kwh: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
     return pl.when(night.count() >= BLIP_MIN_SLOTS).then(blips)
 
 
-def daytime_log_step(excess_kwh: pl.Expr, clock_h: pl.Expr, prev_adjacent: pl.Expr) -> pl.Expr:
-    """Median |log step| of excess between adjacent 09:00-11:00 / 13:30-17:00 half hours both
-    above 0.02 kWh; null with fewer than 4 pairs. (Added 2026-11-26 with the numpy one.)"""
-    quiet = _in(clock_h, STEP_WINDOWS[0]) | _in(clock_h, STEP_WINDOWS[1])
-    home = (quiet & (excess_kwh > STEP_MIN_EXCESS_KWH)).fill_null(False)
-    pair = home & home.shift(1).fill_null(False) & prev_adjacent
-    step = (excess_kwh.log() - excess_kwh.shift(1).log()).abs()
-    return pl.when(pair.sum() >= STEP_MIN_PAIRS).then(pl.when(pair).then(step).median())
-
-
 DAY_AGGREGATES: list[Callable[..., pl.Expr]] = [
     present_slots, zero_slots, daily_kwh, baseload_kwh, excess_kwh, peak_kwh, peak_time_h,
     active_slots, active_share, night_activity_share, wake_time_h, breakfast_kwh, lunch_kwh,
-    dinner_kwh, meal_kwh, meal_windows_active, daytime_floor_h, night_blips, daytime_log_step,
+    dinner_kwh, meal_kwh, meal_windows_active, daytime_floor_h, night_blips,
 ]
 BDAY_AGGREGATES: list[Callable[..., pl.Expr]] = [bed_time_h]
 

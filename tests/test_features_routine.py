@@ -59,10 +59,9 @@ def test_night_blips_floor_is_the_nights_own_median_not_the_baseload(tokyo):
 
 def test_low_median_of_an_even_count_is_the_lower_middle_reading():
     kwh = np.array([[0.05, 0.01, 0.04, 0.02, 9.0, 9.0]])
-    mask, segments = np.array([True, True, True, True, False, False]), Segments(np.array([0, 0, 0, 0, 1, 1]), 2)
-    low = daily._day_median(kwh, mask, segments, low=True)
-    assert low[0, 0] == 0.02 and np.isnan(low[0, 1])
-    assert daily._day_median(kwh, mask, segments)[0, 0] == pytest.approx(0.03)
+    got = daily._day_low_median(kwh, np.array([True, True, True, True, False, False]),
+                                Segments(np.array([0, 0, 0, 0, 1, 1]), 2))
+    assert got[0, 0] == 0.02 and np.isnan(got[0, 1])
 
 
 def test_night_blips_mean_84d_reads_the_whole_window(tokyo):
@@ -75,24 +74,3 @@ def test_night_blips_mean_84d_reads_the_whole_window(tokyo):
     assert row["valid_days_28d"] == 28
     assert row["night_blips_mean_28d"] == 0.0 and row["night_blips_sd_28d"] == 0.0
     assert row["night_blips_mean_84d"] == pytest.approx(2 * 56 / 84)
-    assert row["daytime_log_step_mean_84d"] == 0.0  # flat use all day: no steps
-
-
-def test_daytime_log_step_is_the_median_step_between_home_half_hours(tokyo):
-    def day_with(excess: dict[float, float]):
-        return lambda h: 0.03 + excess.get(h, 0.3 if 6.5 <= h < 22.5 else 0.0)
-
-    # 09:00-11:00: 0.1/0.2 alternating (3 steps of ln 2). 13:30-17:00: a step of 0, then 14:30
-    # below 0.02 (out: no pair either side), then 0.1/0.4 alternating (3 steps of ln 4).
-    varied = {9.0: 0.1, 9.5: 0.2, 10.0: 0.1, 10.5: 0.2, 13.5: 0.1, 14.0: 0.1, 14.5: 0.01,
-              15.0: 0.1, 15.5: 0.4, 16.0: 0.1, 16.5: 0.4}
-    # Only the three morning steps: too few pairs.
-    sparse = {**{h: 0.01 for h in (13.5, 14.0, 14.5, 15.0, 15.5, 16.0, 16.5)},
-              9.0: 0.1, 9.5: 0.2, 10.0: 0.1, 10.5: 0.2}
-    store_readings(tokyo, pl.concat([tokyo_day("a", d, routine()) for d in days(D0, 7)]
-                                    + [tokyo_day("a", date(2025, 1, 8), day_with(varied)),
-                                       tokyo_day("a", date(2025, 1, 9), day_with(sparse))]))
-    features.compute(tokyo)
-    assert daily_row(tokyo, "a", date(2025, 1, 8))["daytime_log_step"] == pytest.approx(np.log(2.0))
-    assert daily_row(tokyo, "a", date(2025, 1, 9))["daytime_log_step"] is None
-    assert daily_row(tokyo, "a", date(2025, 1, 7))["daytime_log_step"] == 0.0  # flat 0.3 all day

@@ -42,22 +42,16 @@ BLIP_END_H = 4.5
 BLIP_MIN_KWH = 0.025
 BLIP_MAX_KWH = 0.3
 BLIP_MIN_SLOTS = 7
-#: Daytime half hours away from meals (09:00-11:00, 13:30-17:00) where the half-hour-to-half-hour
-#: change of use is measured; a half hour counts when its excess is above this (someone home).
-STEP_WINDOWS = ((9.0, 11.0), (13.5, 17.0))
-STEP_MIN_EXCESS_KWH = 0.02
-STEP_MIN_PAIRS = 4
 
 
 def _in(clock_h: np.ndarray, window: tuple[float, float]) -> np.ndarray:
     return (clock_h >= window[0]) & (clock_h < window[1])
 
 
-def _day_median(values: np.ndarray, mask: np.ndarray, days: Segments, *, low: bool = False) -> np.ndarray:
-    """(H, n_days) median of ``values`` over each day's columns where ``mask`` (1-D per column)
-    and the value is not NaN; NaN when there is none. With ``low`` an even count gives the
-    lower of the two middle values (an actual reading, so comparisons with it are exact),
-    otherwise their mean."""
+def _day_low_median(values: np.ndarray, mask: np.ndarray, days: Segments) -> np.ndarray:
+    """(H, n_days) lower median of ``values`` over each day's columns where ``mask`` (1-D per
+    column) and the value is present: the middle reading, or the lower of the two middle ones
+    (always an actual reading, so comparisons with it are exact). NaN when there is none."""
     n_h = values.shape[0]
     cols = np.flatnonzero(mask & (days.ids >= 0) & (days.ids < days.n_days))
     if len(cols) == 0:
@@ -70,11 +64,8 @@ def _day_median(values: np.ndarray, mask: np.ndarray, days: Segments, *, low: bo
     ext = np.concatenate([values, np.full((n_h, 1), np.nan)], axis=1)
     ordered = np.sort(ext[:, table], axis=2)  # NaN sorts last
     n = (~np.isnan(ordered)).sum(axis=2)
-    lower = np.take_along_axis(ordered, np.maximum(n - 1, 0)[..., None] // 2, axis=2)[..., 0]
-    if not low:
-        upper = np.take_along_axis(ordered, (n // 2)[..., None], axis=2)[..., 0]
-        lower = np.where(n % 2 == 0, (lower + upper) / 2, lower)
-    return np.where(n > 0, lower, np.nan)
+    mid = np.take_along_axis(ordered, np.maximum(n - 1, 0)[..., None] // 2, axis=2)[..., 0]
+    return np.where(n > 0, mid, np.nan)
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -185,7 +176,7 @@ def night_blips(kwh: np.ndarray, present: np.ndarray, clock_h: np.ndarray, days:
     """
     night = clock_h < BLIP_END_H
     with np.errstate(invalid="ignore"):
-        above = kwh - days.spread(_day_median(kwh, night, days, low=True))
+        above = kwh - days.spread(_day_low_median(kwh, night, days))
         blip = night & (above > BLIP_MIN_KWH) & (above < BLIP_MAX_KWH)  # False where NaN
     n = days.sum(present & night)
     return np.where(n >= BLIP_MIN_SLOTS, days.sum(blip), np.nan)
@@ -300,29 +291,6 @@ def longest_daytime_floor_h(counted: np.ndarray, active: np.ndarray, clock_h: np
     return days.longest_run(counted & ~active & _in(clock_h, DAYTIME)) * 0.5
 
 
-def daytime_log_step(excess: np.ndarray, clock_h: np.ndarray, days: Segments) -> np.ndarray:
-    """Median absolute change of log(energy above baseload) from one half hour to the next, over
-    consecutive pairs of half hours in 09:00-11:00 and 13:30-17:00 (away from meals) that are
-    both more than 0.02 kWh above the baseload (someone home): how much use jumps around
-    within the day. Scale-free, so a big or small household reads alike; variability of use
-    shrinks with frailty.
-
-    Unit: log ratio (0.3 = a typical step of about 35%)
-    Edge cases: null with fewer than 4 such pairs (out most of the day, or no activity above
-    0.02 kWh). A gap ends a pair.
-    """
-    quiet = np.zeros(len(clock_h), dtype=bool)
-    for w in STEP_WINDOWS:
-        quiet |= _in(clock_h, w)
-    home = (excess > STEP_MIN_EXCESS_KWH) & quiet
-    log_x = np.log(np.where(home, excess, 1.0))
-    pair = np.zeros_like(home)
-    pair[:, 1:] = home[:, 1:] & home[:, :-1]  # the previous column is the previous half hour
-    step = np.full(excess.shape, np.nan)
-    step[:, 1:] = np.where(pair[:, 1:], np.abs(log_x[:, 1:] - log_x[:, :-1]), np.nan)
-    return np.where(days.sum(pair) >= STEP_MIN_PAIRS, _day_median(step, quiet, days), np.nan)
-
-
 def stuck_on_h(kwh: np.ndarray, baseload: np.ndarray, days: Segments) -> np.ndarray:
     """Longest run of consecutive half hours whose load stays at least 0.25 kWh (0.5 kW) above
     the baseload: an elevated floor that never drops back towards standby (a heater, hob or
@@ -367,7 +335,7 @@ FEATURES: list[Callable[..., np.ndarray]] = [
     present_slots, zero_slots, daily_kwh, baseload_kwh, excess_kwh, peak_kwh, peak_time_h,
     active_slots, active_share, night_activity_share, wake_time_h, bed_time_h, inactive_night_h,
     longest_inactive_run_h, breakfast_kwh, lunch_kwh, dinner_kwh, meal_kwh, meal_windows_active,
-    daytime_floor_h, longest_daytime_floor_h, stuck_on_h, night_blips, daytime_log_step,
+    daytime_floor_h, longest_daytime_floor_h, stuck_on_h, night_blips,
 ]
 #: regularity_corr needs the profiles of earlier days (computed by the driver, see profiles.py).
 CATALOGUED = [*FEATURES, regularity_corr]
@@ -378,7 +346,7 @@ BEHAVIOURAL = [
     "active_share", "night_activity_share", "wake_time_h", "bed_time_h", "inactive_night_h",
     "longest_inactive_run_h", "breakfast_kwh", "lunch_kwh", "dinner_kwh", "meal_kwh",
     "meal_windows_active", "daytime_floor_h", "longest_daytime_floor_h", "stuck_on_h",
-    "regularity_corr", "night_blips", "daytime_log_step",
+    "regularity_corr", "night_blips",
 ]
 COLUMNS = ["household_id", "local_date", *ACCOUNTING, *BEHAVIOURAL]
 INTEGER = {"expected_slots", "present_slots", "zero_slots", "active_slots", "meal_windows_active",

@@ -2,8 +2,7 @@
 
 Night blips are rare events (a robust resident has a few a week), so their 28-day mean
 (``night_blips_mean_28d``, a SUMMARISED daily feature) counts few of them; the mean over all
-valid days of the 84 the window reads halves its noise. The daytime log step (variability of
-use within the day) is noisy from day to day for the same reason. Each function takes the window's
+valid days of the 84 the window reads halves its noise. Each function takes the window's
 :class:`meterrisk.features.window.Days` grid and returns one value per request (NaN = undefined).
 """
 
@@ -25,15 +24,4 @@ def night_blips_mean_84d(d: Days) -> np.ndarray:
     return _mean(d.feature("night_blips"), d.valid)
 
 
-def daytime_log_step_mean_84d(d: Days) -> np.ndarray:
-    """Mean of daily daytime_log_step over the valid days in the 84 up to as_of: how much use
-    jumps from one daytime half hour to the next, averaged over 12 weeks (smaller = flatter,
-    less varied use).
-
-    Unit: log ratio
-    Edge cases: null when no valid day has a daytime_log_step.
-    """
-    return _mean(d.feature("daytime_log_step"), d.valid)
-
-
-FEATURES = [night_blips_mean_84d, daytime_log_step_mean_84d]
+FEATURES = [night_blips_mean_84d]

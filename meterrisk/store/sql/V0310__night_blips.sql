@@ -1,12 +1,10 @@
--- Routine features (docs/features.md): daily night_blips (small night-time bumps, a
--- day/night reversal sign) and daytime_log_step (half-hour-to-half-hour variability of use),
--- and their window columns (<f>_mean_28d, <f>_sd_28d, <f>_mean_84d).
+-- Night blips (small night-time bumps, a day/night reversal sign): a daily column and three
+-- window columns (night_blips_mean_28d, night_blips_sd_28d, night_blips_mean_84d).
 -- household_features keeps its columns in catalogue order, so it is rebuilt; it is a cache of
 -- windows computed from daily_features and is filled again on demand. feature_state and
--- feature_sync are emptied so the next feature run recomputes every day (the new columns of
+-- feature_sync are emptied so the next feature run recomputes every day (night_blips of
 -- existing days) and every window, as `meterrisk features --full` would.
 ALTER TABLE daily_features ADD COLUMN night_blips INTEGER;
-ALTER TABLE daily_features ADD COLUMN daytime_log_step DOUBLE;
 
 DROP TABLE household_features;
 CREATE TABLE household_features (
@@ -33,7 +31,6 @@ CREATE TABLE household_features (
     stuck_on_h_mean_28d                          DOUBLE,
     regularity_corr_mean_28d                     DOUBLE,
     night_blips_mean_28d                         DOUBLE,
-    daytime_log_step_mean_28d                    DOUBLE,
     daily_kwh_sd_28d                             DOUBLE,
     baseload_kwh_sd_28d                          DOUBLE,
     excess_kwh_sd_28d                            DOUBLE,
@@ -55,7 +52,6 @@ CREATE TABLE household_features (
     stuck_on_h_sd_28d                            DOUBLE,
     regularity_corr_sd_28d                       DOUBLE,
     night_blips_sd_28d                           DOUBLE,
-    daytime_log_step_sd_28d                      DOUBLE,
     wake_time_h_slope_4w                         DOUBLE,
     wake_time_h_slope_8w                         DOUBLE,
     wake_time_h_slope_12w                        DOUBLE,
@@ -139,7 +135,6 @@ CREATE TABLE household_features (
     mean_temp_c_28d                              DOUBLE,
     heating_degree_days_28d                      DOUBLE,
     night_blips_mean_84d                         DOUBLE,
-    daytime_log_step_mean_84d                    DOUBLE,
     interdaily_stability_28d                     DOUBLE,
     intradaily_variability_28d                   DOUBLE,
     l5_kwh_28d                                   DOUBLE,
