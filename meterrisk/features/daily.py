@@ -34,6 +34,11 @@ WAKE_AFTER_H = 4.0
 #: returns towards standby between activities; a flatness rule (|change| small) missed
 #: appliances left on under other use, this floor rule separates them far better.
 STUCK_MIN_LEVEL_KWH = 0.25
+#: The features of a day that read the next morning's readings (the evening is seen to its
+#: end only after 03:00 next day). A window as of a date leaves them out for that date, so
+#: it depends on readings up to the end of its as_of only: computed on the evening of as_of,
+#: or weeks later, it is the same window, and it never goes stale when the next day arrives.
+NEXT_MORNING = ("bed_time_h", "longest_inactive_run_h")
 
 
 def _in(clock_h: np.ndarray, window: tuple[float, float]) -> np.ndarray:
