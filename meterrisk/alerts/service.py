@@ -1,6 +1,6 @@
 """Run the inactivity detector on the store for one local date and keep its alerts.
 
-Reads the day and the 28 days before it from ``readings`` (known absence days are left out
+Reads the day and the ``history_days`` (84) days before it from ``readings`` (known absence days are left out
 of the usual pattern), writes ``alerts`` for that date in one transaction (re-running the same
 date replaces its rows), and never alerts a household with a registered absence that day.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from meterrisk.alerts.detector import HISTORY_DAYS, SLOTS, DetectorParams, detect_day
+from meterrisk.alerts.detector import SLOTS, DetectorParams, detect_day
 from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.store import frame
 from meterrisk.store import transaction
@@ -53,8 +53,8 @@ def add_absences(con, df: pl.DataFrame) -> None:
         con.unregister("_abs_in")
 
 
-def _day_matrices(con, day: date) -> dict[str, np.ndarray]:
-    lo = day - timedelta(days=HISTORY_DAYS)
+def _day_matrices(con, day: date, history_days: int) -> dict[str, np.ndarray]:
+    lo = day - timedelta(days=history_days)
     rows = frame(con, """
         SELECT r.household_id, r.local_date, r.slot, r.kwh FROM readings r
         WHERE r.local_date BETWEEN ? AND ? AND r.slot < ?
@@ -63,7 +63,7 @@ def _day_matrices(con, day: date) -> dict[str, np.ndarray]:
         """, [lo, day, SLOTS, day])
     out: dict[str, np.ndarray] = {}
     for (hid,), g in rows.group_by("household_id"):
-        X = np.full((HISTORY_DAYS + 1, SLOTS), np.nan)
+        X = np.full((history_days + 1, SLOTS), np.nan)
         di = np.array([(d - lo).days for d in g["local_date"].to_list()])
         X[di, g["slot"].to_numpy()] = g["kwh"].to_numpy()
         out[hid] = X
@@ -74,7 +74,8 @@ def run_alerts(con, day: date, *, params: DetectorParams | None = None) -> dict:
     """Detect alerts for local date ``day`` for every household with readings that day."""
     absent = {r[0] for r in con.execute(
         "SELECT DISTINCT household_id FROM absences WHERE ? BETWEEN start_date AND end_date", [day]).fetchall()}
-    mats = _day_matrices(con, day)
+    params = params or DetectorParams()
+    mats = _day_matrices(con, day, params.history_days)
     if not mats:
         raise MeterriskError(f"no readings on or before {day}", hint="ingest readings first, or pass --date")
     records = []
