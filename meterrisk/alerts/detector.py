@@ -384,7 +384,8 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
             f"use stuck at {level:.2f} kWh per half hour for {stuck[t] / 2:.1f} h since {_hhmm(since)} "
             "(appliance left on, possibly with nobody able to switch it off)",
             {"since_slot": since, "run_slots": int(stuck[t]), "level_kwh": round(level, 3),
-             "longest_in_history_slots": hist_stuck, "history_days": p.history_days, "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med},
+             "longest_in_history_slots": hist_stuck, "history_days": p.history_days,
+             "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med},
         ))
     return alerts
 
