@@ -1,8 +1,9 @@
 """Run the inactivity detector on the store for one local date and keep its alerts.
 
 Reads the day and the ``history_days`` (84) days before it from ``readings`` (known absence
-days are left out of the usual pattern), writes ``alerts`` for that date in one transaction (re-running the same
-date replaces its rows), and never alerts a household with a registered absence that day.
+days are left out of the usual pattern), writes ``alerts`` for that date in one transaction
+(re-running the same date replaces its rows), and never alerts a household with a registered
+absence that day.
 """
 
 from __future__ import annotations
