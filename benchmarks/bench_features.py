@@ -8,6 +8,7 @@ DuckDB store, then times
                timed three times (before, between, after); ratios use the median
   full         meterrisk.features.compute(full=True): daily features + windows as of the last day
   incremental  one more day of readings for every household, then compute() (incremental)
+  extract      only loading every reading into numpy as the feature stage does (its floor)
 
 and reports ratios to the reference and the peak RSS of the timing process (generation
 runs in a child process so it does not count).
@@ -126,9 +127,23 @@ def main() -> None:
                        FROM readings GROUP BY household_id, local_date""")
         return time.perf_counter() - t
 
+    def extract() -> float:
+        """Only bring every reading into numpy, batch by batch, as the feature stage does: the
+        floor under any feature stage that computes outside DuckDB."""
+        from meterrisk.features import store_io
+
+        ranges = store_io.query(con, "SELECT household_id, min(local_date) AS read_lo, "
+                                     "max(local_date) AS read_hi FROM readings GROUP BY ALL")
+        t = time.perf_counter()
+        n = sum(int(store_io.load_readings(con, b).present.sum())
+                for b in store_io.batches(ranges, args.batch_size))
+        assert n == info["readings"], (n, info["readings"])
+        return time.perf_counter() - t
+
     # The reference is short and the machine shared: time it before, between and after the
     # feature runs and divide by the median, so one noisy moment does not make the ratio.
     refs = [reference()]
+    extract_s = extract()
     t = time.perf_counter()
     full = features.compute(con, full=True, batch_size=args.batch_size)
     full_s = time.perf_counter() - t
@@ -148,6 +163,7 @@ def main() -> None:
         "full_vs_reference": round(full_s / ref, 1),
         "full_vs_reference_range": [round(full_s / max(refs), 1), round(full_s / min(refs), 1)],
         "incremental_vs_full": round(inc_s / full_s, 3),
+        "extract_s": round(extract_s, 2), "extract_vs_reference": round(extract_s / ref, 1),
         "peak_rss_gib": round(rss_gib(), 2),
         "full_summary": {k: str(v) for k, v in full.items()},
         "incremental_summary": {k: str(v) for k, v in inc.items()},

@@ -60,6 +60,19 @@ def test_load_stuck_on_is_flagged():
     assert "stuck_on" in {a.kind for a in alerts}
 
 
+def test_a_spell_longer_than_four_weeks_but_not_twelve_is_no_alert():
+    """Judged against 12 weeks: a still afternoon like one six weeks ago is this home's own
+    pattern, not news; with a 4-week history the same day alerts."""
+    rng = np.random.default_rng(5)
+    hist = _history(rng, days=84)
+    hist[40, 20:34] = 0.03 + rng.uniform(0, 0.01, 14)       # six weeks ago: still 10:00-17:00
+    today = _day(rng)
+    today[20:32] = 0.03 + rng.uniform(0, 0.01, 12)          # today: still 10:00-16:00
+    assert detect_day(hist, today) == []
+    alerts = detect_day(hist, today, DetectorParams(history_days=28))
+    assert [a.kind for a in alerts] == ["long_inactive_run"]
+
+
 def test_gap_in_data_is_not_inactivity():
     rng = np.random.default_rng(4)
     hist = _history(rng)

@@ -9,14 +9,16 @@ import pytest
 
 from conftest import REAL_LCL
 
+from meterrisk.alerts.detector import DetectorParams
+
 
 def test_evaluate_synthetic_reports_rates(tmp_path):
     from meterrisk.alerts.evaluate import evaluate_synthetic
     from meterrisk.synth import generate
 
-    generate(tmp_path / "c", households=6, days=45, start=date(2025, 4, 1), seed=3)
+    generate(tmp_path / "c", households=6, days=100, start=date(2025, 4, 1), seed=3)
     r = evaluate_synthetic(tmp_path / "c")
-    assert r["household_days"] > 0
+    assert 0 < r["household_days"] <= 6 * (100 - DetectorParams().history_days)  # full history only
     assert r["false_alerts_per_100_household_days"] == pytest.approx(100 * r["false_alerts"] / r["household_days"])
     assert r["collapses"] == 0 or 0 <= r["detected_share"] <= 1
     assert set(r["false_alert_kinds"]) <= {"no_activity_after_usual_wake", "long_inactive_run", "stuck_on"}

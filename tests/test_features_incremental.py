@@ -114,3 +114,31 @@ def test_deleted_or_back_filled_readings_are_found_by_content(tmp_path):
     summary = features.compute(con)
     assert summary["changes_found_by"] == "content"
     assert q(con, "SELECT count(*) AS n FROM daily_features WHERE local_date = ?", [gone])["n"][0] == 1
+
+
+def test_next_day_changes_only_next_morning_features_and_no_window(tmp_path):
+    """The day before new readings changes only in daily.NEXT_MORNING; a window as of that
+    day leaves those out, so it is final when its own day's readings are in."""
+    from meterrisk.features.daily import NEXT_MORNING
+
+    hh = ["a", "b", "c"]
+    con = store.connect(tmp_path / "s.duckdb", timezone="Asia/Tokyo")
+    store_readings(con, random_readings(hh, 0, 40, seed=8), file_id=1)
+    features.compute(con)
+    last = START + timedelta(days=39)
+    day_sql = "SELECT * FROM daily_features WHERE local_date = ? ORDER BY household_id"
+    before = q(con, day_sql, [last])
+    window_before = snapshot(con)["windows"]
+    assert window_before["as_of"].unique().to_list() == [last]
+
+    store_readings(con, random_readings(hh, 40, 1, seed=9), file_id=2)
+    features.compute(con)
+    after = q(con, day_sql, [last])
+    changed = {c for c in before.columns if not before[c].equals(after[c])}
+    assert changed == set(NEXT_MORNING)  # bedtime needs the next morning; nothing else does
+    windows = snapshot(con)["windows"]
+    assert_frame_equal(windows.filter(pl.col("as_of") == last), window_before)
+    assert windows.filter(pl.col("as_of") == last + timedelta(days=1)).height == 3
+    features.compute(con, full=True)  # recomputed from scratch, with the next morning known
+    assert_frame_equal(snapshot(con)["windows"].filter(pl.col("as_of") == last), window_before,
+                       check_exact=False, rel_tol=1e-9, abs_tol=1e-12)

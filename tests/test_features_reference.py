@@ -195,7 +195,10 @@ BASE = VALID & (pl.col("age") >= 28)
 
 
 def prepare(days: pl.DataFrame) -> pl.DataFrame:
+    from meterrisk.features.daily import NEXT_MORNING
+
     W, _ = _window_consts()
+    days = days.with_columns(pl.when(pl.col("age") > 0).then(pl.col(f)).alias(f) for f in NEXT_MORNING)
     cols = [BASE.alias("_base")]
     for f in W.SUMMARISED:
         cols += [pl.when(RECENT).then(pl.col(f)).alias(f"_r_{f}"),

@@ -1,4 +1,4 @@
-"""Same-day inactivity detector: today against the household's own previous 28 days.
+"""Same-day inactivity detector: today against the household's own previous 12 weeks.
 
 Works on one household at a time with a (days x 48) matrix of half-hour kWh (NaN = missing),
 so it runs the same on the store, on a synthetic cohort and on the London files.
@@ -16,14 +16,14 @@ Rules (each fires at most once per household and day, at the half hour it is fir
   plus a margin that grows with how much the wake time varies (1.5-3 h).
 - ``long_inactive_run``: by default, since the last activity the still spell has missed more
   *expected* activity (the sum of the usual per-slot activity probabilities) than the
-  largest still spell of the previous 28 days (``DetectorParams.mass_rule``). With the opt-in
+  largest still spell of the previous 12 weeks (``DetectorParams.mass_rule``). With the opt-in
   clock-time rules (``DetectorParams.clock_time()``): the still spell in progress (it may have
   begun yesterday evening) began at clock time c and has lasted longer than any still spell
-  of the previous 28 days that was in progress around c, by a margin learnt from the home's
+  of the previous 4 weeks that was in progress around c, by a margin learnt from the home's
   own history. See :func:`usual_still_reach`. They catch collapses sooner on synthetic
   residents but alert more on real London homes, hence opt-in.
 - ``stuck_on``: use above the floor and nearly constant for many hours, longer than anything in
-  the previous 28 days.
+  the previous 12 weeks.
 
 Whole-home electricity cannot tell "out" from "collapsed": the messages say so, and known
 absences (table ``absences``) suppress alerts.
@@ -36,7 +36,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 SLOTS = 48
-HISTORY_DAYS = 28
+#: Days of the household's own history a day is judged against (DetectorParams.history_days).
+#: 12 weeks, not 4: a day that merely sets a 4-week record is a 1-in-29 event for any home,
+#: which alone made about 2 false alerts per 100 household-days on the London homes.
+HISTORY_DAYS = 84
 MIN_HISTORY_DAYS = 14
 WAKE_FROM = 8            # 04:00: earlier activity is night-time, not waking up
 
@@ -51,7 +54,8 @@ class DetectorParams:
     wake_margin_max: int = 6           # at most 3 h after the usual wake
     wake_quantile: float = 1.0         # deadline = this quantile of past wake slots + 1 h (clamped)
     wake_late_share: float = 0.0       # wake rule only if at most this share of usual days woke later
-    run_factor: float = 1.25           # current spell must exceed the 28-day max by this factor
+    history_days: int = HISTORY_DAYS   # days of own history: floor, usual pattern and records
+    run_factor: float = 1.25           # current spell must exceed the history's max by this factor
     run_extra: float = 0.5             # ... plus this many expected active half hours
     run_min_expected: float = 2.5      # and cover at least this many expected active half hours
     run_min_slots: int = 4             # and last at least 2 h
@@ -70,17 +74,18 @@ class DetectorParams:
     spell_factor: float = 2.0          # margin = factor x the largest leave-one-day-out surprise
     spell_extra: float = 3.0           # ... + this many half hours
     spell_rel: float = 0.0             # ... + this share of the usual spell length past c
-    spell_unseen_only: bool = False    # clock-time test only at clock times never still in 28 days
+    spell_unseen_only: bool = False    # clock-time test only at clock times never still in the history
 
     @classmethod
     def clock_time(cls, **changes) -> DetectorParams:
         """The clock-time rules: ``long_inactive_run`` by the still-spell model and flat lines
-        still from their start. On unseen synthetic residents they catch more collapses sooner
-        (85.5% vs 82%, 28% vs 25% within 4 h, 0.81 vs 0.87 false alerts per 100 household-days),
-        but on the London homes they raise false alerts from 2.14 to 3.52 per 100, so they are
-        opt-in (``meterrisk alerts --rules clock-time``); docs/alerts.md has the figures."""
+        still from their start, against 4 weeks of history (as measured). Against the standard
+        rules with the same 4 weeks, on unseen synthetic residents they catch more collapses
+        sooner (85.5% vs 82%, 28% vs 25% within 4 h, 0.81 vs 0.87 false alerts per 100
+        household-days), but on the London homes they raise false alerts from 2.14 to 3.52 per
+        100, so they are opt-in (``meterrisk alerts --rules clock-time``); docs/alerts.md."""
         return cls(**{"mass_rule": False, "retro_min_kwh": 0.06, "retro_flat": True, "spell_rule": True,
-                      **changes})
+                      "history_days": 28, **changes})
 
 
 #: Named rule sets for the CLI and flows; "standard" is the default.
@@ -277,7 +282,7 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
     a gap in the data is never read as inactivity.
     """
     p = p or DetectorParams()
-    hist = hist[-HISTORY_DAYS:, :SLOTS]
+    hist = hist[-p.history_days:, :SLOTS]
     today = today[:SLOTS]
     good = np.isfinite(hist).sum(axis=1) >= 40
     if good.sum() < MIN_HISTORY_DAYS or not np.isfinite(today).any():
@@ -308,7 +313,7 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
     deadline = int(np.clip(np.ceil(w_q90) + 2, w_med + p.wake_margin_min, w_med + p.wake_margin_max))
     wake_today = wake_slots(act_d[None, :])[0]
     look_from = int(max(WAKE_FROM, w_med - 4))
-    # Only for homes whose mornings are regular: on every usual day of the last 28 something
+    # Only for homes whose mornings are regular: on every usual day of the history something
     # happened by the deadline. Irregular homes (late weekends, shift work) get no wake alert.
     late_days = float(np.mean(np.isnan(wakes) | (wakes > deadline)))
     regular = late_days <= p.wake_late_share
@@ -379,14 +384,15 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
             f"use stuck at {level:.2f} kWh per half hour for {stuck[t] / 2:.1f} h since {_hhmm(since)} "
             "(appliance left on, possibly with nobody able to switch it off)",
             {"since_slot": since, "run_slots": int(stuck[t]), "level_kwh": round(level, 3),
-             "longest_in_28_days_slots": hist_stuck, "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med},
+             "longest_in_history_slots": hist_stuck, "history_days": p.history_days,
+             "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med},
         ))
     return alerts
 
 
 def _spell_alert(hist, today, usual, floor, w_med, p: DetectorParams) -> list[Alert]:
     """``long_inactive_run`` by clock time: the still spell in progress began at clock time c
-    and has now lasted longer than any still spell of the last 28 days that was in progress
+    and has now lasted longer than any still spell of the history that was in progress
     around c (within ``spell_tol_slots``), by a margin of ``spell_factor`` x the home's own
     surprise (see :func:`usual_still_reach`) + ``spell_extra`` half hours; at least
     ``spell_min_slots`` long. A home that is often out from 10:00 to 14:00 is only flagged
@@ -410,11 +416,12 @@ def _spell_alert(hist, today, usual, floor, w_med, p: DetectorParams) -> list[Al
     t0 = int(hit[0])
     since, c0, length = int(start[t0]) - n0, int(c[t0]), int(ext[t0]) + 1
     usual_end = reach[c0]
+    weeks = round(len(hist) / 7)
     if np.isfinite(usual_end):
-        norm = (f"in the last 4 weeks a still spell around {_hhmm(c0)} ended by "
+        norm = (f"in the last {weeks} weeks a still spell around {_hhmm(c0)} ended by "
                 f"{_hhmm(c0 + usual_end + 1)} at the latest")
     else:
-        norm = f"in the last 4 weeks this home was never still around {_hhmm(c0)}"
+        norm = f"in the last {weeks} weeks this home was never still around {_hhmm(c0)}"
     day_note = "" if since >= 0 else " yesterday" if since >= -SLOTS else " the day before yesterday"
     return [Alert(
         "long_inactive_run", t0, "high",

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from meterrisk.alerts.detector import HISTORY_DAYS, SLOTS, DetectorParams, detect_day
+from meterrisk.alerts.detector import SLOTS, DetectorParams, detect_day
 
 
 def matrices(long: pl.DataFrame) -> dict[str, tuple[list[date], np.ndarray]]:
@@ -53,11 +53,12 @@ def local_frame(df: pl.DataFrame, ts_col: str, tz: str) -> pl.DataFrame:
 
 def run_matrix(dates, X, params: DetectorParams | None = None, *, skip: set[date] | None = None):
     """Alerts for every day with a full history: list of (date, Alert)."""
+    p = params or DetectorParams()
     out = []
-    for i in range(HISTORY_DAYS, len(dates)):
+    for i in range(p.history_days, len(dates)):
         if skip and dates[i] in skip:
             continue
-        for a in detect_day(X[i - HISTORY_DAYS:i], X[i], params):
+        for a in detect_day(X[i - p.history_days:i], X[i], p):
             out.append((dates[i], a))
     return out
 
@@ -85,6 +86,7 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
     (household, date, Alert) for diagnostics.
     """
     cohort = Path(cohort)
+    history = (params or DetectorParams()).history_days
     events = pl.read_csv(cohort / "truth" / "events.csv", infer_schema_length=0)
     events = events.with_columns(
         pl.col("start_ts").str.to_datetime(time_zone=tz).dt.replace_time_zone(None),
@@ -116,7 +118,7 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
             X[[i for i, d in enumerate(dates) if d in sk]] = np.nan
         alerts = run_matrix(dates, X, params, skip=sk)
         cdays = collapse_days.get(hid, set())
-        evaluated = [d for d in dates[HISTORY_DAYS:] if d not in sk and d not in cdays]
+        evaluated = [d for d in dates[history:] if d not in sk and d not in cdays]
         hh_days += len(evaluated)
         for d, a in alerts:
             if d not in cdays:
@@ -126,7 +128,7 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
                     false_records.append((hid, d, a))
         for c in collapses.filter(pl.col("household_id") == hid).iter_rows(named=True):
             start, end = c["start_ts"], c["end_ts"]
-            if start.date() < dates[0] + timedelta(days=HISTORY_DAYS):
+            if start.date() < dates[0] + timedelta(days=history):
                 continue
             fired = sorted(((_slot_time(d, a.slot), a) for d, a in alerts
                             if start <= _slot_time(d, a.slot) <= end + timedelta(minutes=30)), key=lambda x: x[0])
@@ -175,6 +177,7 @@ def evaluate_lcl(folder: str | Path, *, params: DetectorParams | None = None, tz
                  limit: int | None = None) -> dict:
     """False alerts per 100 household-days on London LCL files (every alert counted as false)."""
     files = sorted(Path(folder).glob("*.csv*"))[:limit]
+    history = (params or DetectorParams()).history_days
     frames = []
     for f in files:
         df = pl.read_csv(f, infer_schema_length=0)
@@ -191,7 +194,7 @@ def evaluate_lcl(folder: str | Path, *, params: DetectorParams | None = None, tz
     per_household = {}
     for hid, (dates, X) in mats.items():
         alerts = run_matrix(dates, X, params)
-        days_ok = int((np.isfinite(X[HISTORY_DAYS:]).sum(axis=1) >= 40).sum())
+        days_ok = int((np.isfinite(X[history:]).sum(axis=1) >= 40).sum())
         hh_days += days_ok
         alerts_n += len(alerts)
         per_household[hid] = len(alerts)

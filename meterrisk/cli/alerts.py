@@ -17,10 +17,13 @@ from meterrisk.cli._options import db_option
 @click.option("--rules", type=click.Choice(["standard", "clock-time"]), default="standard", show_default=True,
               help="clock-time: judge still spells against this home's usual spells at that time of day; "
                    "catches collapses sooner, alerts more often (docs/alerts.md).")
+@click.option("--history-days", type=click.IntRange(14, 365), default=None,
+              help="Days of each home's own history a day is judged against "
+                   "[default: 84 for the standard rules, 28 for clock-time].")
 @click.option("--show/--no-show", default=True, show_default=True, help="Print the alerts.")
-def alerts(db, day, absence_file, rules, show):
+def alerts(db, day, absence_file, rules, history_days, show):
     """Check a day for inactivity: no activity after the usual wake-up, a still spell longer
-    than this home's usual ones in the last 4 weeks, or a load stuck on. Writes the ``alerts``
+    than this home's usual ones in the last 12 weeks, or a load stuck on. Writes the ``alerts``
     table (re-running a date replaces its alerts). Registered absences suppress alerts.
 
     Electricity alone cannot tell "out" from "collapsed": an alert asks for a call, not an ambulance.
@@ -40,7 +43,8 @@ def alerts(db, day, absence_file, rules, show):
             n = load_absences(con, absence_file)
             click.echo(f"{absence_file}: {n} absences loaded")
         d = day.date() if day else latest_date(con)
-        s = run_alerts(con, d, params=RULES[rules]())
+        changes = {} if history_days is None else {"history_days": history_days}
+        s = run_alerts(con, d, params=RULES[rules](**changes))
         click.echo(f"{s['date']}: {s['households_checked']} households checked, {s['alerts']} alerts "
                    f"{s['by_kind']}; {s['suppressed_by_absence']} suppressed by a known absence")
         if show and s["alerts"]:

@@ -3,7 +3,8 @@
 Incremental rule. A day's features read its own readings, the 34 days before it (7-day
 baseload feeding the 28-day regularity norm) and the next morning (bedtime). So when the
 readings of days lo..hi change, days lo-1 .. hi+34 are recomputed, and every stored window
-whose 12-week history touches them (as_of in lo-1 .. hi+34+83). Which days changed comes
+whose 12-week history touches them (as_of in lo .. hi+34+83: a window leaves out its as_of
+day's next-morning features, daily.NEXT_MORNING, the only ones of day lo-1 that change). Which days changed comes
 from :mod:`meterrisk.features.changes`: by file id when only new files arrived, otherwise by
 comparing a content hash per household-day with ``feature_state``.
 """
@@ -95,7 +96,8 @@ def _sync(con, *, full: bool, batch_size: int) -> tuple[dict, pl.DataFrame]:
             stale = store_io.query(con,
                 f"""SELECT w.household_id, w.as_of FROM household_features w JOIN _fx_changed g
                     ON w.household_id = g.household_id
-                   AND w.as_of BETWEEN g.lo AND g.hi + INTERVAL ({window.HISTORY_DAYS - 1}) DAY"""
+                   AND w.as_of BETWEEN g.lo + INTERVAL ({A.LOOKAHEAD_DAYS}) DAY
+                                   AND g.hi + INTERVAL ({window.HISTORY_DAYS - 1}) DAY"""
             )
     else:
         stale = pl.DataFrame(schema={"household_id": pl.String, "as_of": pl.Date})

@@ -42,6 +42,11 @@ BLIP_END_H = 4.5
 BLIP_MIN_KWH = 0.025
 BLIP_MAX_KWH = 0.3
 BLIP_MIN_SLOTS = 7
+#: The features of a day that read the next morning's readings (the evening is seen to its
+#: end only after 03:00 next day). A window as of a date leaves them out for that date, so
+#: it depends on readings up to the end of its as_of only: computed on the evening of as_of,
+#: or weeks later, it is the same window, and it never goes stale when the next day arrives.
+NEXT_MORNING = ("bed_time_h", "longest_inactive_run_h")
 
 
 def _in(clock_h: np.ndarray, window: tuple[float, float]) -> np.ndarray:

@@ -1,10 +1,12 @@
 """Household-window features: the 28 days up to ``as_of`` summarised, with 4-12 week trends.
 
 Input is :class:`Days`: each request's daily features on a dense grid, axis 0 = request,
-axis 1 = ``age`` (days before as_of, 0 = as_of itself, 0..83). Every family below is a
-function of that grid returning named numpy arrays (one value per request, NaN =
-undefined, which the window stage turns into null); its docstring documents the family and
-:func:`meterrisk.features.catalog.catalog` expands it to one entry per column.
+axis 1 = ``age`` (days before as_of, 0 = as_of itself, 0..83); the as_of day's
+next-morning features (``daily.NEXT_MORNING``) are left out, so a window reads no readings
+after its as_of. Every family below is a function of that grid returning named numpy arrays
+(one value per request, NaN = undefined, which the window stage turns into null); its
+docstring documents the family and :func:`meterrisk.features.catalog.catalog` expands it to
+one entry per column.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from functools import cached_property
 
 import numpy as np
 import polars as pl
+
+from meterrisk.features.daily import NEXT_MORNING
 
 RECENT_DAYS = 28
 BASELINE_FIRST, BASELINE_LAST = 28, 83  # weeks 5-12 before as_of, in days of age
@@ -39,6 +43,7 @@ WEEKEND = ["daily_kwh", "wake_time_h", "active_share", "daytime_floor_h"]
 
 _AGE = np.arange(HISTORY_DAYS)
 _F = {f: i for i, f in enumerate(SUMMARISED)}
+_NEXT_MORNING = [_F[f] for f in NEXT_MORNING]
 
 
 class Days:
@@ -73,10 +78,11 @@ class Days:
         ok[cell[valid]] = True
         values = np.full((n_req * HISTORY_DAYS, len(SUMMARISED)), np.nan)
         values[cell[valid]] = features[keep][valid]
+        values = values.reshape(*shape, len(SUMMARISED))
+        values[:, 0, _NEXT_MORNING] = np.nan  # see daily.NEXT_MORNING
         temp = np.full(n_req * HISTORY_DAYS, np.nan)
         temp[cell[valid]] = temp_c[keep][valid]
         has_row, ok, temp = has_row.reshape(shape), ok.reshape(shape), temp.reshape(shape)
-        values = values.reshape(*shape, len(SUMMARISED))
         weekend = (as_of_day[:, None] - _AGE[None, :] + 3) % 7 >= 5  # 1970-01-01 was a Thursday
         return cls(values, temp, ok, has_row, weekend)
 
