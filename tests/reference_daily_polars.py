@@ -13,7 +13,8 @@ import polars as pl
 import reference_activity_polars as A
 
 from meterrisk.features.daily import (  # the output contract and thresholds are shared
-    BEHAVIOURAL, COLUMNS, DAYTIME, EVENING, MORNING, NOON, STUCK_MIN_LEVEL_KWH, WAKE_AFTER_H,
+    BEHAVIOURAL, BLIP_END_H, BLIP_MAX_KWH, BLIP_MIN_KWH, BLIP_MIN_SLOTS, COLUMNS, DAYTIME, EVENING,
+    MORNING, NOON, STUCK_MIN_LEVEL_KWH, WAKE_AFTER_H,
 )
 from meterrisk.features.profiles import window_sums as _window_sums
 
@@ -185,10 +186,19 @@ def daytime_floor_h(active: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
     return pl.when(_in(clock_h, DAYTIME)).then(~active).sum() * 0.5
 
 
+def night_blips(kwh: pl.Expr, clock_h: pl.Expr) -> pl.Expr:
+    """Half hours 00:00-04:30 more than 0.025 and less than 0.3 kWh above the night's (lower)
+    median reading; null with fewer than 7 such readings. (Added 2026-11-26 with the numpy one.)"""
+    night = pl.when(clock_h < BLIP_END_H).then(kwh)
+    above = night - night.quantile(0.5, interpolation="lower")
+    blips = ((above > BLIP_MIN_KWH) & (above < BLIP_MAX_KWH)).sum().cast(pl.Int32)
+    return pl.when(night.count() >= BLIP_MIN_SLOTS).then(blips)
+
+
 DAY_AGGREGATES: list[Callable[..., pl.Expr]] = [
     present_slots, zero_slots, daily_kwh, baseload_kwh, excess_kwh, peak_kwh, peak_time_h,
     active_slots, active_share, night_activity_share, wake_time_h, breakfast_kwh, lunch_kwh,
-    dinner_kwh, meal_kwh, meal_windows_active, daytime_floor_h,
+    dinner_kwh, meal_kwh, meal_windows_active, daytime_floor_h, night_blips,
 ]
 BDAY_AGGREGATES: list[Callable[..., pl.Expr]] = [bed_time_h]
 

@@ -251,6 +251,7 @@ def aggregations() -> list[pl.Expr]:
         (RECENT & (pl.col("night_activity_share") > 0.2)).sum().cast(pl.Int32).alias("restless_nights_28d"),
         (RECENT & late).sum().cast(pl.Int32).alias("late_wake_days_28d"),
     ]
+    out.append(pl.when(VALID).then(pl.col("night_blips")).mean().alias("night_blips_mean_84d"))
     temp_ok = RECENT & pl.col("temp_c").is_not_null()
     hdd = (W.HDD_BASE_C - pl.col("temp_c")).clip(lower_bound=0)
     cdd = (pl.col("temp_c") - W.CDD_BASE_C).clip(lower_bound=0)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from meterrisk.features import circadian, daily, deviation, window
+from meterrisk.features import circadian, daily, deviation, routine, window
 
 _ACCOUNTING = [
     ("expected_slots", "slots", "Half hours the local date has in the store's zone (46/48/50 on clock-change days), from local_calendar; 48 if the calendar lacks the date."),
@@ -76,7 +76,7 @@ def window_entries() -> list[tuple[str, str, str, str]]:
     out = []
     for fam in (*window.FAMILIES, *deviation.FAMILIES):
         out += _family(fam, list(fam(empty)), units)
-    for fn in (*window.COUNTS, *window.TEMPERATURE):
+    for fn in (*window.COUNTS, *window.TEMPERATURE, *routine.FEATURES):
         unit, desc = _parse(fn)
         out.append((fn.__name__, "household_window", unit, desc))
     for suffix, (lo, hi) in circadian.WINDOWS.items():

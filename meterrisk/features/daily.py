@@ -34,6 +34,14 @@ WAKE_AFTER_H = 4.0
 #: returns towards standby between activities; a flatness rule (|change| small) missed
 #: appliances left on under other use, this floor rule separates them far better.
 STUCK_MIN_LEVEL_KWH = 0.25
+#: Night blips: half hours before 04:30 that rise this far above the night's own median
+#: reading (the floor that night, whatever the heating or the fridge do), but less than a water
+#: heater or heater cycle would. Measured against the night itself, not the 7-day baseload:
+#: a small bump (a light, the toilet fan, 0.03-0.1 kWh) hides inside the active margin.
+BLIP_END_H = 4.5
+BLIP_MIN_KWH = 0.025
+BLIP_MAX_KWH = 0.3
+BLIP_MIN_SLOTS = 7
 #: The features of a day that read the next morning's readings (the evening is seen to its
 #: end only after 03:00 next day). A window as of a date leaves them out for that date, so
 #: it depends on readings up to the end of its as_of only: computed on the evening of as_of,
@@ -43,6 +51,26 @@ NEXT_MORNING = ("bed_time_h", "longest_inactive_run_h")
 
 def _in(clock_h: np.ndarray, window: tuple[float, float]) -> np.ndarray:
     return (clock_h >= window[0]) & (clock_h < window[1])
+
+
+def _day_low_median(values: np.ndarray, mask: np.ndarray, days: Segments) -> np.ndarray:
+    """(H, n_days) lower median of ``values`` over each day's columns where ``mask`` (1-D per
+    column) and the value is present: the middle reading, or the lower of the two middle ones
+    (always an actual reading, so comparisons with it are exact). NaN when there is none."""
+    n_h = values.shape[0]
+    cols = np.flatnonzero(mask & (days.ids >= 0) & (days.ids < days.n_days))
+    if len(cols) == 0:
+        return np.full((n_h, days.n_days), np.nan)
+    ids = days.ids[cols]  # non-decreasing: columns are in local-date order
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    rank = np.arange(len(cols)) - np.repeat(starts, np.diff(np.r_[starts, len(cols)]))
+    table = np.full((days.n_days, int(rank.max()) + 1), values.shape[1], dtype=np.int64)
+    table[ids, rank] = cols
+    ext = np.concatenate([values, np.full((n_h, 1), np.nan)], axis=1)
+    ordered = np.sort(ext[:, table], axis=2)  # NaN sorts last
+    n = (~np.isnan(ordered)).sum(axis=2)
+    mid = np.take_along_axis(ordered, np.maximum(n - 1, 0)[..., None] // 2, axis=2)[..., 0]
+    return np.where(n > 0, mid, np.nan)
 
 
 def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
@@ -138,6 +166,25 @@ def night_activity_share(active: np.ndarray, counted: np.ndarray, clock_h: np.nd
     """
     night = clock_h < A.NIGHT_END_H
     return _share(days.sum(active & night), days.sum(counted & night))
+
+
+def night_blips(kwh: np.ndarray, present: np.ndarray, clock_h: np.ndarray, days: Segments) -> np.ndarray:
+    """Brief night activity: half hours from 00:00 to 04:30 whose reading is more than 0.025 kWh
+    and less than 0.3 kWh above that night's median 00:00-04:30 reading (a light or the toilet
+    at night; water heaters and heater cycles rise further or stay on). Day/night reversal
+    grows with frailty; a share of active half hours misses most of these small bumps.
+
+    Unit: count (half hours per night)
+    Edge cases: null when fewer than 7 of the night's half hours before 04:30 are present. The
+    median is the lower middle reading for an even count. Clock-change days use every reading
+    whose clock time is before 04:30.
+    """
+    night = clock_h < BLIP_END_H
+    with np.errstate(invalid="ignore"):
+        above = kwh - days.spread(_day_low_median(kwh, night, days))
+        blip = night & (above > BLIP_MIN_KWH) & (above < BLIP_MAX_KWH)  # False where NaN
+    n = days.sum(present & night)
+    return np.where(n >= BLIP_MIN_SLOTS, days.sum(blip), np.nan)
 
 
 def wake_time_h(sustained_start: np.ndarray, clock_h: np.ndarray, days: Segments) -> np.ndarray:
@@ -293,7 +340,7 @@ FEATURES: list[Callable[..., np.ndarray]] = [
     present_slots, zero_slots, daily_kwh, baseload_kwh, excess_kwh, peak_kwh, peak_time_h,
     active_slots, active_share, night_activity_share, wake_time_h, bed_time_h, inactive_night_h,
     longest_inactive_run_h, breakfast_kwh, lunch_kwh, dinner_kwh, meal_kwh, meal_windows_active,
-    daytime_floor_h, longest_daytime_floor_h, stuck_on_h,
+    daytime_floor_h, longest_daytime_floor_h, stuck_on_h, night_blips,
 ]
 #: regularity_corr needs the profiles of earlier days (computed by the driver, see profiles.py).
 CATALOGUED = [*FEATURES, regularity_corr]
@@ -304,10 +351,11 @@ BEHAVIOURAL = [
     "active_share", "night_activity_share", "wake_time_h", "bed_time_h", "inactive_night_h",
     "longest_inactive_run_h", "breakfast_kwh", "lunch_kwh", "dinner_kwh", "meal_kwh",
     "meal_windows_active", "daytime_floor_h", "longest_daytime_floor_h", "stuck_on_h",
-    "regularity_corr",
+    "regularity_corr", "night_blips",
 ]
 COLUMNS = ["household_id", "local_date", *ACCOUNTING, *BEHAVIOURAL]
-INTEGER = {"expected_slots", "present_slots", "zero_slots", "active_slots", "meal_windows_active"}
+INTEGER = {"expected_slots", "present_slots", "zero_slots", "active_slots", "meal_windows_active",
+           "night_blips"}
 
 
 def evaluate(tl: Timeline, act: A.Activity) -> dict[str, np.ndarray]:

@@ -32,7 +32,7 @@ SUMMARISED = {
     "inactive_night_h": "hours", "longest_inactive_run_h": "hours", "breakfast_kwh": "kWh",
     "lunch_kwh": "kWh", "dinner_kwh": "kWh", "meal_kwh": "kWh", "meal_windows_active": "count",
     "daytime_floor_h": "hours", "longest_daytime_floor_h": "hours", "stuck_on_h": "hours",
-    "regularity_corr": "correlation",
+    "regularity_corr": "correlation", "night_blips": "count",
 }
 #: Daily features with 4/8/12-week trends.
 TRENDED = ["wake_time_h", "bed_time_h", "active_share", "daily_kwh", "excess_kwh", "meal_kwh",
@@ -352,12 +352,12 @@ FAMILIES = [means_28d, sds_28d, trends, weekend_differences]
 
 def features(d: Days) -> dict[str, np.ndarray]:
     """Every window family and deviation column for the requests of ``d`` (NaN = undefined)."""
-    from meterrisk.features import deviation
+    from meterrisk.features import deviation, routine
 
     out = {}
     for fam in (*FAMILIES, *deviation.FAMILIES):
         out.update(fam(d))
-    for fn in (*COUNTS, *TEMPERATURE):
+    for fn in (*COUNTS, *TEMPERATURE, *routine.FEATURES):
         out[fn.__name__] = fn(d)
     return out
 
