@@ -249,3 +249,19 @@ def test_score_tiers_ranks_reasons_and_rerun_replaces(scored):
     n = con.execute("SELECT count(*) FROM risk_scores").fetchall()[0][0]
     score(con, date(2025, 7, 1), model=path, feature_fn=fn)
     assert con.execute("SELECT count(*) FROM risk_scores").fetchall()[0][0] == n
+
+
+def test_up_at_night_reason_names_the_weekly_count_against_most_residents():
+    from meterrisk.model.reasons import explain
+
+    class Model:  # risk rises with night blips, so resetting them to the median lowers it
+        def predict_proba(self, X):
+            p = np.clip(np.asarray(X["night_blips_mean_84d"], dtype=float), 0, 1)
+            return np.column_stack([1 - p, p])
+
+    feats = pl.DataFrame({"night_blips_mean_84d": [0.6, 0.35]})
+    prob = Model().predict_proba(feats)[:, 1]
+    got = explain(Model(), feats, ["night_blips_mean_84d"], prob, medians=np.array([0.3]))
+    assert got[0] == ["brief activity in the night (00:00-04:30) about 4 times a week over 12 weeks; "
+                      "most residents 2"]
+    assert got[1] == []  # 0.35 a night is within 0.15 of the median

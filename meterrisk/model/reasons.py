@@ -103,6 +103,12 @@ CATALOGUE: list[Reason] = [
            lambda r: "little cooking at meal times compared with most residents"),
     Reason("irregular_days", ("regularity_corr_mean_28d",), _vs_median("regularity_corr_mean_28d", below=0.8),
            lambda r: "days less regular than most residents'"),
+    # Night blips carry most of the score's signal (docs/model.md, third run); 0.15 a night
+    # above the median is about the frail residents' upper quartile on the dev cohort.
+    Reason("up_at_night", ("night_blips_mean_84d", "night_blips_mean_28d", "night_blips_sd_28d"),
+           _vs_median("night_blips_mean_84d", above=0.15),
+           lambda r: f"brief activity in the night (00:00-04:30) about {_v(r, 'night_blips_mean_84d') * 7:.0f} "
+                     f"times a week over 12 weeks; most residents {_v(r, 'night_blips_mean_84d__median') * 7:.0f}"),
     Reason("long_still_spells", ("longest_inactive_run_h_mean_28d",),
            _vs_median("longest_inactive_run_h_mean_28d", above=1.5),
            lambda r: f"long still spells in the day (longest {_v(r, 'longest_inactive_run_h_mean_28d'):.1f} h on average)"),
