@@ -75,7 +75,7 @@ screening aid for a human follow-up, not a diagnosis, and never a reason to with
 
 ## Model
 Median imputation, histogram gradient boosting, probabilities calibrated by cross-validated
-isotonic regression (scikit-learn {m['library_versions']['scikit-learn']}). Saved pipeline fitted on:
+sigmoid (Platt) scaling (scikit-learn {m['library_versions']['scikit-learn']}). Saved pipeline fitted on:
 {m.get('fitted_on', 'training split only')}; the metrics below are from the pipeline fitted on the
 training split only, judged on the test split.
 

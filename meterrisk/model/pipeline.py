@@ -56,9 +56,15 @@ class NonFiniteToNaN(TransformerMixin, BaseEstimator):
         return tags
 
 
-def make_pipeline(*, random_state: int = 0, calibration: str = "isotonic", cv: int = 5,
+def make_pipeline(*, random_state: int = 0, calibration: str = "sigmoid", cv: int = 5,
                   max_iter: int = 300) -> Pipeline:
-    """The risk model: impute, boosted trees, calibrated probabilities."""
+    """The risk model: impute, boosted trees, calibrated probabilities.
+
+    Sigmoid, not isotonic: isotonic steps put the top of the list at exactly 1.0 (29 of the
+    2,370 fresh seed-778 assessments, of whom 96.6% were frail), and a care list that says
+    "certain" is wrong; sigmoid tops out near 0.97 with the same ranking (ROC-AUC 0.887 vs
+    0.887, precision@10% 0.954 vs 0.958; ECE 0.023 vs 0.022 on 778, 0.023 vs 0.011 on 777).
+    """
     trees = HistGradientBoostingClassifier(
         learning_rate=0.05,
         max_iter=max_iter,
