@@ -24,3 +24,13 @@ def con(db_path: Path):
     con = store.connect(db_path)
     yield con
     con.close()
+
+
+@pytest.fixture
+def tokyo(tmp_path: Path):
+    """A store in Asia/Tokyo (the feature tests' hand-built days are Tokyo days)."""
+    from meterrisk import store
+
+    con = store.connect(tmp_path / "s.duckdb", timezone="Asia/Tokyo")
+    yield con
+    con.close()

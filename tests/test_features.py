@@ -14,13 +14,6 @@ from meterrisk import features, store
 D0 = date(2025, 1, 1)
 
 
-@pytest.fixture
-def tokyo(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb", timezone="Asia/Tokyo")
-    yield con
-    con.close()
-
-
 def load_days(con, household, dates, kwh_at, **kw):
     store_readings(con, pl.concat([tokyo_day(household, d, kwh_at) for d in dates]), **kw)
 

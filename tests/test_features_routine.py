@@ -9,18 +9,11 @@ import polars as pl
 import pytest
 from test_features_support import daily_row, days, routine, store_readings, tokyo_day
 
-from meterrisk import features, store
+from meterrisk import features
 from meterrisk.features import daily
 from meterrisk.features.timeline import Segments
 
 D0 = date(2025, 1, 1)
-
-
-@pytest.fixture
-def tokyo(tmp_path):
-    con = store.connect(tmp_path / "s.duckdb", timezone="Asia/Tokyo")
-    yield con
-    con.close()
 
 
 def with_bumps(bumps: dict[float, float]):
