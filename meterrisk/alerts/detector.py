@@ -32,8 +32,10 @@ absences (table ``absences``) suppress alerts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import numpy as np
+import polars as pl
 
 SLOTS = 48
 #: Days of the household's own history a day is judged against (DetectorParams.history_days).
@@ -99,6 +101,32 @@ class Alert:
     severity: str
     message: str
     evidence: dict = field(default_factory=dict)
+
+
+def day_matrices(long: pl.DataFrame, *, start: date | None = None,
+                 n_days: int | None = None) -> dict[str, tuple[list[date], np.ndarray]]:
+    """household_id, local_date, slot, kwh -> {household: (dates, days x 48 kWh, NaN = gap)}.
+
+    Each household's rows run from ``start`` for ``n_days`` days, or by default over its own
+    span (first to last date with a reading); dates without a reading are all-NaN rows. The
+    day index is computed once for all rows, then each household is one numpy scatter.
+    """
+    long = long.filter(pl.col("slot") < SLOTS)
+    if long.height == 0:
+        return {}
+    first = pl.lit(start) if start is not None else pl.col("local_date").min().over("household_id")
+    long = (long.with_columns(first=first, di=(pl.col("local_date") - first).dt.total_days())
+            .sort("household_id"))
+    ids = long["household_id"].to_numpy()
+    di, slot, kwh = long["di"].to_numpy(), long["slot"].to_numpy(), long["kwh"].to_numpy()
+    starts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist()]
+    out = {}
+    for lo, hi, d0 in zip(starts, [*starts[1:], len(ids)], long["first"].gather(starts).to_list()):
+        n = n_days if n_days is not None else int(di[lo:hi].max()) + 1
+        X = np.full((n, SLOTS), np.nan)
+        X[di[lo:hi], slot[lo:hi]] = kwh[lo:hi]
+        out[ids[lo]] = ([d0 + timedelta(days=i) for i in range(n)], X)
+    return out
 
 
 def _hhmm(slot: float) -> str:

@@ -20,25 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from meterrisk.alerts.detector import SLOTS, DetectorParams, detect_day
-
-
-def matrices(long: pl.DataFrame) -> dict[str, tuple[list[date], np.ndarray]]:
-    """household_id, local_date, slot, kwh -> {household: (dates, days x 48 kWh, NaN = gap)}.
-
-    Dates without any reading inside a household's span are kept as all-NaN rows.
-    """
-    out = {}
-    long = long.filter(pl.col("slot") < SLOTS)
-    for (hid,), g in long.group_by("household_id", maintain_order=True):
-        lo, hi = g["local_date"].min(), g["local_date"].max()
-        n = (hi - lo).days + 1
-        X = np.full((n, SLOTS), np.nan)
-        di = (g["local_date"] - pl.lit(lo)).dt.total_days().to_numpy() if False else \
-            np.array([(d - lo).days for d in g["local_date"].to_list()])
-        X[di, g["slot"].to_numpy()] = g["kwh"].to_numpy()
-        out[hid] = ([lo + timedelta(days=i) for i in range(n)], X)
-    return out
+from meterrisk.alerts.detector import DetectorParams, day_matrices, detect_day
 
 
 def local_frame(df: pl.DataFrame, ts_col: str, tz: str) -> pl.DataFrame:
@@ -100,7 +82,7 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
         ids = hit + rest[: max(0, households - len(hit))]
     long = local_frame(pl.scan_parquet(cohort / "readings").filter(pl.col("household_id").is_in(ids)).collect(),
                        "ts", tz)
-    mats = matrices(long)
+    mats = day_matrices(long)
     skip: dict[str, set[date]] = {}
     collapse_days: dict[str, set[date]] = {}
     for r in events.filter(pl.col("kind").is_in(["holiday", "hospital_stay"])).iter_rows(named=True):
@@ -189,7 +171,7 @@ def evaluate_lcl(folder: str | Path, *, params: DetectorParams | None = None, tz
         ).drop_nulls())
     long = local_frame(pl.concat(frames), "ts", tz)
     long = long.group_by("household_id", "local_date", "slot").agg(pl.col("kwh").sum())
-    mats = matrices(long.sort("household_id", "local_date", "slot"))
+    mats = day_matrices(long)
     alerts_n, hh_days, kinds = 0, 0, Counter()
     per_household = {}
     for hid, (dates, X) in mats.items():

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from meterrisk.alerts.detector import SLOTS, DetectorParams, detect_day
+from meterrisk.alerts.detector import SLOTS, DetectorParams, day_matrices, detect_day
 from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.store import frame
 from meterrisk.store import transaction
@@ -57,21 +57,13 @@ def add_absences(con, df: pl.DataFrame) -> None:
 def _day_matrices(con, day: date, history_days: int) -> dict[str, np.ndarray]:
     """{household: (history_days + 1) x 48 kWh, NaN = missing}, the last row being ``day``."""
     lo = day - timedelta(days=history_days)
-    # Day and household indexes come from DuckDB as integers, so the matrices are one numpy
-    # scatter (per-row Python date arithmetic was most of a day's run).
     rows = frame(con, """
-        SELECT r.household_id, (r.local_date - ?::DATE)::INTEGER AS di, r.slot, r.kwh FROM readings r
+        SELECT r.household_id, r.local_date, r.slot, r.kwh FROM readings r
         WHERE r.local_date BETWEEN ? AND ? AND r.slot < ?
           AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.household_id = r.household_id
                           AND r.local_date BETWEEN a.start_date AND a.end_date AND r.local_date < ?)
-        """, [lo, lo, day, SLOTS, day])
-    if rows.height == 0:
-        return {}
-    rows = rows.with_columns(hh=pl.col("household_id").rank("dense").cast(pl.Int64) - 1)
-    ids = rows.select("household_id", "hh").unique("hh").sort("hh")["household_id"].to_list()
-    X = np.full((len(ids), history_days + 1, SLOTS), np.nan)
-    X[rows["hh"].to_numpy(), rows["di"].to_numpy(), rows["slot"].to_numpy()] = rows["kwh"].to_numpy()
-    return dict(zip(ids, X))
+        """, [lo, day, SLOTS, day])
+    return {hid: X for hid, (_, X) in day_matrices(rows, start=lo, n_days=history_days + 1).items()}
 
 
 def run_alerts(con, day: date, *, params: DetectorParams | None = None) -> dict:
