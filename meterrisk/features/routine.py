@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from meterrisk.features.window import Days, _mean
+from meterrisk.features.window import Days, mean_where
 
 
 def night_blips_mean_84d(d: Days) -> np.ndarray:
@@ -21,7 +21,7 @@ def night_blips_mean_84d(d: Days) -> np.ndarray:
     Edge cases: null on days without night_blips; the window as a whole needs 21 valid days
     in the last 28 (dq_flag).
     """
-    return _mean(d.feature("night_blips"), d.valid)
+    return mean_where(d.feature("night_blips"), d.valid)
 
 
 FEATURES = [night_blips_mean_84d]

@@ -143,7 +143,7 @@ def _block_sd(d: Days, lo: int, hi: int, mean: np.ndarray) -> np.ndarray:
         return np.where(n > 1, np.sqrt((dev * dev).sum(axis=1) / np.maximum(n - 1, 1)), np.nan)
 
 
-def _mean(values: np.ndarray, days: np.ndarray) -> np.ndarray:
+def mean_where(values: np.ndarray, days: np.ndarray) -> np.ndarray:
     """Mean over the day axis of (requests, ages[, features]) ``values`` where ``days`` and the
     value is not NaN; NaN when there is none."""
     days = days[..., None] if values.ndim == 3 else days
@@ -300,9 +300,9 @@ def _regress(y: np.ndarray, x: np.ndarray, days: np.ndarray) -> np.ndarray:
     both = seen & ~np.isnan(y)
     n = both.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mx = _mean(x, seen)
-        var = _mean(x * x, seen) - mx**2
-        slope = (_mean(x * y, both) - mx * _mean(y, both)) / var
+        mx = mean_where(x, seen)
+        var = mean_where(x * x, seen) - mx**2
+        slope = (mean_where(x * y, both) - mx * mean_where(y, both)) / var
     return np.where((n >= 14) & (var >= 1.0), slope, np.nan)
 
 
@@ -335,7 +335,7 @@ def mean_temp_c_28d(d: Days) -> np.ndarray:
 
     Unit: degrees C
     """
-    return _mean(d.temp_c, d.recent)
+    return mean_where(d.temp_c, d.recent)
 
 
 def heating_degree_days_28d(d: Days) -> np.ndarray:
@@ -343,7 +343,7 @@ def heating_degree_days_28d(d: Days) -> np.ndarray:
 
     Unit: degree-days per day
     """
-    return _mean(_hdd(d), d.recent)
+    return mean_where(_hdd(d), d.recent)
 
 
 TEMPERATURE = [kwh_per_hdd_28d, kwh_per_cdd_28d, mean_temp_c_28d, heating_degree_days_28d]
