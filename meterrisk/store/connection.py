@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,9 +92,6 @@ def _init_settings(con: duckdb.DuckDBPyConnection, timezone: str | None) -> None
             f"this store keeps local time in {tz}; it cannot be reopened as {timezone} "
             "(local dates and slots are stored with each reading): use a new --db"
         )
-    if setting(con, "pseudonym_key") is None:
-        # Secret per store: exports carry HMAC pseudonyms that only this store can map back.
-        con.execute("INSERT INTO settings VALUES ('pseudonym_key', ?)", [secrets.token_hex(32)])
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
