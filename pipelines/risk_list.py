@@ -10,8 +10,8 @@ from prefect import flow, task
 
 from meterrisk import store
 from meterrisk.errors import MeterriskError
+from meterrisk.model import registry
 from pipelines.artifacts import markdown, risk_list_table
-from pipelines.promotion import current_model
 from pipelines.retries import retry_on_transient_io
 from pipelines.snapshot import publish_snapshot
 from pipelines.workspace import Workspace, marks_run
@@ -29,12 +29,12 @@ def latest_reading_date(db: Path) -> date:
 
 
 @task(name="score", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
-def score_households(db: Path, as_of: date, model: Path) -> dict:
+def score_households(db: Path, as_of: date, model: Path, models_dir: Path) -> dict:
     from meterrisk.model.scoring import score
 
     con = store.connect(db)
     try:
-        return score(con, as_of, model=model)
+        return score(con, as_of, model=model, models_dir=models_dir)
     finally:
         con.close()
 
@@ -62,8 +62,8 @@ def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir
     """Score as of ``as_of`` (default: latest reading date) with the promoted model; export."""
     ws = Workspace.default(db, models_dir=models_dir or "models").ensure()
     as_of = as_of or latest_reading_date(ws.db)
-    model = current_model(ws.models)
-    scored = score_households(ws.db, as_of, model)
+    model = registry.current(ws.models)
+    scored = score_households(ws.db, as_of, model, ws.models)
     out = Path(out) if out else ws.exports / f"risk_list_{as_of:%Y-%m-%d}.parquet"
     info = export_risk_list(ws.db, as_of, out, model.name)
     markdown("risk-list-summary",

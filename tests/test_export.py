@@ -15,7 +15,7 @@ from test_model import scored, trained_env  # noqa: F401  (module fixtures)
 def test_export_parquet_schema_metadata_and_pseudonyms(scored, tmp_path):  # noqa: F811
     con, summary, _, _ = scored
     out = tmp_path / "list.parquet"
-    info = export(con, date(2025, 7, 1), out)
+    info = export(con, date(2025, 7, 1), out, model_version=summary["model_version"])  # not the promoted model
     t = pq.read_table(out)
     assert t.column_names == COLUMNS
     assert str(t.schema.field("reasons").type).startswith(("list<", "large_list<"))
@@ -32,9 +32,9 @@ def test_export_parquet_schema_metadata_and_pseudonyms(scored, tmp_path):  # noq
 
 
 def test_export_csv_joins_reasons(scored, tmp_path):  # noqa: F811
-    con, *_ = scored
+    con, summary, *_ = scored
     out = tmp_path / "list.csv"
-    export(con, date(2025, 7, 1), out, fmt="csv")
+    export(con, date(2025, 7, 1), out, fmt="csv", model_version=summary["model_version"])
     df = pl.read_csv(out)
     assert df.columns == COLUMNS and df["reasons"].dtype == pl.String
 

@@ -138,28 +138,30 @@ def test_should_promote_without_a_current_model(tmp_path):
     assert should_promote(candidate, candidate)[0] is True
 
 
-def test_current_model_follows_the_pointer_else_the_newest(tmp_path):
-    from pipelines.promotion import current_model, promote
+def test_current_model_follows_the_pointer_never_the_newest(tmp_path):
+    from meterrisk.model.registry import current, promote
 
     models = tmp_path / "models"
     older = _model(models, "20250101-000000", 0.5, 0.5)
-    newer = _model(models, "20250102-000000", 0.1, 0.1)
+    _model(models, "20250102-000000", 0.1, 0.1)
     (models / "20250103-000000").mkdir()  # an interrupted training: no manifest, never chosen
-    assert current_model(models) == newer  # no pointer yet: newest complete model
+    with pytest.raises(MeterriskError, match="CURRENT"):  # two models, no pointer: refuse, not the newest
+        current(models)
     promote(models, older)
     assert (models / "CURRENT").read_text().strip() == older.name
     assert not list(models.glob("*.tmp"))
-    assert current_model(models) == older
-    shutil.rmtree(older)  # pointer to a model that is gone: fall back rather than fail
-    assert current_model(models) == newer
+    assert current(models) == older
+    shutil.rmtree(older)  # pointer to a model that is gone: an error, not the newest
+    with pytest.raises(MeterriskError, match="not a model folder"):
+        current(models)
 
 
 def test_current_model_without_models_is_a_clear_error(tmp_path):
-    from pipelines.promotion import current_model
+    from meterrisk.model.registry import current
 
     (tmp_path / "models").mkdir()
     with pytest.raises(MeterriskError, match="no trained model") as info:
-        current_model(tmp_path / "models")
+        current(tmp_path / "models")
     assert "meterrisk train" in info.value.hint
 
 

@@ -125,7 +125,7 @@ def evaluate(model_dir, cohort, capacity, workdir, lead_every_days, lead_sample)
 @db_option
 @click.option("--as-of", "as_of", required=True, type=_DATE, help="Scoring date (local, YYYY-MM-DD).")
 @click.option("--model", "model_dir", default=None, type=click.Path(file_okay=False, exists=True),
-              help="Model folder [default: newest in --models-dir].")
+              help="Model folder [default: the one --models-dir/CURRENT names].")
 @click.option("--models-dir", default="models", show_default=True, type=click.Path(file_okay=False))
 @click.option("--capacity", default=None, type=click.FloatRange(0, 1, min_open=True),
               help="Share in the high tier [default: the model's capacity].")
@@ -135,6 +135,10 @@ def score(db, as_of, model_dir, models_dir, capacity):
     Eligible: consent in force, living alone, aged 65+, not certified for long-term care, no
     rooftop solar. Others, and households with too little data, are listed as not scored with
     the reason. Re-running the same date and model replaces its rows.
+
+    Uses the promoted model, the one models/CURRENT names (a lone model counts as promoted);
+    with several models and no CURRENT it refuses rather than guess. A list scored with
+    another model (--model) is kept but is not the one v_risk_latest and export show.
 
     \b
     Example:
@@ -149,6 +153,9 @@ def score(db, as_of, model_dir, models_dir, capacity):
         con.close()
     click.echo(f"{s['as_of']} model {s['model_version']}: {s['scored']} scored "
                f"({s['high']} high, {s['medium']} medium)")
+    if not s["promoted"]:
+        click.echo(f"  not the promoted model ({Path(models_dir) / 'CURRENT'}): v_risk_latest and export show "
+                   f"the promoted list; export this one with --model-version {s['model_version']}")
     for reason, n in s["not_scored"].items():
         click.echo(f"  not_scored: {reason}: {n}")
 
