@@ -1,4 +1,4 @@
-"""Monthly risk list: score every consenting household, export pseudonymised Parquet."""
+"""Monthly risk list: score every consenting household with the promoted model, export the care-staff list."""
 
 from __future__ import annotations
 
@@ -41,15 +41,18 @@ def score_households(db: Path, as_of: date, model: Path, models_dir: Path) -> di
 
 @task(name="export-risk-list", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
 def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> dict:
-    from meterrisk.export.parquet import export, export_frame
+    from meterrisk.export.parquet import COLUMNS, consenting_list, export
 
     con = store.connect(db)
     try:
-        info = export(con, as_of, out, model_version=model_version)
-        frame = export_frame(con, as_of, model_version)
+        info = export(con, as_of, out, model_version=model_version, command="risk-list flow")
+        listed = consenting_list(con, as_of, model_version)
     finally:
         con.close()
-    top = (frame.filter(pl.col("risk_score").is_not_null()).sort("rank").head(50)
+    # The file is for care staff (registry ids); the artifact is read by whoever sees the
+    # Prefect UI, so it names households by pseudonym, as the analyst views do.
+    top = (listed.filter(pl.col("risk_score").is_not_null()).sort("rank").head(50)
+           .select("pseudonym", *[c for c in COLUMNS if c != "household_id"])
            .with_columns(pl.col("reasons").list.join("; "), pl.col("as_of").cast(pl.String)))
     risk_list_table(top.to_dicts())
     return {k: (str(v) if isinstance(v, (date, Path)) else v) for k, v in info.items()}

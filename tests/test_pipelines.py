@@ -38,8 +38,8 @@ from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.store import StoreBusyError
 
 RAW_ID = re.compile(r"^H\d+$")
-EXPORT_COLUMNS = ["household_id", "as_of", "risk_score", "risk_tier", "rank", "reasons", "data_quality",
-                  "model_version"]
+EXPORT_COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reasons",
+                  "data_quality", "model_version"]
 ACCOUNTS = ("rows_loaded", "rows_quarantined", "rows_duplicate", "rows_rejected_consent")
 
 
@@ -169,7 +169,7 @@ def test_current_model_without_models_is_a_clear_error(tmp_path):
 # The whole chain: files in an inbox become a risk list
 # --------------------------------------------------------------------------------------------
 
-def test_chain_writes_a_pseudonymised_risk_list(built_town):
+def test_chain_writes_the_care_staff_risk_list(built_town):
     town, out = built_town
     risk = out["risk_list"]
     path = town / risk["export"]["path"]
@@ -179,11 +179,12 @@ def test_chain_writes_a_pseudonymised_risk_list(built_town):
     assert df.columns == EXPORT_COLUMNS
     assert df.height == risk["export"]["rows"] > 0
     with duckdb.connect(str(town / TOWN_DB), read_only=True) as con:
-        pseudonyms = {r[0] for r in con.execute("SELECT pseudonym FROM households").fetchall()}
+        registry = dict(con.execute("SELECT household_id, district FROM households").fetchall())
         latest = con.execute("SELECT max(local_date) FROM readings").fetchall()[0][0]
     ids = df["household_id"].to_list()
-    assert not [i for i in ids if RAW_ID.match(i)], "raw registry ids in the export"
-    assert set(ids) <= pseudonyms and len(set(ids)) == len(ids)
+    assert all(RAW_ID.match(i) for i in ids), "care staff need the registry id to know whom to visit"
+    assert set(ids) <= set(registry) and len(set(ids)) == len(ids)
+    assert df["district"].to_list() == [registry[i] for i in ids]
     assert risk["as_of"] == str(latest) and df["as_of"].unique().to_list() == [latest]
     assert df["rank"].to_list() == list(range(1, df.height + 1))
     assert df["risk_score"].is_sorted(descending=True)

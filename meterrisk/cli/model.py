@@ -166,24 +166,44 @@ def score(db, as_of, model_dir, models_dir, capacity):
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default=None,
               help="File format [default: from the --out suffix, else parquet].")
-@click.option("--model-version", default=None, help="Model version [default: newest scored that day].")
-def export(db, as_of, out, fmt, model_version):
-    """Write the risk list of a date for the town: pseudonyms only, never registry ids.
+@click.option("--model-version", default=None,
+              help="Model version [default: the list scored that day with the promoted model].")
+@click.option("--pseudonymize", is_flag=True,
+              help="Research/vendor extract: HMAC-SHA256 ids (key from METERRISK_PSEUDONYM_KEY or a key file), "
+                   "no district.")
+@click.option("--key-file", type=click.Path(dir_okay=False), default=None, envvar="METERRISK_PSEUDONYM_KEY_FILE",
+              show_envvar=True, help="File holding the --pseudonymize key; must be outside the data folder.")
+def export(db, as_of, out, fmt, model_version, pseudonymize, key_file):
+    """Write the risk list of a date: for care staff, or pseudonymised for research.
 
-    Columns: household_id (pseudonym), as_of, risk_score, risk_tier, rank, reasons,
-    data_quality, model_version. The file appears complete or not at all.
+    The care-staff list names residents by the town's registry id (the town maps it to a
+    person) and district: household_id, district, as_of, risk_score, risk_tier, rank,
+    reasons, data_quality, model_version. With --pseudonymize household_id is
+    HMAC-SHA256(key, registry id) and district is left out; the key comes from
+    METERRISK_PSEUDONYM_KEY or a key file outside the data folder, and is never stored.
+
+    Only households whose consent is in force today are listed. Every file is recorded in
+    the store's exports table; it appears complete or not at all.
 
     \b
     Example:
       meterrisk export --as-of 2025-07-31 --out out/risk-2025-07.parquet
       meterrisk export --as-of 2025-07-31 --out out/risk-2025-07.csv --format csv
+      METERRISK_PSEUDONYM_KEY_FILE=~/research.key meterrisk export --as-of 2025-07-31 --pseudonymize --out x.parquet
     """
+    from meterrisk import config
     from meterrisk.export.parquet import export as run
+    from meterrisk.privacy import research_key
 
     fmt = fmt or ("csv" if Path(out).suffix.lower() == ".csv" else "parquet")
-    con = store.read_only(db)
+    # The key first: a refusal leaves no file and no audit row.
+    key = research_key(key_file, keep_out_of=[config.db_path(db).parent]) if pseudonymize else None
+    command = " ".join(["meterrisk export", f"--as-of {as_of:%Y-%m-%d}", f"--out {out}", f"--format {fmt}",
+                        *([f"--model-version {model_version}"] if model_version else []),
+                        *(["--pseudonymize"] if pseudonymize else [])])
+    con = store.connect(db)  # writes the audit row
     try:
-        info = run(con, as_of.date(), out, fmt=fmt, model_version=model_version)
+        info = run(con, as_of.date(), out, fmt=fmt, model_version=model_version, key=key, command=command)
     finally:
         con.close()
     click.echo(json.dumps(info))
