@@ -79,6 +79,11 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit, trend):
         con.close()
     met, base = m["metrics"], m["baselines"]
     click.echo(f"model {m['version']} -> {path}")
+    from meterrisk.model.registry import POINTER, is_current
+
+    if not is_current(path, models_dir):  # the train flow promotes by metrics; this command does not
+        click.echo(f"  not promoted: `meterrisk score` uses the model {Path(models_dir) / POINTER} names; "
+                   f"pass --model {path}, or promote it: echo {m['version']} > {Path(models_dir) / POINTER}")
     click.echo(f"split {m['split']['split']}: {m['split']['train_examples']} train / {m['split']['test_examples']} test examples")
     for name, r in (("model", met), ("age only", base["age_logistic"]), ("activity rule", base["activity_rule"])):
         click.echo(f"  {name:14s} ROC-AUC {_fmt(r['roc_auc'])}  PR-AUC {_fmt(r['pr_auc'])}  "
