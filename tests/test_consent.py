@@ -418,3 +418,11 @@ def test_absences_of_households_not_in_the_registry_are_not_stored(con, tmp_path
                    f"{GONE},2025-06-01,2025-06-03,hospital\n")
     assert tuple(load_absences(con, csv)) == (2, 1, 1)  # read, loaded, not registered
     assert con.execute("SELECT household_id FROM absences").fetchall() == [("H1",)]
+
+
+def test_a_mention_is_the_whole_id_and_not_part_of_another_registered_id():
+    from meterrisk.consent.purge import mentions, redact
+
+    text = "/inbox/H1/201706.csv H10 H1-2 xH1 H1.csv"
+    spans = mentions(text, "H1", others=["H1-2"])
+    assert redact(text, spans) == "/inbox/<withdrawn>/201706.csv H10 H1-2 xH1 <withdrawn>.csv"
