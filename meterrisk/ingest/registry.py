@@ -153,9 +153,9 @@ def load_registry(con: duckdb.DuckDBPyConnection, path: str | Path, *, today: da
         with store.registered(con, _registry=frame.to_arrow()):
             result.withdrawal_date_kept = [KeptWithdrawal(*r) for r in con.execute("""
                 SELECT h.pseudonym, h.consent_withdrawn_on FROM _registry r JOIN households h USING (household_id)
-                WHERE r.consent_withdrawn_on IS NULL AND h.consent_withdrawn_on IS NOT NULL
+                WHERE r.consent_withdrawn_on IS NULL AND h.consent_withdrawn_on > ?
                   AND (r.consent_given_on IS NULL OR r.consent_given_on <= h.consent_withdrawn_on)
-                ORDER BY h.pseudonym""").fetchall()]
+                ORDER BY h.pseudonym""", [today]).fetchall()]
             # Existing households keep their pseudonym and a withdrawal date not yet superseded.
             con.execute("""
                 CREATE OR REPLACE TEMP TABLE _registry_rows AS
