@@ -361,7 +361,9 @@ ANALYST_VIEWS = ("v_household_daily", "v_alerts_open", "v_data_quality")
 
 
 def test_analyst_views_show_households_with_consent_in_force_today_by_pseudonym(con):
-    today = date.today()
+    from meterrisk.consent import local_today
+
+    today = local_today(con)
     start = date(2025, 6, 1)
     _insert_home(con, "in_force", date(2025, 1, 1), None, start, 3)
     _insert_home(con, "ended", date(2025, 1, 1), today, start, 3)            # scheduled, now reached
