@@ -105,9 +105,10 @@ def test_the_console_script_runs_as_a_module():
 
 def test_households_loads_the_registry(tmp_path):
     out = cli("households", "--db", tmp_path / "s.duckdb", SAMPLE / "households.csv").output
-    assert "40 households (40 new, 0 updated)" in out
+    # One of the 40 withdrew in February 2025: withdrawn and forgotten, then kept withdrawn.
+    assert "40 households (39 new, 0 updated, 1 withdrawn and purged)" in out
     again = cli("households", "--db", tmp_path / "s.duckdb", SAMPLE / "households.csv").output
-    assert "(0 new, 40 updated)" in again
+    assert "(0 new, 39 updated, 1 kept withdrawn)" in again
 
 
 def test_households_bad_registry_names_line_and_column(tmp_path):

@@ -73,7 +73,9 @@ def households_cmd(db, registry):
 
     Columns: household_id, birth_year, lives_alone, consent_given_on,
     consent_withdrawn_on, care_certified, has_solar, district. Readings outside a
-    household's consent are deleted.
+    household's consent are deleted. A row whose withdrawal date has come purges that
+    household as `meterrisk withdraw` does; a withdrawn household comes back only with a
+    consent_given_on later than its withdrawal. Prints what it kept and why.
 
     \b
     Example:
@@ -84,8 +86,27 @@ def households_cmd(db, registry):
         result = ingest.load_registry(con, registry)
     finally:
         con.close()
-    click.echo(f"{result.path}: {result.households} households ({result.inserted} new, {result.updated} updated); "
-               f"{result.readings_purged} readings deleted for lack of consent")
+    for line in registry_report(result):
+        click.echo(line)
+
+
+def registry_report(result: ingest.RegistryResult) -> list[str]:
+    """What a registry load did, in counts and pseudonyms (never registry ids)."""
+    extra = "".join(f", {n} {what}" for n, what in (
+        (len(result.withdrawn), "withdrawn and purged"), (len(result.kept_withdrawn), "kept withdrawn")) if n)
+    lines = [f"{result.path}: {result.households} households ({result.inserted} new, {result.updated} updated"
+             f"{extra}); {result.readings_purged} readings deleted for lack of consent"]
+    for w in result.withdrawn:
+        lines.append(f"  withdrawn and purged: {w.summary()}")
+    for k in result.kept_withdrawn:
+        lines.append(f"  kept withdrawn: {k.pseudonym} withdrew on {k.withdrawn_on} and its row gives no consent "
+                     "after that (row skipped)")
+    for p in result.reconsented:
+        lines.append(f"  consented again after a withdrawal: new record {p}")
+    for k in result.withdrawal_date_kept:
+        lines.append(f"  withdrawal date kept: {k.pseudonym} withdraws on {k.withdrawn_on} "
+                     "(the row leaves it empty and gives no later consent)")
+    return lines
 
 
 @click.command("temperature")

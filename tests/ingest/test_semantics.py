@@ -60,13 +60,19 @@ def test_readings_without_consent_are_counted_but_stored_nowhere(registered, def
     assert registered.execute("SELECT count(*) FROM quarantine").fetchall() == [(0,)]
 
 
-def test_withdrawal_in_a_registry_update_deletes_readings_from_that_day(registered, default_profile, tmp_path):
+def test_withdrawal_in_a_registry_update_deletes_readings_from_that_day_then_everything(registered, default_profile,
+                                                                                       tmp_path):
     lines = day_lines("H1", "2025-04-01", [0.1] * 48) + day_lines("H1", "2025-04-02", [0.1] * 48)
     ingest.ingest_file(registered, write_long(tmp_path / "d.csv", lines), default_profile)
-    result = ingest.load_registry(registered, write_registry(tmp_path / "h2.csv", [
-        "H1,1945,true,2025-01-01,2025-04-02,false,false,North"]))
-    assert result.readings_purged == 48 and result.updated == 1
+    update = write_registry(tmp_path / "h2.csv", ["H1,1945,true,2025-01-01,2025-04-02,false,false,North"])
+    announced = ingest.load_registry(registered, update, today=date(2025, 4, 1))
+    assert announced.readings_purged == 48 and announced.updated == 1 and announced.withdrawn == []
     assert registered.execute("SELECT DISTINCT local_date FROM readings").fetchall() == [(date(2025, 4, 1),)]
+    come = ingest.load_registry(registered, update, today=date(2025, 4, 2))  # withdrawal forgets
+    # H1, and H4 (not in this file) whose withdrawal announced for 2 April has come as well.
+    assert sorted(w.rows_deleted["readings"] for w in come.withdrawn) == [0, 48] and come.updated == 0
+    assert registered.execute("SELECT household_id FROM households ORDER BY 1").fetchall() == [("H2",), ("H3",)]
+    assert registered.execute("SELECT count(*) FROM readings").fetchall() == [(0,)]
 
 
 def test_empty_registry_is_refused_with_a_hint(con, default_profile, tmp_path):
