@@ -14,6 +14,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from meterrisk import ingest, store
+from meterrisk.consent.files_side import forget_outside_store
 from pipelines.artifacts import ingest_summary
 from pipelines.retries import retry_on_transient_io
 from pipelines.workspace import Workspace, marks_run
@@ -24,6 +25,7 @@ def load_registry(db: Path, registry: Path) -> dict:
     con = store.connect(db)
     try:
         r = ingest.load_registry(con, registry)
+        forget_outside_store(con, db, r.withdrawn)
     finally:
         con.close()
     return {"households": r.households, "inserted": r.inserted, "updated": r.updated, "purged": r.readings_purged}

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from meterrisk import ingest, store
+from meterrisk import config, ingest, store
+from meterrisk.consent.files_side import forget_outside_store
 from meterrisk.cli._options import db_option
 
 
@@ -84,10 +85,14 @@ def households_cmd(db, registry):
     con = store.connect(db)
     try:
         result = ingest.load_registry(con, registry)
+        outside = forget_outside_store(con, config.db_path(db), result.withdrawn)
     finally:
         con.close()
     for line in registry_report(result):
         click.echo(line)
+    for done in outside:
+        for line in done.lines():
+            click.echo(f"  {line}")
 
 
 def registry_report(result: ingest.RegistryResult) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -51,13 +52,20 @@ class OutsideStore:
         return out
 
 
+def forget_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike,
+                         reports: list[WithdrawalReport], **options) -> list[OutsideStore]:
+    """``erase_outside_store`` for each purge that found something stored (a household first
+    seen already withdrawn has left nothing anywhere)."""
+    return [erase_outside_store(con, db, r, **options) for r in reports if r.total_rows or r.files]
+
+
 def _profile_of(con: duckdb.DuckDBPyConnection, file_id: int) -> str | None:
     row = store.one(con, "SELECT profile FROM ingest_files WHERE file_id = ?", [file_id])
     return row[0] if row else None
 
 
 def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, report: WithdrawalReport,
-                        household_id: str, *, data_dir: str | os.PathLike | None = None,
+                        *, data_dir: str | os.PathLike | None = None,
                         prefect_home: str | os.PathLike | None = None, immutable_archive: bool = False,
                         extra_ids: list[str] | None = None) -> OutsideStore:
     """The file-side steps of a withdrawal; see the module docstring. ``extra_ids``: more
@@ -65,6 +73,7 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
     from meterrisk.store.snapshot import publish
 
     db = Path(db)
+    household_id = report.household_id
     data_dir = Path(data_dir) if data_dir else db.parent
     needles = [household_id, report.pseudonym, *(extra_ids or [])]
     result = OutsideStore()
@@ -83,7 +92,11 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
                 result.problems.append(_redacted(f"{path}: {exc}", household_id))
     result.exports = erase_from_exports(data_dir / "exports", needles)
     home = Path(prefect_home or os.environ.get("PREFECT_HOME") or data_dir / "prefect")
-    result.prefect = erase_from_prefect_home(home, needles)
+    try:
+        result.prefect = erase_from_prefect_home(home, needles)
+    except sqlite3.Error as exc:
+        result.problems.append(f"Prefect's database under {home} could not be redacted ({exc}); "
+                               "its run records may still name the household: tell the data team (stop the Prefect server first)")
     _audit(con, report, household_id, result)
     result.snapshot = str(publish(con, db))
     return result

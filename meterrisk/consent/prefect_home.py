@@ -46,7 +46,7 @@ def _text_columns(db: sqlite3.Connection) -> list[tuple[str, str]]:
 def redact_sqlite(path: Path, needles: list[str]) -> dict[str, int]:
     """Replace every occurrence of each needle in every text cell; vacuum; return cells per column."""
     counts: dict[str, int] = {}
-    db = sqlite3.connect(path)
+    db = sqlite3.connect(path, timeout=30)  # a running Prefect server writes in short transactions
     try:
         for table, column in _text_columns(db):
             for needle in needles:

@@ -77,6 +77,8 @@ class WithdrawalReport:
     purged_at: datetime            # UTC
     rows_deleted: dict[str, int]   # table -> rows deleted (every household table, zeros included)
     files: list[FileTouched]
+    #: in memory only, for the file-side steps (files_side.py); never printed, logged or stored
+    household_id: str = field(default="", repr=False)
 
     @property
     def total_rows(self) -> int:
@@ -151,7 +153,7 @@ def purge_household(con: duckdb.DuckDBPyConnection, household_id: str, *, withdr
     withdrawal_id, purged_at = _record(con, household_id, pseudonym=pseudonym, withdrawn_on=withdrawn_on,
                                        source=source, rows_deleted=rows_deleted,
                                        files_touched=[t.audit() for t in touched])
-    return WithdrawalReport(withdrawal_id, pseudonym, withdrawn_on, purged_at, rows_deleted, touched)
+    return WithdrawalReport(withdrawal_id, pseudonym, withdrawn_on, purged_at, rows_deleted, touched, household_id)
 
 
 # Indirection so a test can make the last step fail and see the whole purge roll back.
