@@ -20,7 +20,8 @@ from meterrisk.cli._options import db_option
 @click.option("--max-kwh", "max_kwh_per_slot", type=float, default=None,
               help="Plausible maximum kWh per half hour (overrides the profile).")
 @click.option("--replace", is_flag=True,
-              help="A file whose name was ingested before with other content replaces that earlier version.")
+              help="Replace an earlier version of the same delivery (same path relative to the folder "
+                   "given, or the same file) instead of keeping its stored values.")
 @click.option("--progress", is_flag=True, help="Report rows read after each chunk of a big file (on stderr).")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, replace, progress, inputs):
