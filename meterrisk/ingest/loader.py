@@ -80,6 +80,7 @@ class FileResult:
     status: str  # loaded | loaded_with_quarantine | already_ingested | failed
     file_id: int | None = None
     delivery_path: str = ""
+    sha256: str = ""
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -122,6 +123,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, profile: Profi
     )
     if done:
         return FileResult(str(path), "already_ingested", file_id=done[0], delivery_path=delivery.delivery_path,
+                          sha256=sha,
                           message=f"identical content was ingested as file {done[0]} at {done[1]:%Y-%m-%d %H:%M} UTC; nothing changed")
     registry = consent_windows(con)
     if registry.height == 0:
@@ -147,6 +149,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, profile: Profi
         con.execute("ROLLBACK")
         raise
     result.seconds = time.perf_counter() - started
+    result.sha256 = sha
     return result
 
 
@@ -172,7 +175,7 @@ def _record_failure(con, delivery: Delivery, sha: str, profile: Profile, file_st
     file_id = con.execute("SELECT nextval('ingest_file_id')").fetchall()[0][0]
     _record(con, file_id, delivery, sha, profile, "failed", message, file_started, None)
     return FileResult(str(delivery.path), "failed", file_id=file_id, delivery_path=delivery.delivery_path,
-                      message=message, seconds=time.perf_counter() - started)
+                      sha256=sha, message=message, seconds=time.perf_counter() - started)
 
 
 def _summary_message(r: FileResult) -> str:
