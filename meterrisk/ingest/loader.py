@@ -116,10 +116,14 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, profile: Profi
     if not path.is_file():
         return FileResult(str(path), "failed", delivery_path=delivery.delivery_path, message=f"{path}: no such file")
     sha = sha256_of(path)
+    # Equal bytes are equal readings wherever they were delivered, unless the household id comes
+    # from the path (or the profile): then two homes' files can be byte for byte the same.
+    same_place = "" if profile.ids_from_content else " AND delivery_path = ?"
     done = store.one(
         con,
         "SELECT file_id, finished_at FROM ingest_files WHERE sha256 = ? "
-        "AND status IN ('loaded', 'loaded_with_quarantine') ORDER BY file_id LIMIT 1", [sha],
+        f"AND status IN ('loaded', 'loaded_with_quarantine'){same_place} ORDER BY file_id LIMIT 1",
+        [sha] if profile.ids_from_content else [sha, delivery.delivery_path],
     )
     if done:
         return FileResult(str(path), "already_ingested", file_id=done[0], delivery_path=delivery.delivery_path,
@@ -196,7 +200,8 @@ def _load(con, delivery: Delivery, profile: Profile, registry: pl.DataFrame, zon
     con.execute(_STAGE_SCHEMA)
     solar = set(registry.filter(pl.col("has_solar"))["household_id"].to_list())
     consent = registry.select("household_id", "consent_given_on", "consent_withdrawn_on")
-    for chunk in chunks_for(path, profile, solar=solar):
+    household_id = profile.household_id_for(path, delivery.delivery_path)
+    for chunk in chunks_for(path, profile, solar=solar, household_id=household_id):
         result.rows_read += chunk.height
         chunk = chunk.join(consent, on="household_id", how="left")
         with_local = parse.with_local_time(chunk, zone)

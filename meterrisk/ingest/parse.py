@@ -189,6 +189,8 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
         frame = frame.with_columns(pl.col("ts").is_null().alias("_unparsed"),
                                    (pl.col("ts_utc").is_null() & pl.col("ts").is_not_null()).alias("_nonexistent"),
                                    pl.lit(False).alias("_ambiguous"))
+    if profile.ts_offset_minutes:  # a constant vendor artefact: shift the instant, then check it
+        frame = frame.with_columns(pl.col("ts_utc") + pl.duration(minutes=profile.ts_offset_minutes))
     ts_text = pl.col("ts").cast(pl.String)
     if frame.schema[value_col] == pl.String:
         number = parse_number(pl.col(value_col), profile)
@@ -217,7 +219,9 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
         (pl.col("_ambiguous"), Reason.AMBIGUOUS_LOCAL_TIME, "ts",
          pl.format("local time '{}' happens twice in {} (clock moved back); give a UTC offset", ts_text, pl.lit(profile.timezone))),
         (off_grid, Reason.OFF_GRID_TIME, "ts",
-         pl.format("timestamp '{}' is not on a half-hour boundary (:00 or :30)", ts_text)),
+         pl.format("timestamp '{}' is not on a half-hour boundary (:00 or :30){}", ts_text,
+                   pl.lit(f" after ts_offset_minutes = {profile.ts_offset_minutes}" if profile.ts_offset_minutes
+                          else ""))),
         (pl.col("kwh").is_null(), Reason.NON_NUMERIC_VALUE, value_col,
          pl.format("value '{}' is not a number", val_text.fill_null(""))),
     ]
