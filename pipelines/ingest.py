@@ -84,7 +84,13 @@ def ingest_flow(db: Path | None = None, inbox: Path | None = None, profile: str 
     ws = Workspace.default(db)
     inbox = Path(inbox) if inbox else ws.inbox
     ws.ensure()
-    ingest.load_profile(profile)  # a bad profile fails the run before any file moves
+    # A bad profile, or one for homes in another zone than the store's, fails the run before any file moves.
+    checked = ingest.load_profile(profile)
+    con = store.connect(ws.db)
+    try:
+        checked.check_store_zone(store.setting(con, "timezone"))
+    finally:
+        con.close()
     logger = get_run_logger()
     if registry is not None:
         info = load_registry(ws.db, Path(registry))

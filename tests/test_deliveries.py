@@ -151,3 +151,14 @@ def test_keep_target_and_move_never_replace_a_file(tmp_path, monkeypatch):
     assert sorted(p.name for p in (root / "H1").iterdir()) == sorted([target.name, beside.name])  # no temp left
     with pytest.raises(ValueError, match="outside"):
         files.keep_target(root, "../escape.csv", sha(b"x"))
+
+
+def test_flow_refuses_a_profile_for_another_zone_before_any_file_moves(town, prefect_harness):
+    from meterrisk.errors import MeterriskError
+    from pipelines.ingest import ingest_flow
+
+    deliver(town, {"H1/201706.csv": month_csv("H1", 0.1)})
+    with pytest.raises(MeterriskError, match="homes in Europe/London but this store keeps local time in Asia/Tokyo"):
+        ingest_flow(db=TOWN_DB, profile="lcl")
+    assert (town / "data" / "inbox" / "H1" / "201706.csv").exists()
+    assert count(TOWN_DB, "SELECT count(*) FROM ingest_files") == 0

@@ -112,6 +112,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, profile: Profi
     ``on_chunk(rows_read_so_far)`` is called after each staged chunk (progress for big files)."""
     path = Path(path)
     delivery = Delivery(path, delivery_path or delivery_path_of(path))
+    zone = store.setting(con, "timezone")
+    profile.check_store_zone(zone)
     started = time.perf_counter()
     if not path.is_file():
         return FileResult(str(path), "failed", delivery_path=delivery.delivery_path, message=f"{path}: no such file")
@@ -133,7 +135,6 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, profile: Profi
     if registry.height == 0:
         raise MeterriskError("the household registry is empty, so no reading has consent to be stored",
                              hint="load it first: meterrisk households FILE")
-    zone = store.setting(con, "timezone")
     file_started = _now()
     con.execute("BEGIN TRANSACTION")
     try:

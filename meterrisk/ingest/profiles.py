@@ -14,9 +14,9 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from meterrisk import config
+from meterrisk.config import is_zone
 from meterrisk.errors import InputFileError, MeterriskError
 
 LAYOUTS = ("long", "wide", "register")
@@ -39,6 +39,9 @@ class Profile:
         ``"kWh"`` or ``"Wh"`` for the energy/register values.
     timezone
         Zone of naive timestamps (and of wide-layout dates). Offsets in the data win.
+    local_timezone
+        Zone the homes live in, when it is not ``timezone`` (``lcl``: UTC stamps, London
+        homes). A store keeps one local zone; ingest refuses a profile for homes elsewhere.
     max_kwh_per_slot
         Above this a half-hour value is quarantined as physically implausible.
     id_from_path
@@ -61,6 +64,7 @@ class Profile:
     decimal: str = "."
     unit: str = "kWh"
     timezone: str = config.DEFAULT_TZ
+    local_timezone: str | None = None
     max_kwh_per_slot: float = config.DEFAULT_MAX_KWH_PER_SLOT
     slot_prefix: str = "hh"
     register_rollover: float = 100000.0
@@ -72,6 +76,27 @@ class Profile:
     @property
     def unit_factor(self) -> float:
         return 0.001 if self.unit == "Wh" else 1.0
+
+    @property
+    def homes_zone(self) -> str | None:
+        """The zone of the homes this profile is for: ``local_timezone``, else the zone of its
+        naive stamps unless that is UTC (UTC-stamped exports say nothing about the homes)."""
+        if self.local_timezone is not None:
+            return self.local_timezone
+        return None if self.timezone in UTC_NAMES else self.timezone
+
+    def check_store_zone(self, store_zone: str) -> None:
+        """Refuse to load homes of another zone into a store (its local dates and slots would be wrong)."""
+        homes = self.homes_zone
+        if homes is None or homes == store_zone:
+            return
+        override = ("" if self.local_timezone is not None else
+                    f", or --timezone {store_zone} if its naive timestamps really are {store_zone} time")
+        raise MeterriskError(
+            f"profile {self.name!r} is for homes in {homes} but this store keeps local time in {store_zone}, "
+            f"so local dates and half-hour slots would be wrong; load it into a store created in {homes}: "
+            f"METERRISK_TZ={homes} meterrisk households --db NEW.duckdb REGISTRY.csv "
+            f"(or meterrisk households --timezone {homes} ...){override}")
 
     @property
     def ids_from_content(self) -> bool:
@@ -131,10 +156,9 @@ class Profile:
             codecs.lookup(self.encoding)
         except LookupError:
             raise MeterriskError(f"{where}: unknown encoding {self.encoding!r}") from None
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise MeterriskError(f"{where}: unknown time zone {self.timezone!r}") from None
+        for zone in (self.timezone, self.local_timezone):
+            if zone is not None and not is_zone(zone):
+                raise MeterriskError(f"{where}: unknown time zone {zone!r}")
         if self.max_kwh_per_slot <= 0:
             raise MeterriskError(f"{where}: max_kwh_per_slot must be positive")
         return self
@@ -142,6 +166,12 @@ class Profile:
     def with_overrides(self, **overrides) -> "Profile":
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(self, **clean).validate() if clean else self
+
+
+#: Names of UTC itself: stamps in these say nothing about where the homes are.
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu",
+                       "GMT", "Etc/GMT", "Etc/GMT0", "Etc/GMT+0", "Etc/GMT-0", "GMT0", "GMT+0", "GMT-0",
+                       "Greenwich", "Etc/Greenwich"})
 
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
