@@ -36,7 +36,7 @@ import polars as pl
 from meterrisk import store
 from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.files import sha256_of
-from meterrisk.ingest import parse
+from meterrisk.ingest import folds, parse
 from meterrisk.ingest.dedup import collapse_repeats, drop_temps, raw_text
 from meterrisk.ingest.layouts import chunks_for
 from meterrisk.ingest.profiles import Profile
@@ -66,7 +66,8 @@ def delivery_path_of(path: str | Path, root: str | Path | None = None) -> str:
 _STAGE_SCHEMA = """
 CREATE OR REPLACE TEMP TABLE _stage (
     line_number BIGINT, raw_line VARCHAR, household_id VARCHAR, ts_utc TIMESTAMP,
-    local_ts TIMESTAMP, local_date DATE, slot SMALLINT, kwh DOUBLE
+    local_ts TIMESTAMP, local_date DATE, slot SMALLINT, kwh DOUBLE,
+    fold_late TIMESTAMP  -- fold = "order": the later instant of a repeated local time (folds.py)
 )"""
 
 
@@ -214,12 +215,15 @@ def _load(con, delivery: Delivery, profile: Profile, registry: pl.DataFrame, zon
             _quarantine(con, file_id, bad)
         good = keep.filter(pl.col("reason").is_null()).select(
             "line_number", "raw_line", "household_id",
-            pl.col("ts_utc").dt.replace_time_zone(None), "local_ts", "local_date", "slot", "kwh")
+            pl.col("ts_utc").dt.replace_time_zone(None), "local_ts", "local_date", "slot", "kwh",
+            pl.col("fold_late").dt.replace_time_zone(None))
         con.register("_chunk", good.to_arrow())
         con.execute("INSERT INTO _stage SELECT * FROM _chunk")
         con.unregister("_chunk")
         if on_chunk:
             on_chunk(result.rows_read)
+    if profile.fold == "order":
+        folds.resolve(con, file_id, zone, reasons)
     if profile.layout == "register":
         from meterrisk.ingest.register import register_to_usage
         register_to_usage(con, file_id, profile, reasons, result)

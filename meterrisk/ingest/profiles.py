@@ -20,6 +20,7 @@ from meterrisk.config import is_zone
 from meterrisk.errors import InputFileError, MeterriskError
 
 LAYOUTS = ("long", "wide", "register")
+FOLDS = ("strict", "order")
 _REQUIRED = {
     "long": ("household_id", "ts", "kwh"),
     "wide": ("household_id", "date"),
@@ -50,6 +51,10 @@ class Profile:
         relative to the inbox or the folder given, so a stray folder never becomes an id.
     household_id_constant
         Every reading in the file belongs to this household (then no id column).
+    fold
+        Naive stamps in a fall-back hour: ``"strict"`` (default) quarantines them as
+        ``ambiguous_local_time``; ``"order"`` takes the first occurrence of a repeated local
+        time (per household, in file order) as the earlier instant and the second as the later.
     ts_offset_minutes
         Added to every timestamp before any check: ``5`` reads a 00:25 stamp as the half hour
         starting 00:30, ``-25`` as the one starting 00:00 (a vendor's constant clock artefact).
@@ -71,6 +76,7 @@ class Profile:
     id_from_path: str | None = None
     household_id_constant: str | None = None
     ts_offset_minutes: int = 0
+    fold: str = "strict"
     source: str = "builtin"
 
     @property
@@ -140,6 +146,11 @@ class Profile:
         if isinstance(offset, bool) or not isinstance(offset, int) or not -1440 < offset < 1440:
             raise MeterriskError(f"{where}: ts_offset_minutes must be a whole number of minutes "
                                  f"between -1439 and 1439, not {offset!r}")
+        if self.fold not in FOLDS:
+            raise MeterriskError(f"{where}: fold must be 'strict' or 'order', not {self.fold!r}")
+        if self.fold != "strict" and self.layout == "wide":
+            raise MeterriskError(f"{where}: fold applies to timestamps; the wide layout numbers half hours "
+                                 "(hh49, hh50 on a fall-back day) and needs none")
         if offset and self.layout == "wide":
             raise MeterriskError(f"{where}: ts_offset_minutes shifts timestamps; the wide layout has no timestamps")
         if not self.header and not all(isinstance(v, int) for v in self.columns.values()):
