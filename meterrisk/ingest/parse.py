@@ -7,7 +7,7 @@ and a message that quotes the offending value.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,16 @@ from meterrisk.ingest.reasons import Reason
 
 _UTC = pl.Datetime("us", "UTC")
 _OFFSET = r"([+-])(\d{2}):?(\d{2})$"
+
+
+#: Readings that start later than this after now are not readings yet (a meter clock or export
+#: error): stored, they would move "the latest date" that features and alerts work on.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def utc_now() -> datetime:
+    """The clock ingest judges future readings by (a module-level function, so tests can set it)."""
+    return datetime.now(timezone.utc)
 
 
 # --- header and fields --------------------------------------------------------------
@@ -226,6 +236,7 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
     off_grid = (((pl.col("ts_utc").dt.minute() % 30) != 0)
                 | (pl.col("ts_utc").dt.second() != 0) | (pl.col("ts_utc").dt.microsecond() != 0))
     unit = profile.unit
+    horizon = utc_now() + FUTURE_SLACK
     checks = [
         (~pl.col("fields_ok"), Reason.MALFORMED_LINE, None, pl.col("fields_message")),
         (pl.col("household_id").fill_null("") == "", Reason.MISSING_HOUSEHOLD_ID, "household_id",
@@ -247,6 +258,9 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
          pl.format("timestamp '{}' is not on a half-hour boundary (:00 or :30){}", ts_text,
                    pl.lit(f" after ts_offset_minutes = {profile.ts_offset_minutes}" if profile.ts_offset_minutes
                           else ""))),
+        (pl.col("ts_utc") > pl.lit(horizon), Reason.FUTURE_TIME, "ts",
+         pl.format("timestamp '{}' is more than a day after now ({} UTC): a reading from the future "
+                   "(a meter clock or export error)", ts_text, pl.lit(f"{horizon - FUTURE_SLACK:%Y-%m-%d %H:%M}"))),
         (pl.col("kwh").is_null(), Reason.NON_NUMERIC_VALUE, value_col,
          pl.format("value '{}' is not a number", val_text.fill_null(""))),
     ]
