@@ -35,10 +35,11 @@ def load_registry(db: Path, registry: Path) -> dict:
 
 @task(name="ingest-file", retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=retry_on_transient_io)
 def ingest_one(db: Path, path: Path, profile: str, archive: Path, failed: Path,
-               delivery_path: str | None = None) -> dict:
+               delivery_path: str | None = None, replace: bool = False) -> dict:
     """Load one file and move it out of the inbox; returns the file's accounting.
 
-    ``delivery_path`` is the file's path relative to the inbox (default: its name)."""
+    ``delivery_path`` is the file's path relative to the inbox (default: its name); with
+    ``replace`` it replaces what earlier versions of that delivery loaded."""
     delivery_path = delivery_path or path.name
     counts = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "rows_duplicate": 0,
               "rows_rejected_consent": 0}
@@ -47,7 +48,8 @@ def ingest_one(db: Path, path: Path, profile: str, archive: Path, failed: Path,
                 "message": "the file left the inbox before it was ingested"}
     con = store.connect(db)
     try:
-        result = ingest.ingest_file(con, path, ingest.load_profile(profile), delivery_path=delivery_path)
+        result = ingest.ingest_file(con, path, ingest.load_profile(profile), delivery_path=delivery_path,
+                                    replace=replace)
         archived_as, note = _keep(con, path, result, archive, failed) if result.file_id else (None, "")
     finally:
         con.close()
@@ -79,8 +81,11 @@ def _keep(con, path: Path, result: ingest.FileResult, archive: Path, failed: Pat
 @flow(name="ingest", log_prints=False)
 @marks_run
 def ingest_flow(db: Path | None = None, inbox: Path | None = None, profile: str = "default",
-                registry: Path | None = None) -> list[dict]:
-    """Ingest every reading file in the inbox (optionally loading a registry first)."""
+                registry: Path | None = None, replace: bool = False) -> list[dict]:
+    """Ingest every reading file in the inbox (optionally loading a registry first).
+
+    ``replace``: files are corrected re-deliveries; each replaces what earlier versions of the
+    same delivery path loaded (as ``meterrisk ingest --replace``)."""
     ws = Workspace.default(db)
     inbox = Path(inbox) if inbox else ws.inbox
     ws.ensure()
@@ -96,7 +101,7 @@ def ingest_flow(db: Path | None = None, inbox: Path | None = None, profile: str 
         info = load_registry(ws.db, Path(registry))
         logger.warning("registry: %s households", info["households"])
     failed = inbox / "failed"
-    results = [ingest_one(ws.db, path, profile, ws.archive, failed, ingest.delivery_path_of(path, inbox))
+    results = [ingest_one(ws.db, path, profile, ws.archive, failed, ingest.delivery_path_of(path, inbox), replace)
                for path in _pending(inbox, failed)]
     ingest_summary(results)
     return results

@@ -101,16 +101,6 @@ def test_same_path_new_content_is_archived_beside_the_first_with_its_hash(town, 
     assert result["archived_as"] == str((day / "H1" / f"201706.{digest[:12]}.csv").resolve())
 
 
-def test_identical_redelivery_is_already_ingested_and_not_copied_again(town, prefect_harness):
-    deliver(town, {"H1/201706.csv": month_csv("H1", 0.1)})
-    (first,) = run_flow().values()
-    deliver(town, {"H1/201706.csv": month_csv("H1", 0.1)})
-    (again,) = run_flow().values()
-    assert again["status"] == "already_ingested" and again["archived_as"] == first["archived_as"]
-    assert [p for p in (town / "data" / "inbox").rglob("*") if p.is_file()] == []
-    assert len([p for p in (town / "data" / "archive").rglob("*") if p.is_file()]) == 1
-
-
 def test_failed_files_keep_their_relative_path_and_never_overwrite(town, prefect_harness):
     bad_one, bad_two = b"\x00 not an export\n", b"\x00 still not an export\n"
     deliver(town, {"H1/201706.csv": bad_one, "H2/201706.csv": bad_one + b"x"})
@@ -162,3 +152,156 @@ def test_flow_refuses_a_profile_for_another_zone_before_any_file_moves(town, pre
         ingest_flow(db=TOWN_DB, profile="lcl")
     assert (town / "data" / "inbox" / "H1" / "201706.csv").exists()
     assert count(TOWN_DB, "SELECT count(*) FROM ingest_files") == 0
+
+
+# --------------------------------------------------------------------------------------------
+# The delivery-pattern suite: five homes, one folder each, the same file names
+# --------------------------------------------------------------------------------------------
+
+HOUSEHOLDS = [f"H{i}" for i in range(1, 6)]
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_profile() -> str:
+    """The per-household profile exactly as the README's "Source profiles" section shows it."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("# per_household.toml")
+    return text[start:text.index("```", start)]
+
+
+PROFILES = {
+    # headerless ``ts,hour,Wh`` with CRLF, stamps at :25/:55 (ts_offset_minutes = 5), id from the folder
+    "headerless": readme_profile(),
+    "header": 'unit = "Wh"\nid_from_path = "{household_id}/{_}.csv"\n[columns]\nts = "time"\nkwh = "Wh"\n',
+}
+
+
+def household_month(variant: str, household: str, *, days: int = 2, bump: int = 0) -> bytes:
+    """A home's export: 2025-04-01 onwards, local Tokyo wall clock, Wh in 10 Wh steps.
+    H4 and H5 are empty homes, all zeros: byte for byte the same file in two folders."""
+    t0 = datetime(2025, 4, 1)
+    step = 0 if household in ("H4", "H5") else int(household[1:])
+    values = [10 * step * (i % 5) for i in range(48 * days)]
+    if bump:
+        values[bump] += 10  # a corrected value
+    if variant == "headerless":
+        stamps = [t0 + timedelta(minutes=30 * i - 5) for i in range(48 * days)]
+        lines = [f"{t:%Y-%m-%d %H:%M},{(t.hour + t.minute / 60):.1f},{v}" for t, v in zip(stamps, values)]
+        return ("\r\n".join(lines) + "\r\n").encode()
+    lines = ["time,Wh"] + [f"{t0 + timedelta(minutes=30 * i):%Y-%m-%d %H:%M},{v}" for i, v in enumerate(values)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def expected_readings(variant: str, households=HOUSEHOLDS, **changes) -> set[tuple[str, str, float]]:
+    """(household, local time, kWh) of every half hour the homes' files hold, once each."""
+    out = set()
+    for hid in households:
+        days, bump = changes.get(hid, (2, 0))
+        step = 0 if hid in ("H4", "H5") else int(hid[1:])
+        for i in range(48 * days):
+            wh = 10 * step * (i % 5) + (10 if bump and i == bump else 0)
+            out.add((hid, f"{datetime(2025, 4, 1) + timedelta(minutes=30 * i):%Y-%m-%d %H:%M}", wh / 1000))
+    return out
+
+
+def stored_readings() -> set[tuple[str, str, float]]:
+    with store.read_only(TOWN_DB) as con:
+        rows = con.execute("SELECT household_id, strftime(local_ts, '%Y-%m-%d %H:%M'), round(kwh, 6) "
+                           "FROM readings").fetchall()
+        assert con.execute("SELECT count(*) = count(DISTINCT (household_id, ts_utc)) FROM readings").fetchall() == [
+            (True,)]
+    assert len(rows) == len(set(rows))
+    return set(rows)
+
+
+class Route:
+    """How the files arrive: ``meterrisk ingest DIR`` on a folder, or the ingest flow from the inbox."""
+
+    def __init__(self, kind: str, town: Path, variant: str):
+        self.kind, self.town, self.variant = kind, town, variant
+        self.profile = town / f"{variant}.toml"
+        self.profile.write_text(PROFILES[variant], encoding="utf-8")
+        self.delivered: list[str] = []  # SHA-256 of every file ever delivered
+        self.folder = town / ("export" if kind == "cli" else "data/inbox")
+
+    def deliver(self, files: dict[str, bytes], *, replace: bool = False) -> dict[str, str]:
+        for rel, data in files.items():
+            (self.folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (self.folder / rel).write_bytes(data)
+            self.delivered.append(sha(data))
+        if self.kind == "cli":
+            from click.testing import CliRunner
+
+            from meterrisk.cli import main
+
+            args = ["ingest", "--db", str(TOWN_DB), "--profile", str(self.profile)] + (["--replace"] if replace else [])
+            out = CliRunner().invoke(main, args + [str(self.folder)])
+            assert out.exit_code in (0, 1) and "Traceback" not in out.output, out.output
+            return {line.split(": ")[1].removeprefix(str(self.folder) + "/"): line.split("] ")[1].split(":")[0]
+                    for line in out.stdout.splitlines() if line.startswith("[")}
+        from pipelines.ingest import ingest_flow
+
+        return {r["file"]: r["status"] for r in ingest_flow(db=TOWN_DB, profile=str(self.profile), replace=replace)}
+
+    def archived_files(self) -> list[Path]:
+        return sorted(p for p in (self.town / "data" / "archive").rglob("*") if p.is_file())
+
+    def check_every_byte_kept(self) -> None:
+        """Every delivered file's bytes are in the archive (flow) or still where they were delivered
+        (the command line does not move files), and nothing waits in the inbox."""
+        if self.kind == "cli":
+            return
+        assert [p for p in self.folder.rglob("*") if p.is_file()] == []
+        kept = hashes_under(self.town / "data" / "archive")
+        assert set(self.delivered) <= set(kept)
+        with store.read_only(TOWN_DB) as con:
+            recorded = {r[0] for r in con.execute("SELECT archived_as FROM ingest_files").fetchall()}
+        assert {str(p.resolve()) for p in kept.values()} <= recorded  # withdrawal can find every copy
+
+
+@pytest.fixture(params=["cli", "flow"])
+def route(request, town):
+    if request.param == "flow":
+        request.getfixturevalue("prefect_harness")
+    return lambda variant: Route(request.param, town, variant)
+
+
+@pytest.mark.parametrize("variant", sorted(PROFILES))
+def test_five_homes_twice_then_a_correction_keep_every_row_once_and_every_byte(route, variant):
+    r = route(variant)
+    five = {f"{h}/201706.csv": household_month(variant, h) for h in HOUSEHOLDS}
+    assert five["H4/201706.csv"] == five["H5/201706.csv"]  # two empty homes: identical bytes
+    assert set(r.deliver(five).values()) == {"loaded"}
+    assert stored_readings() == expected_readings(variant)
+    r.check_every_byte_kept()
+
+    archived = r.archived_files()
+    assert set(r.deliver(five).values()) == {"already_ingested"}  # the same delivery again
+    assert stored_readings() == expected_readings(variant)
+    r.check_every_byte_kept()
+    assert r.archived_files() == archived  # identical bytes are not copied again
+
+    # H2's June again, corrected: one value changed and a day more. Without --replace the stored
+    # value is kept (and the new one quarantined), the new day loads.
+    statuses = r.deliver({"H2/201706.csv": household_month(variant, "H2", days=3, bump=7)})
+    assert statuses["H2/201706.csv"] == "loaded_with_quarantine"
+    assert set(statuses.values()) - {"loaded_with_quarantine"} <= {"already_ingested"}
+    assert stored_readings() == expected_readings(variant, H2=(3, 0))
+    with store.read_only(TOWN_DB) as con:
+        assert con.execute("SELECT reason_code, count(*) FROM quarantine GROUP BY 1").fetchall() == [
+            ("conflicts_stored_value", 1)]
+    r.check_every_byte_kept()
+
+
+@pytest.mark.parametrize("variant", sorted(PROFILES))
+def test_a_corrected_redelivery_with_replace_replaces_only_that_home(route, variant):
+    r = route(variant)
+    r.deliver({f"{h}/201706.csv": household_month(variant, h) for h in HOUSEHOLDS})
+    statuses = r.deliver({"H2/201706.csv": household_month(variant, "H2", days=3, bump=7)}, replace=True)
+    assert statuses["H2/201706.csv"] == "loaded"
+    assert stored_readings() == expected_readings(variant, H2=(3, 7))
+    with store.read_only(TOWN_DB) as con:
+        assert con.execute("SELECT delivery_path, status FROM ingest_files WHERE status <> 'loaded'").fetchall() == [
+            ("H2/201706.csv", "replaced")]
+        assert con.execute("SELECT count(*) FROM quarantine").fetchall() == [(0,)]
+    r.check_every_byte_kept()
