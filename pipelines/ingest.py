@@ -44,7 +44,7 @@ def ingest_one(db: Path, path: Path, profile: str, archive: Path, failed: Path,
     counts = {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "rows_duplicate": 0,
               "rows_rejected_consent": 0}
     if not path.exists():  # taken away since the inbox was listed: nothing to load or move
-        return {"file": delivery_path, "status": "vanished", **counts, "archived_as": None,
+        return {"file": delivery_path, "file_id": None, "status": "vanished", **counts, "archived_as": None,
                 "message": "the file left the inbox before it was ingested"}
     con = store.connect(db)
     try:
@@ -53,8 +53,8 @@ def ingest_one(db: Path, path: Path, profile: str, archive: Path, failed: Path,
         archived_as, note = _keep(con, path, result, archive, failed) if result.file_id else (None, "")
     finally:
         con.close()
-    return {"file": delivery_path, "status": result.status, **{k: getattr(result, k) for k in counts},
-            "archived_as": archived_as, "message": result.message + note}
+    return {"file": delivery_path, "file_id": result.file_id, "status": result.status,
+            **{k: getattr(result, k) for k in counts}, "archived_as": archived_as, "message": result.message + note}
 
 
 def _keep(con, path: Path, result: ingest.FileResult, archive: Path, failed: Path) -> tuple[str | None, str]:

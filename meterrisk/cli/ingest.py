@@ -70,9 +70,9 @@ def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, rep
 
 @click.command("households")
 @db_option
-@click.option("--timezone", default=None, envvar="METERRISK_TZ", show_envvar=True,
-              help="Local time zone of a NEW store [default: Asia/Tokyo]. An existing store keeps the zone "
-                   "it was created with; asking for another is an error.")
+@click.option("--timezone", default=None,
+              help="Local time zone of a NEW store [default: METERRISK_TZ, else Asia/Tokyo]. An existing "
+                   "store keeps the zone it was created with; asking for another is an error.")
 @click.argument("registry", type=click.Path(exists=True, dir_okay=False))
 def households_cmd(db, timezone, registry):
     """Load or update the household registry (consent, age, living alone, solar).

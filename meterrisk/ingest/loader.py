@@ -4,7 +4,10 @@ Load semantics (declared here, as dlt does next to a source):
 
 * **Unit of work** = one file, in one DuckDB transaction. A crash (even ``kill -9``) leaves
   no partial rows; the next run simply loads the file again.
-* **Identity** = the file's SHA-256. The same bytes again are skipped ("already ingested").
+* **Identity** = the delivery path plus the file's SHA-256. The same delivery again is skipped
+  ("already ingested"); when the rows carry their household ids, so are the same bytes under
+  another path (they are the same readings). When the id comes from the path or the profile,
+  two homes' files can be byte for byte equal, so only the same path counts.
 * **Delivery path** = the file's path relative to the inbox or the folder given (or the file
   argument as given), never the bare name: per-household folders repeat the same names.
 * **Same delivery path, new content** = a new delivery: readings not yet stored are loaded,
@@ -62,6 +65,7 @@ def delivery_path_of(path: str | Path, root: str | Path | None = None) -> str:
     """``path`` relative to ``root`` (or as given, normalised), with ``/`` separators."""
     rel = os.path.relpath(path, root) if root is not None else os.path.normpath(path)
     return Path(rel).as_posix()
+
 
 _STAGE_SCHEMA = """
 CREATE OR REPLACE TEMP TABLE _stage (
