@@ -163,8 +163,8 @@ def _deliveries(draw):
         if repeat is not None:
             lines.insert(repeat, lines[repeat])
         lines += [f"{j},0.0,10" for j in junk]
-        files[f"{hid}/{draw(st.sampled_from(['201706', 'export', '2025-10']))}.csv"] = (intended, lines)
-    return zone, offset, files, draw(st.booleans()), draw(st.sampled_from([256, 1 << 20])), repeat is not None
+        files[f"{hid}/{draw(st.sampled_from(['201706', 'export', '2025-10']))}.csv"] = (intended, lines, repeat is not None)
+    return zone, offset, files, draw(st.booleans()), draw(st.sampled_from([256, 1 << 20]))
 
 
 @_SETTINGS
@@ -172,10 +172,10 @@ def _deliveries(draw):
 def test_id_from_path_offset_and_fold_load_what_the_generator_intended(tmp_path_factory, case):
     from meterrisk.ingest import readers
 
-    zone, offset, files, crlf, chunk, repeated = case
+    zone, offset, files, crlf, chunk = case
     folder, con = _fresh(tmp_path_factory, zone)
     root = folder / "export"
-    for rel, (_, lines) in files.items():
+    for rel, (_, lines, _) in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(("\r\n" if crlf else "\n").join(lines).encode() + b"\n")
     profile = ingest.load_profile("default").with_overrides(
@@ -186,7 +186,7 @@ def test_id_from_path_offset_and_fold_load_what_the_generator_intended(tmp_path_
         results = ingest.ingest_paths(con, [root], profile)
     assert len(results) == len(files) and all(r.status != "failed" for r in results), results
     for r in results:
-        _, lines = files[r.delivery_path]
+        _, lines, _ = files[r.delivery_path]
         assert r.balanced and r.rows_read == sum(1 for line in lines if line.strip())
     stored = con.execute("SELECT household_id, ts_utc FROM readings").fetchall()
     assert len(stored) == len(set(stored))  # every half hour once
@@ -194,7 +194,7 @@ def test_id_from_path_offset_and_fold_load_what_the_generator_intended(tmp_path_
     for hid, ts in stored:
         by_household.setdefault(hid, set()).add(ts.replace(tzinfo=_UTC))
     assert set(by_household) <= _CONSENTING  # ids come from the folders; consent still rules
-    for rel, (intended, _) in files.items():
+    for rel, (intended, _, repeated) in files.items():
         hid = rel.split("/")[0]
         loaded = by_household.get(hid, set())
         if hid not in _CONSENTING:
