@@ -104,3 +104,52 @@ def test_pseudonyms_are_stable_per_store_and_not_the_id(registered):
     rows = registered.execute("SELECT household_id, pseudonym FROM households ORDER BY 1").fetchall()
     assert all(p.startswith("P") and h not in p for h, p in rows)
     assert len({p for _, p in rows}) == len(rows)
+
+
+def _per_household_folders(root, values=None):
+    """``root/<household>/201706.csv``: the same file name in every household's folder."""
+    values = values or {"H1": 0.1, "H2": 0.2}
+    for hid, v in values.items():
+        (root / hid).mkdir(parents=True, exist_ok=True)
+        write_long(root / hid / "201706.csv", day_lines(hid, "2025-04-01", [v] * 48))
+    return root
+
+
+def test_replace_touches_only_that_deliverys_rows_not_every_file_of_that_name(registered, default_profile, tmp_path):
+    root = _per_household_folders(tmp_path / "export")
+    first = ingest.ingest_paths(registered, [root], default_profile)
+    assert [r.rows_loaded for r in first] == [48, 48]
+    write_long(root / "H2" / "201706.csv", day_lines("H2", "2025-04-01", [0.25] * 48))
+    (fixed,) = ingest.ingest_paths(registered, [root / "H2" / "201706.csv"], default_profile, replace=True)
+    assert fixed.rows_loaded == 48 and fixed.reasons == {}
+    assert registered.execute("SELECT household_id, count(*), max(kwh) FROM readings GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("H1", 48, 0.1), ("H2", 48, 0.25)]
+    statuses = registered.execute("SELECT delivery_path, status FROM ingest_files ORDER BY file_id").fetchall()
+    assert statuses == [("H1/201706.csv", "loaded"), ("H2/201706.csv", "replaced"),
+                        (f"{root}/H2/201706.csv", "loaded")]
+
+
+def test_delivery_path_is_relative_to_the_folder_given_or_the_argument_as_given(registered, default_profile, tmp_path,
+                                                                                   monkeypatch):
+    root = _per_household_folders(tmp_path / "export")
+    deliveries = ingest.expand_inputs([root])
+    assert [(d.path, d.delivery_path) for d in deliveries] == [
+        (root / "H1" / "201706.csv", "H1/201706.csv"), (root / "H2" / "201706.csv", "H2/201706.csv")]
+    monkeypatch.chdir(tmp_path)
+    (given,) = ingest.expand_inputs(["./export/H1/../H1/201706.csv"])
+    assert given.delivery_path == "export/H1/201706.csv"
+    ingest.ingest_paths(registered, deliveries, default_profile)
+    rows = registered.execute("SELECT delivery_path, file_name, path FROM ingest_files ORDER BY file_id").fetchall()
+    assert rows == [("H1/201706.csv", "201706.csv", str(root / "H1" / "201706.csv")),
+                    ("H2/201706.csv", "201706.csv", str(root / "H2" / "201706.csv"))]
+
+
+def test_replace_by_folder_matches_the_relative_path(registered, default_profile, tmp_path):
+    """A corrected delivery of one household, sent as its own folder tree, replaces only that file."""
+    root = _per_household_folders(tmp_path / "export")
+    ingest.ingest_paths(registered, [root], default_profile)
+    fix = _per_household_folders(tmp_path / "fix", {"H1": 0.3})
+    (r,) = ingest.ingest_paths(registered, [fix], default_profile, replace=True)
+    assert r.rows_loaded == 48 and r.reasons == {}
+    assert registered.execute("SELECT household_id, max(kwh) FROM readings GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("H1", 0.3), ("H2", 0.2)]
