@@ -77,3 +77,9 @@ def move_without_overwrite(src: str | os.PathLike, dst: str | os.PathLike) -> No
         finally:
             tmp.unlink(missing_ok=True)
     src.unlink()
+
+
+def archived_path(db: str | os.PathLike, archived_as: str) -> Path:
+    """Where ``ingest_files.archived_as`` points: relative values are inside the store's folder."""
+    path = Path(archived_as)
+    return path if path.is_absolute() else Path(db).parent / path

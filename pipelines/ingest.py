@@ -18,7 +18,7 @@ from prefect import flow, get_run_logger, task
 
 from meterrisk import ingest, store
 from meterrisk.consent.files_side import forget_outside_store
-from meterrisk.files import keep_target, move_without_overwrite, sha256_of
+from meterrisk.files import archived_path, keep_target, move_without_overwrite, sha256_of
 from pipelines.artifacts import ingest_summary
 from pipelines.retries import retry_on_transient_io
 from pipelines.workspace import Workspace, marks_run
@@ -52,32 +52,42 @@ def ingest_one(db: Path, path: Path, profile: str, archive: Path, failed: Path,
     try:
         result = ingest.ingest_file(con, path, ingest.load_profile(profile), delivery_path=delivery_path,
                                     replace=replace)
-        archived_as, note = _keep(con, path, result, archive, failed) if result.file_id else (None, "")
+        archived_as, note = _keep(con, db, path, result, archive, failed) if result.file_id else (None, "")
     finally:
         con.close()
     return {"file": delivery_path, "file_id": result.file_id, "status": result.status,
             **{k: getattr(result, k) for k in counts}, "archived_as": archived_as, "message": result.message + note}
 
 
-def _keep(con, path: Path, result: ingest.FileResult, archive: Path, failed: Path) -> tuple[str | None, str]:
-    """Move the delivered file to the archive (or ``failed``); return where its bytes are kept."""
+def _keep(con, db: Path, path: Path, result: ingest.FileResult, archive: Path, failed: Path) -> tuple[str | None, str]:
+    """Move the delivered file to the archive (or ``failed``); return where its bytes are kept
+    (``archived_as``: relative to the store's folder when inside it, so a data folder moved or
+    copied as a whole still finds its archive)."""
     if sha256_of(path) != result.sha256:  # rewritten while it was read: a new delivery, for the next run
         return None, "; the file changed while it was read, so it stays in the inbox for the next run"
     if result.status == "already_ingested":
         (earlier,) = store.one(con, "SELECT archived_as FROM ingest_files WHERE file_id = ?", [result.file_id])
-        if earlier and Path(earlier).is_file() and sha256_of(earlier) == result.sha256:
+        if earlier and archived_path(db, earlier).is_file() and sha256_of(archived_path(db, earlier)) == result.sha256:
             path.unlink()  # the archive already holds exactly these bytes
             return earlier, ""
     root = failed if result.status == "failed" else archive / datetime.now(timezone.utc).strftime("%Y-%m-%d")
     target, already_there = keep_target(root, result.delivery_path, result.sha256)
     # Recorded before the move: a crash in between leaves the file in the inbox, and the next run
     # (already ingested, no copy at the recorded place) archives it and records it again.
-    con.execute("UPDATE ingest_files SET archived_as = ? WHERE file_id = ?", [str(target.resolve()), result.file_id])
+    recorded = _as_recorded(db, target)
+    con.execute("UPDATE ingest_files SET archived_as = ? WHERE file_id = ?", [recorded, result.file_id])
     if already_there:
         path.unlink()
     else:
         move_without_overwrite(path, target)
-    return str(target.resolve()), ""
+    return recorded, ""
+
+
+def _as_recorded(db: Path, target: Path) -> str:
+    try:
+        return str(target.resolve().relative_to(Path(db).resolve().parent))
+    except ValueError:  # an archive outside the data folder
+        return str(target.resolve())
 
 
 @flow(name="ingest", log_prints=False)

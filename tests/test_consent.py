@@ -430,12 +430,11 @@ def test_a_mention_is_the_whole_id_and_not_part_of_another_registered_id():
     assert redact(text, spans) == "/inbox/<withdrawn>/201706.csv H10 H1-2 xH1 <withdrawn>.csv"
 
 
-def test_withdraw_reports_and_redacts_an_archived_as_column_when_the_store_has_one(two_homes):
+def test_withdraw_reports_and_redacts_the_archived_as_column(two_homes):
     """The ingest side records where a delivery was archived; the file side needs it as it was."""
     from meterrisk.consent import withdraw
 
     con = two_homes
-    con.execute("ALTER TABLE ingest_files ADD COLUMN archived_as VARCHAR")
     con.execute("UPDATE ingest_files SET archived_as = 'archive/2025-04-03/' || "
                 "regexp_extract(path, '(inbox/)?([^/]+/)?[^/]+$', 0)")
     report = withdraw(con, GONE)

@@ -81,11 +81,11 @@ def test_flow_archives_per_household_folders_under_their_relative_paths(town, pr
     kept = hashes_under(town / "data" / "archive")
     for rel, digest in delivered.items():
         assert kept[digest] == day / rel  # the relative path survives; nothing overwritten
-        assert results[rel]["archived_as"] == str((day / rel).resolve())
+        assert results[rel]["archived_as"] == str((day / rel).relative_to(town / "data"))  # inside the store's folder
     assert count(TOWN_DB, "SELECT count(*) FROM readings") == 5 * 96
     with store.read_only(TOWN_DB) as con:
         rows = con.execute("SELECT delivery_path, archived_as FROM ingest_files ORDER BY 1").fetchall()
-    assert rows == [(rel, str((day / rel).resolve())) for rel in sorted(delivered)]
+    assert rows == [(rel, str((day / rel).relative_to(town / "data"))) for rel in sorted(delivered)]
 
 
 def test_same_path_new_content_is_archived_beside_the_first_with_its_hash(town, prefect_harness):
@@ -98,7 +98,7 @@ def test_same_path_new_content_is_archived_beside_the_first_with_its_hash(town, 
     digest = second["H1/201706.csv"]
     assert hashes_under(day) == {first["H1/201706.csv"]: day / "H1" / "201706.csv",
                                  digest: day / "H1" / f"201706.{digest[:12]}.csv"}
-    assert result["archived_as"] == str((day / "H1" / f"201706.{digest[:12]}.csv").resolve())
+    assert result["archived_as"] == str((day / "H1" / f"201706.{digest[:12]}.csv").relative_to(town / "data"))
 
 
 def test_failed_files_keep_their_relative_path_and_never_overwrite(town, prefect_harness):
@@ -115,7 +115,7 @@ def test_failed_files_keep_their_relative_path_and_never_overwrite(town, prefect
     assert sha(bad_two) in hashes_under(failed / "H1") and sha(bad_one) in hashes_under(failed / "H1")
     with store.read_only(TOWN_DB) as con:
         recorded = {r[0] for r in con.execute("SELECT archived_as FROM ingest_files").fetchall()}
-    assert recorded == {str(p.resolve()) for p in failed.rglob("*") if p.is_file()}
+    assert recorded == {str(p.relative_to(town / "data")) for p in failed.rglob("*") if p.is_file()}
 
 
 def test_keep_target_and_move_never_replace_a_file(tmp_path, monkeypatch):
@@ -256,7 +256,7 @@ class Route:
         assert set(self.delivered) <= set(kept)
         with store.read_only(TOWN_DB) as con:
             recorded = {r[0] for r in con.execute("SELECT archived_as FROM ingest_files").fetchall()}
-        assert {str(p.resolve()) for p in kept.values()} <= recorded  # withdrawal can find every copy
+        assert {str(p.relative_to(self.town / "data")) for p in kept.values()} <= recorded  # withdrawal can find every copy
 
 
 @pytest.fixture(params=["cli", "flow"])

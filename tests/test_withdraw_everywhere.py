@@ -122,7 +122,7 @@ def test_withdraw_leaves_only_the_audit_row(town_copy):
     assert leftovers == []
     con = store.read_only(db)
     try:
-        audit = store.one(con, "SELECT pseudonym, files_touched FROM withdrawals")
+        audit = store.one(con, "SELECT pseudonym, files_touched FROM withdrawals WHERE pseudonym = ?", [pseudonym])
     finally:
         con.close()
     assert audit[0] == pseudonym and "deleted" in audit[1] and "rewritten" in audit[1]

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from meterrisk import store
+from meterrisk.files import archived_path
 from meterrisk.consent.export_files import ExportChange, erase_from_exports
 from meterrisk.consent.input_files import FileChange, erase_household_from_file
 from meterrisk.consent.prefect_home import PrefectErasure, erase_from_prefect_home
@@ -80,7 +81,7 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
     seen: set[Path] = set()
     for touched in report.files:
         profile = _profile_of(con, touched.file_id)
-        for candidate in (touched.archived_as, touched.path):
+        for candidate in (touched.archived_as and archived_path(db, touched.archived_as), touched.path):
             path = Path(candidate) if candidate else None
             if path is None or not path.is_file() or path.resolve() in seen:
                 continue

@@ -92,6 +92,25 @@ def _drop_parquet_rows(path: Path, profile: Profile, household_id: str) -> None:
     _write_atomic(path, table=table.filter(pc.invert(pc.fill_null(pc.equal(ids, household_id), False))))
 
 
+def _whole_file(path: Path, household_id: str, before: str, immutable: bool) -> FileChange:
+    if immutable:
+        return FileChange(str(path), "listed", 0, before, None)
+    _delete(path, household_id)
+    return FileChange(str(path), "deleted", 0, before, None)
+
+
+def _delete(path: Path, household_id: str) -> None:
+    """Delete the file, and the per-household folders (named by the id) it leaves empty."""
+    path.unlink()
+    for folder in path.parents:
+        if household_id not in folder.name:
+            break
+        try:
+            folder.rmdir()  # only ever removes an empty folder
+        except OSError:
+            break
+
+
 def _profile_for(name: str | None) -> Profile | None:
     try:
         return load_profile(name or "default")
@@ -109,13 +128,17 @@ def erase_household_from_file(path: str | Path, household_id: str, profile_name:
         raise MeterriskError(f"{path}: the profile {profile_name!r} it was ingested with cannot be loaded, "
                              "so its lines cannot be told apart",
                              hint="restore the profile file, or remove the household's lines by hand")
+    if not profile.ids_from_content:
+        # The id came from the folder name or the profile: every line is the household's, and
+        # the file was recorded because its rows were (purge.FileTouched).
+        return _whole_file(path, household_id, before, immutable)
     theirs, total = _household_lines(path, profile, household_id)
     if not theirs:
         return FileChange(str(path), "unchanged", 0, before, before)
     if immutable:
         return FileChange(str(path), "listed", len(theirs), before, None)
     if len(theirs) >= total:  # nothing of anyone else: a per-household file
-        path.unlink()
+        _delete(path, household_id)
         return FileChange(str(path), "deleted", len(theirs), before, None)
     if file_kind(path) == "parquet":
         _drop_parquet_rows(path, profile, household_id)
