@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DB = Path("data/meterrisk.duckdb")
 DEFAULT_TZ = "Asia/Tokyo"
@@ -26,3 +27,12 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path:
 def local_timezone(explicit: str | None = None) -> str:
     """The zone that defines local dates and slots: argument, ``METERRISK_TZ``, Asia/Tokyo."""
     return explicit or os.environ.get("METERRISK_TZ") or DEFAULT_TZ
+
+
+def is_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return False
+    return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 #: Data files are the owner's alone: 0600 files, 0700 folders, whatever the login umask.
@@ -17,6 +18,74 @@ def sha256_of(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# Compound suffixes kept whole when a hash goes into a name (x.csv.gz -> x.<hash>.csv.gz).
+_COMPOUND = (".csv.gz", ".tsv.gz", ".txt.gz")
+
+
+def _hashed_name(name: str, digest: str) -> str:
+    ext = next((name[-len(s):] for s in _COMPOUND if name.lower().endswith(s)), os.path.splitext(name)[1])
+    return f"{name[:len(name) - len(ext)]}.{digest}{ext}"
+
+
+def keep_target(folder: str | os.PathLike, relative: str, digest: str) -> tuple[Path, bool]:
+    """Where to keep a file with SHA-256 ``digest`` delivered as ``relative`` under ``folder``.
+
+    Returns ``(path, already_there)``. The relative path is kept; nothing is ever overwritten:
+    if ``folder/relative`` holds other bytes, the file goes beside it with (a prefix of) its
+    hash in the name (``201706.<sha12>.csv``). ``already_there`` means that path already holds
+    exactly these bytes, so the delivered copy can simply be removed.
+    """
+    root = Path(folder)
+    first = root / relative
+    if not first.resolve().is_relative_to(root.resolve()):
+        raise ValueError(f"{relative!r} points outside {root}")
+    for candidate in (first, first.with_name(_hashed_name(first.name, digest[:12])),
+                      first.with_name(_hashed_name(first.name, digest))):
+        if not candidate.exists():
+            return candidate, False
+        if sha256_of(candidate) == digest:
+            return candidate, True
+    raise FileExistsError(f"{first}: every name for this file is taken by other content")
+
+
+def move_without_overwrite(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """Move ``src`` to ``dst``; raise FileExistsError rather than replace anything at ``dst``.
+
+    A hard link claims ``dst`` atomically (rename would silently replace); across file systems
+    the bytes are first copied and flushed beside ``dst``. ``src`` is removed only once ``dst``
+    holds its bytes, so a crash in between leaves two copies, never none.
+    """
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except FileExistsError:
+        raise
+    except OSError:  # another file system, or one without hard links
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
+        shutil.copy2(src, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        try:
+            try:
+                os.link(tmp, dst)
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links at all: exclusive create is the next best claim
+                fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.close(fd)
+                os.replace(tmp, dst)
+        finally:
+            tmp.unlink(missing_ok=True)
+    src.unlink()
+
+
+def archived_path(db: str | os.PathLike, archived_as: str) -> Path:
+    """Where ``ingest_files.archived_as`` points: relative values are inside the store's folder."""
+    path = Path(archived_as)
+    return path if path.is_absolute() else Path(db).parent / path
 
 
 def owner_only_umask() -> None:

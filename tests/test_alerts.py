@@ -124,7 +124,7 @@ def test_store_alerts_idempotent_and_absence_suppresses(con, tmp_path):
     assert ev[1].date() == day
     csv = tmp_path / "absences.csv"
     csv.write_text(f"household_id,start_date,end_date,note\nb,{day},{day + timedelta(days=3)},hospital\n")
-    assert load_absences(con, csv) == 1
+    assert load_absences(con, csv).loaded == 1
     s = run_alerts(con, day)
     assert s["suppressed_by_absence"] == 1
     assert {r[0] for r in con.execute("SELECT household_id FROM alerts").fetchall()} == {"a"}

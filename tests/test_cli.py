@@ -105,9 +105,10 @@ def test_the_console_script_runs_as_a_module():
 
 def test_households_loads_the_registry(tmp_path):
     out = cli("households", "--db", tmp_path / "s.duckdb", SAMPLE / "households.csv").output
-    assert "40 households (40 new, 0 updated)" in out
+    # One of the 40 withdrew in February 2025: withdrawn and forgotten, then kept withdrawn.
+    assert "40 households (39 new, 0 updated, 1 withdrawn and purged)" in out
     again = cli("households", "--db", tmp_path / "s.duckdb", SAMPLE / "households.csv").output
-    assert "(0 new, 40 updated)" in again
+    assert "(0 new, 39 updated, 1 kept withdrawn)" in again
 
 
 def test_households_bad_registry_names_line_and_column(tmp_path):
@@ -362,3 +363,21 @@ def test_run_on_a_store_without_readings_is_one_line(tmp_path, monkeypatch, pref
     (tmp_path / "inbox").mkdir()
     result = cli("run", "--db", tmp_path / "data" / "meterrisk.duckdb", "--inbox", tmp_path / "inbox", ok=False)
     assert_one_line_error(result, "no readings")
+
+
+def test_ingest_replace_of_one_household_file_keeps_the_other_households(tmp_path):
+    """Per-household folders with the same file names: --replace B/201706.csv leaves A alone."""
+    db = tmp_path / "s.duckdb"
+    cli("households", "--db", db, SAMPLE / "households.csv")
+    export = tmp_path / "export"
+    for hid, kwh in (("H00001", "0.1"), ("H00002", "0.2")):
+        (export / hid).mkdir(parents=True)
+        (export / hid / "201706.csv").write_text(
+            "household_id,ts,kwh\n" + "".join(f"{hid},2025-02-20T{h:02d}:00:00+09:00,{kwh}\n" for h in range(24)))
+    cli("ingest", "--db", db, export)
+    (export / "H00002" / "201706.csv").write_text(
+        "household_id,ts,kwh\n" + "".join(f"H00002,2025-02-20T{h:02d}:00:00+09:00,0.3\n" for h in range(24)))
+    out = cli("ingest", "--db", db, "--replace", export / "H00002" / "201706.csv").output
+    assert "1 files (0 failed): 24 rows read, 24 loaded" in out
+    assert count(db, "SELECT count(*) FROM readings WHERE household_id = 'H00001' AND kwh = 0.1") == 24
+    assert count(db, "SELECT count(*) FROM readings WHERE household_id = 'H00002' AND kwh = 0.3") == 24

@@ -2,6 +2,7 @@ import duckdb
 import pytest
 
 from meterrisk import store
+from meterrisk.errors import MeterriskError
 
 
 def test_new_store_is_migrated_and_reopens_idempotently(db_path):
@@ -23,7 +24,7 @@ def test_store_timezone_is_fixed_at_creation(db_path):
     con = store.connect(db_path)
     assert store.setting(con, "timezone") == "Europe/London"
     con.close()
-    with pytest.raises(ValueError, match="Europe/London"):
+    with pytest.raises(MeterriskError, match="Europe/London"):
         store.connect(db_path, timezone="Asia/Tokyo")
 
 

@@ -3,7 +3,8 @@
 Reads the day and the ``history_days`` (84) days before it from ``readings`` (known absence
 days are left out of the usual pattern), writes ``alerts`` for that date in one transaction
 (re-running the same date replaces its rows), and never alerts a household with a registered
-absence that day.
+absence that day, or one whose consent is not in force that day (not given yet, or withdrawn
+on or before it).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -21,8 +23,17 @@ from meterrisk.store import frame
 from meterrisk.store import transaction
 
 
-def load_absences(con, path: str | Path) -> int:
-    """Upsert ``absences`` from a CSV: household_id, start_date, end_date[, note] (dates inclusive)."""
+class AbsenceLoad(NamedTuple):
+    read: int
+    loaded: int
+    not_registered: int   # rows of households not in the registry (or withdrawn): not stored
+
+
+def load_absences(con, path: str | Path) -> AbsenceLoad:
+    """Upsert ``absences`` from a CSV: household_id, start_date, end_date[, note] (dates inclusive).
+
+    Only households in the registry are kept: an absence file must not bring back the id of a
+    household that never consented or has withdrawn."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no absence file at {path}")
@@ -42,32 +53,38 @@ def load_absences(con, path: str | Path) -> int:
     if bad.height:
         raise InputFileError(path, f"{bad.height} row(s) with a missing or reversed date range",
                              hint="dates are YYYY-MM-DD and end_date >= start_date")
-    add_absences(con, df)
-    return df.height
+    loaded = add_absences(con, df)
+    return AbsenceLoad(df.height, loaded, df.height - loaded)
 
 
-def add_absences(con, df: pl.DataFrame) -> None:
+def add_absences(con, df: pl.DataFrame) -> int:
+    """Upsert absences of registered households; return how many rows were stored."""
     con.register("_abs_in", df.to_arrow())
     try:
-        con.execute("INSERT OR REPLACE INTO absences SELECT household_id, start_date, end_date, note FROM _abs_in")
+        return con.execute("INSERT OR REPLACE INTO absences SELECT a.household_id, a.start_date, a.end_date, a.note "
+                           "FROM _abs_in a SEMI JOIN households h USING (household_id)").fetchall()[0][0]
     finally:
         con.unregister("_abs_in")
 
 
 def _day_matrices(con, day: date, history_days: int) -> dict[str, np.ndarray]:
-    """{household: (history_days + 1) x 48 kWh, NaN = missing}, the last row being ``day``."""
+    """{household: (history_days + 1) x 48 kWh, NaN = missing}, the last row being ``day``, for
+    the households whose consent is in force on ``day``."""
     lo = day - timedelta(days=history_days)
     rows = frame(con, """
         SELECT r.household_id, r.local_date, r.slot, r.kwh FROM readings r
-        WHERE r.local_date BETWEEN ? AND ? AND r.slot < ?
+        JOIN households h ON h.household_id = r.household_id
+         AND h.consent_given_on <= $day AND (h.consent_withdrawn_on IS NULL OR $day < h.consent_withdrawn_on)
+        WHERE r.local_date BETWEEN $lo AND $day AND r.slot < $slots
           AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.household_id = r.household_id
-                          AND r.local_date BETWEEN a.start_date AND a.end_date AND r.local_date < ?)
-        """, [lo, day, SLOTS, day])
+                          AND r.local_date BETWEEN a.start_date AND a.end_date AND r.local_date < $day)
+        """, {"lo": lo, "day": day, "slots": SLOTS})
     return {hid: X for hid, (_, X) in day_matrices(rows, start=lo, n_days=history_days + 1).items()}
 
 
 def run_alerts(con, day: date, *, params: DetectorParams | None = None) -> dict:
-    """Detect alerts for local date ``day`` for every household with readings that day."""
+    """Detect alerts for local date ``day`` for every household with readings up to that day
+    and consent in force on it."""
     absent = {r[0] for r in con.execute(
         "SELECT DISTINCT household_id FROM absences WHERE ? BETWEEN start_date AND end_date", [day]).fetchall()}
     params = params or DetectorParams()

@@ -41,7 +41,8 @@ def alerts(db, day, absence_file, rules, history_days, show):
     try:
         if absence_file:
             n = load_absences(con, absence_file)
-            click.echo(f"{absence_file}: {n} absences loaded")
+            click.echo(f"{absence_file}: {n.read} absences read, {n.loaded} loaded, "
+                       f"{n.not_registered} of households not in the registry (not stored)")
         d = day.date() if day else latest_date(con)
         changes = {} if history_days is None else {"history_days": history_days}
         s = run_alerts(con, d, params=RULES[rules](**changes))

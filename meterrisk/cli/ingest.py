@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from meterrisk import ingest, store
+from meterrisk import config, ingest, store
+from meterrisk.consent.files_side import forget_outside_store
 from meterrisk.cli._options import db_option
 
 
@@ -14,13 +15,15 @@ from meterrisk.cli._options import db_option
 @db_option
 @click.option("--profile", "profile_spec", default="default", show_default=True,
               help=f"Source profile: a shipped name ({', '.join(ingest.builtin_names())}) or a .toml file.")
-@click.option("--timezone", default=None, help="Zone of naive timestamps (overrides the profile).")
+@click.option("--timezone", default=None,
+              help="Zone of naive timestamps (overrides the profile; the store's own zone is set by `households`).")
 @click.option("--encoding", default=None, help="Text encoding, e.g. utf-8 or cp932 (overrides the profile).")
 @click.option("--unit", type=click.Choice(["kWh", "Wh"]), default=None, help="Unit of the values (overrides the profile).")
 @click.option("--max-kwh", "max_kwh_per_slot", type=float, default=None,
               help="Plausible maximum kWh per half hour (overrides the profile).")
 @click.option("--replace", is_flag=True,
-              help="A file whose name was ingested before with other content replaces that earlier version.")
+              help="Replace an earlier version of the same delivery (same path relative to the folder "
+                   "given, or the same file) instead of keeping its stored values.")
 @click.option("--progress", is_flag=True, help="Report rows read after each chunk of a big file (on stderr).")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
 def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, replace, progress, inputs):
@@ -39,6 +42,7 @@ def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, rep
         timezone=timezone, encoding=encoding, unit=unit, max_kwh_per_slot=max_kwh_per_slot)
     con = store.connect(db)
     try:
+        profile.check_store_zone(store.setting(con, "timezone"))
         files = ingest.expand_inputs(inputs)
         done = 0
 
@@ -67,25 +71,55 @@ def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, rep
 
 @click.command("households")
 @db_option
+@click.option("--timezone", default=None,
+              help="Local time zone of a NEW store [default: METERRISK_TZ, else Asia/Tokyo]. An existing "
+                   "store keeps the zone it was created with; asking for another is an error.")
 @click.argument("registry", type=click.Path(exists=True, dir_okay=False))
-def households_cmd(db, registry):
+def households_cmd(db, timezone, registry):
     """Load or update the household registry (consent, age, living alone, solar).
 
     Columns: household_id, birth_year, lives_alone, consent_given_on,
     consent_withdrawn_on, care_certified, has_solar, district. Readings outside a
-    household's consent are deleted.
+    household's consent are deleted. A row whose withdrawal date has come purges that
+    household as `meterrisk withdraw` does; a withdrawn household comes back only with a
+    consent_given_on later than its withdrawal. Prints what it kept and why. This is the
+    command that creates a store; its local time zone is fixed then (--timezone).
 
     \b
-    Example:
+    Examples:
       meterrisk households data/synthetic/sample/households.csv
+      meterrisk households --db sydney.duckdb --timezone Australia/Sydney households.csv
     """
-    con = store.connect(db)
+    con = store.connect(db, timezone=timezone)
     try:
         result = ingest.load_registry(con, registry)
+        outside = forget_outside_store(con, config.db_path(db), result.withdrawn)
     finally:
         con.close()
-    click.echo(f"{result.path}: {result.households} households ({result.inserted} new, {result.updated} updated); "
-               f"{result.readings_purged} readings deleted for lack of consent")
+    for line in registry_report(result):
+        click.echo(line)
+    for done in outside:
+        for line in done.lines():
+            click.echo(f"  {line}")
+
+
+def registry_report(result: ingest.RegistryResult) -> list[str]:
+    """What a registry load did, in counts and pseudonyms (never registry ids)."""
+    extra = "".join(f", {n} {what}" for n, what in (
+        (len(result.withdrawn), "withdrawn and purged"), (len(result.kept_withdrawn), "kept withdrawn")) if n)
+    lines = [f"{result.path}: {result.households} households ({result.inserted} new, {result.updated} updated"
+             f"{extra}); {result.readings_purged} readings deleted for lack of consent"]
+    for w in result.withdrawn:
+        lines.append(f"  withdrawn and purged: {w.summary()}")
+    for k in result.kept_withdrawn:
+        lines.append(f"  kept withdrawn: {k.pseudonym} withdrew on {k.withdrawn_on} and its row gives no consent "
+                     "after that (row skipped)")
+    for p in result.reconsented:
+        lines.append(f"  consented again after a withdrawal: new record {p}")
+    for k in result.withdrawal_date_kept:
+        lines.append(f"  withdrawal date kept: {k.pseudonym} withdraws on {k.withdrawn_on} "
+                     "(the row leaves it empty and gives no later consent)")
+    return lines
 
 
 @click.command("temperature")

@@ -41,10 +41,7 @@ def consenting_list(con, as_of: date, model_version: str | None = None) -> pl.Da
     is in force today on the store's clock, ranked 1..n again; with household_id, pseudonym
     and district."""
     rows = risk_list(con, as_of, model_version).filter(pl.col("status") == "scored")
-    consenting = frame(con, """
-        SELECT household_id, pseudonym, district FROM households
-        WHERE consent_given_on <= local_today()
-          AND (consent_withdrawn_on IS NULL OR local_today() < consent_withdrawn_on)""")
+    consenting = frame(con, "SELECT household_id, pseudonym, district FROM households_in_consent")
     return (rows.join(consenting, on="household_id", how="inner").sort("rank")
             .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("rank")))
 

@@ -5,7 +5,7 @@ wide and register files, ``register`` turns meter indexes into use, ``loader`` o
 transaction and the accounting, ``registry`` loads households and enforces consent.
 """
 
-from meterrisk.ingest.loader import FileResult, ingest_file
+from meterrisk.ingest.loader import Delivery, FileResult, delivery_path_of, ingest_file
 from meterrisk.ingest.profiles import Profile, builtin_names, load_profile
 from meterrisk.ingest.reasons import INFO, Reason
 from meterrisk.ingest.registry import RegistryResult, load_registry
@@ -14,11 +14,13 @@ from meterrisk.ingest.weather import load_temperature
 
 __all__ = [
     "INFO",
+    "Delivery",
     "FileResult",
     "Profile",
     "Reason",
     "RegistryResult",
     "builtin_names",
+    "delivery_path_of",
     "expand_inputs",
     "ingest_file",
     "ingest_paths",

@@ -23,14 +23,22 @@ from meterrisk.ingest.reasons import Reason
 _VALUE_FIELD = {"long": "kwh", "register": "register"}
 
 
-def chunks_for(path: Path, profile: Profile, *, solar: set[str]) -> Iterator[pl.DataFrame]:
+def chunks_for(path: Path, profile: Profile, *, solar: set[str],
+               household_id: str | None = None) -> Iterator[pl.DataFrame]:
+    """``household_id``: the id of every row (from the delivery path or a constant), else the
+    rows' own id column."""
     if file_kind(path) == "parquet":
-        yield from _parquet_chunks(path, profile, solar)
+        yield from _parquet_chunks(path, profile, solar, household_id)
     else:
-        yield from _text_chunks(path, profile, solar)
+        yield from _text_chunks(path, profile, solar, household_id)
 
 
-def _text_chunks(path: Path, profile: Profile, solar: set[str]) -> Iterator[pl.DataFrame]:
+def _fields_wanted(profile: Profile, household_id: str | None) -> tuple[str, ...]:
+    wanted = ("household_id", "date") if profile.layout == "wide" else ("household_id", "ts", _VALUE_FIELD[profile.layout])
+    return wanted[1:] if household_id is not None else wanted
+
+
+def _text_chunks(path: Path, profile: Profile, solar: set[str], household_id: str | None) -> Iterator[pl.DataFrame]:
     positions: dict[str, int] | None = None
     n_fields = 0
     slot_positions: list[tuple[int, int]] = []
@@ -41,14 +49,15 @@ def _text_chunks(path: Path, profile: Profile, solar: set[str]) -> Iterator[pl.D
             first = lines["line"][0]
             header = parse.header_fields(first, profile) if profile.header else None
             n_fields = len(header) if header else len(first.split(profile.delimiter))
-            wanted = ("household_id", "date") if profile.layout == "wide" else ("household_id", "ts", _VALUE_FIELD[profile.layout])
-            positions = parse.resolve_columns(path, profile, header, n_fields, wanted)
+            positions = parse.resolve_columns(path, profile, header, n_fields, _fields_wanted(profile, household_id))
             if profile.layout == "wide":
                 slot_positions = _slot_columns(path, profile, header)
             if profile.header:
                 lines = lines.slice(1)
         fields = parse.split_fields(lines, profile, n_fields,
                                     {**positions, **{f"_s{k}": i for k, i in slot_positions}})
+        if household_id is not None:
+            fields = fields.with_columns(pl.lit(household_id, dtype=pl.String).alias("household_id"))
         if profile.layout == "wide":
             yield _classify_wide(fields, profile, [k for k, _ in slot_positions], solar)
         else:
@@ -109,20 +118,22 @@ def _classify_wide(fields: pl.DataFrame, profile: Profile, slot_numbers: list[in
     return _finish(parse.classify(frame, profile, solar=solar))
 
 
-def _parquet_chunks(path: Path, profile: Profile, solar: set[str]) -> Iterator[pl.DataFrame]:
+def _parquet_chunks(path: Path, profile: Profile, solar: set[str], household_id: str | None) -> Iterator[pl.DataFrame]:
     if profile.layout == "wide":
         raise InputFileError(path, "the wide layout is read from CSV files", expected="CSV", found="Parquet")
     value_field = _VALUE_FIELD[profile.layout]
-    names = {f: profile.columns[f] for f in ("household_id", "ts", value_field)}
+    names = {f: profile.columns[f] for f in _fields_wanted(profile, household_id)}
     if not all(isinstance(v, str) for v in names.values()):
         raise InputFileError(path, "Parquet columns must be mapped by name in the profile")
+    ids = (pl.lit(household_id, dtype=pl.String) if household_id is not None
+           else pl.col(names["household_id"]).cast(pl.String).str.strip_chars())
     for batch in iter_parquet_batches(path, list(names.values())):
         frame = batch.select(
             "line_number",
             pl.lit(None, dtype=pl.String).alias("raw_line"),
             pl.lit(True).alias("fields_ok"),
             pl.lit(None, dtype=pl.String).alias("fields_message"),
-            pl.col(names["household_id"]).cast(pl.String).str.strip_chars().alias("household_id"),
+            ids.alias("household_id"),
             pl.col(names["ts"]).alias("ts"),
             pl.col(names[value_field]).alias("value"),
         )

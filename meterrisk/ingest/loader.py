@@ -4,11 +4,17 @@ Load semantics (declared here, as dlt does next to a source):
 
 * **Unit of work** = one file, in one DuckDB transaction. A crash (even ``kill -9``) leaves
   no partial rows; the next run simply loads the file again.
-* **Identity** = the file's SHA-256. The same bytes again are skipped ("already ingested").
-* **Same name, new content** = a new delivery: readings not yet stored are loaded, identical
-  ones count as duplicates, and different values for a stored half hour are quarantined as
-  ``conflicts_stored_value`` (the stored value wins). With ``replace=True`` the earlier
-  versions' readings are deleted first and the new file's values win.
+* **Identity** = the delivery path plus the file's SHA-256. The same delivery again is skipped
+  ("already ingested"); when the rows carry their household ids, so are the same bytes under
+  another path (they are the same readings). When the id comes from the path or the profile,
+  two homes' files can be byte for byte equal, so only the same path counts.
+* **Delivery path** = the file's path relative to the inbox or the folder given (or the file
+  argument as given), never the bare name: per-household folders repeat the same names.
+* **Same delivery path, new content** = a new delivery: readings not yet stored are loaded,
+  identical ones count as duplicates, and different values for a stored half hour are
+  quarantined as ``conflicts_stored_value`` (the stored value wins). With ``replace=True`` the
+  readings of earlier versions of that delivery (same delivery path, or the same file on disk)
+  are deleted first and the new file's values win.
 * **Key** = (household_id, ts_utc). Within a file, exact repeats load once and count as
   duplicates; repeats with different values are all quarantined (we cannot know which is right).
 * **Consent** = readings of households not in the registry, or outside their consent, are
@@ -19,6 +25,7 @@ Accounting that always holds: rows_read = loaded + quarantined + duplicate + rej
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -32,17 +39,39 @@ import polars as pl
 from meterrisk import store
 from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.files import sha256_of
-from meterrisk.ingest import parse
+from meterrisk.ingest import folds, parse
 from meterrisk.ingest.dedup import collapse_repeats, drop_temps, raw_text
 from meterrisk.ingest.layouts import chunks_for
 from meterrisk.ingest.profiles import Profile
 from meterrisk.ingest.reasons import INFO, Reason
 from meterrisk.ingest.registry import consent_windows
 
+
+@dataclass(frozen=True)
+class Delivery:
+    """A file to ingest and the name it was delivered under.
+
+    ``delivery_path`` (POSIX separators) is the file's path relative to the inbox or the folder
+    it was found in, or the argument as given for a file named directly. Per-household folders
+    repeat the same file names (``<household>/201706.csv``), so this, not the bare name, is
+    what ``--replace`` matches and what a profile's ``id_from_path`` reads.
+    """
+
+    path: Path
+    delivery_path: str
+
+
+def delivery_path_of(path: str | Path, root: str | Path | None = None) -> str:
+    """``path`` relative to ``root`` (or as given, normalised), with ``/`` separators."""
+    rel = os.path.relpath(path, root) if root is not None else os.path.normpath(path)
+    return Path(rel).as_posix()
+
+
 _STAGE_SCHEMA = """
 CREATE OR REPLACE TEMP TABLE _stage (
     line_number BIGINT, raw_line VARCHAR, household_id VARCHAR, ts_utc TIMESTAMP,
-    local_ts TIMESTAMP, local_date DATE, slot SMALLINT, kwh DOUBLE
+    local_ts TIMESTAMP, local_date DATE, slot SMALLINT, kwh DOUBLE,
+    fold_late TIMESTAMP  -- fold = "order": the later instant of a repeated local time (folds.py)
 )"""
 
 
@@ -55,6 +84,8 @@ class FileResult:
     path: str
     status: str  # loaded | loaded_with_quarantine | already_ingested | failed
     file_id: int | None = None
+    delivery_path: str = ""
+    sha256: str = ""
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -77,65 +108,84 @@ class FileResult:
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: str | Path, profile: Profile, *,
-                replace: bool = False, on_chunk: Callable[[int], None] | None = None) -> FileResult:
+                replace: bool = False, delivery_path: str | None = None,
+                on_chunk: Callable[[int], None] | None = None) -> FileResult:
     """Load one file (see module docstring for the semantics). Never raises for bad input:
     a file that cannot be read comes back with status ``failed`` and the reason.
+
+    ``delivery_path`` names the delivery (default: ``path`` as given); see ``Delivery``.
     ``on_chunk(rows_read_so_far)`` is called after each staged chunk (progress for big files)."""
     path = Path(path)
+    delivery = Delivery(path, delivery_path or delivery_path_of(path))
+    zone = store.setting(con, "timezone")
+    profile.check_store_zone(zone)
     started = time.perf_counter()
     if not path.is_file():
-        return FileResult(str(path), "failed", message=f"{path}: no such file")
+        return FileResult(str(path), "failed", delivery_path=delivery.delivery_path, message=f"{path}: no such file")
     sha = sha256_of(path)
+    # Equal bytes are equal readings wherever they were delivered, unless the household id comes
+    # from the path (or the profile): then two homes' files can be byte for byte the same.
+    same_place = "" if profile.ids_from_content else " AND delivery_path = ?"
     done = store.one(
         con,
         "SELECT file_id, finished_at FROM ingest_files WHERE sha256 = ? "
-        "AND status IN ('loaded', 'loaded_with_quarantine') ORDER BY file_id LIMIT 1", [sha],
+        f"AND status IN ('loaded', 'loaded_with_quarantine'){same_place} ORDER BY file_id LIMIT 1",
+        [sha] if profile.ids_from_content else [sha, delivery.delivery_path],
     )
     if done:
-        return FileResult(str(path), "already_ingested", file_id=done[0],
+        return FileResult(str(path), "already_ingested", file_id=done[0], delivery_path=delivery.delivery_path,
+                          sha256=sha,
                           message=f"identical content was ingested as file {done[0]} at {done[1]:%Y-%m-%d %H:%M} UTC; nothing changed")
     registry = consent_windows(con)
     if registry.height == 0:
         raise MeterriskError("the household registry is empty, so no reading has consent to be stored",
                              hint="load it first: meterrisk households FILE")
-    zone = store.setting(con, "timezone")
     file_started = _now()
     con.execute("BEGIN TRANSACTION")
     try:
         file_id = con.execute("SELECT nextval('ingest_file_id')").fetchall()[0][0]
-        result = _load(con, path, profile, registry, zone, file_id, sha, replace, on_chunk)
+        result = _load(con, delivery, profile, registry, zone, file_id, sha, replace, on_chunk)
         status = "loaded_with_quarantine" if result.rows_quarantined else "loaded"
         result.status, result.file_id = status, file_id
         result.message = _summary_message(result)
-        con.execute(
-            "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, str(path.resolve()), path.name, sha, path.stat().st_size, profile.name, profile.layout,
-             result.rows_read, result.rows_loaded, result.rows_quarantined, result.rows_duplicate,
-             result.rows_rejected_consent, file_started, _now(), status, result.message, None],
-        )
+        _record(con, file_id, delivery, sha, profile, status, result.message, file_started, result)
         if not result.balanced:  # a bug, never bad input: refuse to commit numbers that do not add up
             raise AssertionError(f"row accounting does not balance for {path}: {result}")
         con.execute("COMMIT")
     except InputFileError as exc:
         con.execute("ROLLBACK")
-        return _record_failure(con, path, sha, profile, file_started, str(exc), started)
+        return _record_failure(con, delivery, sha, profile, file_started, str(exc), started)
     except BaseException:
         con.execute("ROLLBACK")
         raise
     result.seconds = time.perf_counter() - started
+    result.sha256 = sha
     return result
 
 
-def _record_failure(con, path: Path, sha: str, profile: Profile, file_started: datetime,
+_FILE_COLUMNS = ("file_id, path, file_name, delivery_path, sha256, size_bytes, profile, layout, rows_read, "
+                 "rows_loaded, rows_quarantined, rows_duplicate, rows_rejected_consent, started_at, finished_at, "
+                 "status, message")
+
+
+def _record(con, file_id: int, delivery: Delivery, sha: str, profile: Profile, status: str, message: str,
+            file_started: datetime, counts: FileResult | None) -> None:
+    path = delivery.path
+    n = [counts.rows_read, counts.rows_loaded, counts.rows_quarantined, counts.rows_duplicate,
+         counts.rows_rejected_consent] if counts else [0] * 5
+    con.execute(
+        f"INSERT INTO ingest_files ({_FILE_COLUMNS}) VALUES ({', '.join('?' * 17)})",
+        [file_id, str(path.resolve()), path.name, delivery.delivery_path, sha, path.stat().st_size, profile.name,
+         profile.layout, *n, file_started, _now(), status, message],
+    )
+
+
+def _record_failure(con, delivery: Delivery, sha: str, profile: Profile, file_started: datetime,
                     message: str, started: float) -> FileResult:
     file_id = con.execute("SELECT nextval('ingest_file_id')").fetchall()[0][0]
-    con.execute(
-        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?, 'failed', ?, NULL)",
-        [file_id, str(path.resolve()), path.name, sha, path.stat().st_size, profile.name, profile.layout,
-         file_started, _now(), message],
-    )
-    return FileResult(str(path), "failed", file_id=file_id, message=message,
-                      seconds=time.perf_counter() - started)
+    _record(con, file_id, delivery, sha, profile, "failed", message, file_started, None)
+    return FileResult(str(delivery.path), "failed", file_id=file_id, delivery_path=delivery.delivery_path,
+                      sha256=sha, message=message, seconds=time.perf_counter() - started)
 
 
 def _summary_message(r: FileResult) -> str:
@@ -148,14 +198,16 @@ def _summary_message(r: FileResult) -> str:
     return text
 
 
-def _load(con, path: Path, profile: Profile, registry: pl.DataFrame, zone: str, file_id: int,
+def _load(con, delivery: Delivery, profile: Profile, registry: pl.DataFrame, zone: str, file_id: int,
           sha: str, replace: bool, on_chunk: Callable[[int], None] | None) -> FileResult:
-    result = FileResult(str(path), "running")
+    path = delivery.path
+    result = FileResult(str(path), "running", delivery_path=delivery.delivery_path)
     reasons: Counter[str] = Counter()
     con.execute(_STAGE_SCHEMA)
     solar = set(registry.filter(pl.col("has_solar"))["household_id"].to_list())
     consent = registry.select("household_id", "consent_given_on", "consent_withdrawn_on")
-    for chunk in chunks_for(path, profile, solar=solar):
+    household_id = profile.household_id_for(path, delivery.delivery_path)
+    for chunk in chunks_for(path, profile, solar=solar, household_id=household_id):
         result.rows_read += chunk.height
         chunk = chunk.join(consent, on="household_id", how="left")
         with_local = parse.with_local_time(chunk, zone)
@@ -167,16 +219,19 @@ def _load(con, path: Path, profile: Profile, registry: pl.DataFrame, zone: str, 
             _quarantine(con, file_id, bad)
         good = keep.filter(pl.col("reason").is_null()).select(
             "line_number", "raw_line", "household_id",
-            pl.col("ts_utc").dt.replace_time_zone(None), "local_ts", "local_date", "slot", "kwh")
+            pl.col("ts_utc").dt.replace_time_zone(None), "local_ts", "local_date", "slot", "kwh",
+            pl.col("fold_late").dt.replace_time_zone(None))
         con.register("_chunk", good.to_arrow())
         con.execute("INSERT INTO _stage SELECT * FROM _chunk")
         con.unregister("_chunk")
         if on_chunk:
             on_chunk(result.rows_read)
+    if profile.fold == "order":
+        folds.resolve(con, file_id, zone, reasons)
     if profile.layout == "register":
         from meterrisk.ingest.register import register_to_usage
         register_to_usage(con, file_id, profile, reasons, result)
-    _finalize(con, file_id, path.name, sha, replace, profile, zone, result, reasons)
+    _finalize(con, file_id, delivery, sha, replace, profile, zone, result, reasons)
     result.rows_quarantined = sum(reasons.values())
     result.reasons = dict(reasons)
     return result
@@ -208,13 +263,16 @@ def _quarantine(con, file_id: int, bad: pl.DataFrame) -> None:
     con.unregister("_bad")
 
 
-def _finalize(con, file_id: int, file_name: str, sha: str, replace: bool, profile: Profile,
+def _finalize(con, file_id: int, delivery: Delivery, sha: str, replace: bool, profile: Profile,
               zone: str, result: FileResult, reasons: Counter) -> None:
     """Resolve duplicates within the file and against the store, then insert."""
     if replace:
+        # Earlier versions of this delivery: the same delivery path, or the same file on disk
+        # (``ingest DIR`` then ``ingest --replace DIR/B/201706.csv``). Never the bare name.
         old = [r[0] for r in con.execute(
-            "SELECT file_id FROM ingest_files WHERE file_name = ? AND sha256 <> ? "
-            "AND status IN ('loaded', 'loaded_with_quarantine')", [file_name, sha]).fetchall()]
+            "SELECT file_id FROM ingest_files WHERE (delivery_path = ? OR path = ?) AND sha256 <> ? "
+            "AND status IN ('loaded', 'loaded_with_quarantine')",
+            [delivery.delivery_path, str(delivery.path.resolve()), sha]).fetchall()]
         if old:
             con.execute(f"DELETE FROM readings WHERE file_id IN ({','.join('?' * len(old))})", old)
             con.execute(f"UPDATE ingest_files SET status = 'replaced' WHERE file_id IN ({','.join('?' * len(old))})", old)

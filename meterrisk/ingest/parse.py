@@ -7,7 +7,7 @@ and a message that quotes the offending value.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,16 @@ from meterrisk.ingest.reasons import Reason
 
 _UTC = pl.Datetime("us", "UTC")
 _OFFSET = r"([+-])(\d{2}):?(\d{2})$"
+
+
+#: Readings that start later than this after now are not readings yet (a meter clock or export
+#: error): stored, they would move "the latest date" that features and alerts work on.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def utc_now() -> datetime:
+    """The clock ingest judges future readings by (a module-level function, so tests can set it)."""
+    return datetime.now(timezone.utc)
 
 
 # --- header and fields --------------------------------------------------------------
@@ -76,7 +86,9 @@ def split_fields(lines: pl.DataFrame, profile: Profile, n_fields: int,
 # --- timestamps ---------------------------------------------------------------------
 
 def parse_timestamps(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
-    """Text ``ts`` -> ``ts_utc`` plus flags ``_unparsed``, ``_nonexistent``, ``_ambiguous``.
+    """Text ``ts`` -> ``ts_utc`` plus flags ``_unparsed``, ``_nonexistent``, ``_ambiguous``
+    and, for an ambiguous (fall-back) local time, ``_fold_late``: its later instant
+    (``ts_utc`` is then the earlier one).
 
     Exports use one format throughout, so the two common ones (ISO 8601 with an offset, and
     naive local time in a zone without clock changes) are parsed first in one cheap pass;
@@ -97,7 +109,8 @@ def parse_timestamps(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
         rest = rest.filter(pl.col("ts_utc").is_null()).drop("ts_utc")
         if rest.height == 0:
             break
-    flags = [pl.lit(False).alias("_unparsed"), pl.lit(False).alias("_nonexistent"), pl.lit(False).alias("_ambiguous")]
+    flags = [pl.lit(False).alias("_unparsed"), pl.lit(False).alias("_nonexistent"), pl.lit(False).alias("_ambiguous"),
+             pl.lit(None, dtype=_UTC).alias("_fold_late")]
     parts = [p.with_columns(flags) for p in done_parts if p.height]
     if rest.height:
         parts.append(_parse_timestamps_general(rest, zone))
@@ -136,11 +149,13 @@ def _parse_timestamps_general(frame: pl.DataFrame, zone: str) -> pl.DataFrame:
             if checks_folds else early)
     frame = frame.with_columns(from_offset.alias("_from_offset"), early.alias("_early"), late.alias("_late"))
     local_ok = pl.col("_naive").is_not_null() & ~pl.col("_has_offset")
+    ambiguous = local_ok & pl.col("_early").is_not_null() & (pl.col("_early") != pl.col("_late"))
     return frame.with_columns(
         pl.when(pl.col("_has_offset")).then(pl.col("_from_offset")).otherwise(pl.col("_early")).alias("ts_utc"),
         pl.col("_naive").is_null().alias("_unparsed"),
         (local_ok & pl.col("_early").is_null()).alias("_nonexistent"),
-        (local_ok & pl.col("_early").is_not_null() & (pl.col("_early") != pl.col("_late"))).alias("_ambiguous"),
+        ambiguous.alias("_ambiguous"),
+        pl.when(ambiguous).then(pl.col("_late")).alias("_fold_late"),
     ).drop("_s", "_off", "_has_offset", "_offset_min", "_naive_text", "_naive", "_from_offset", "_early", "_late")
 
 
@@ -151,11 +166,25 @@ def _has_clock_changes(zone: str) -> bool:
     return len(offsets) > 1
 
 
-def typed_timestamp(ts: pl.Expr, dtype: pl.DataType, zone: str) -> pl.Expr:
-    """A Parquet timestamp column -> UTC. Naive values are local time in ``zone``."""
+def typed_timestamps(frame: pl.DataFrame, dtype: pl.DataType, zone: str) -> pl.DataFrame:
+    """A Parquet timestamp column -> ``ts_utc`` and the flags of ``parse_timestamps``.
+    Naive values are local time in ``zone``, so they can fall in a gap or a fold too."""
+    ts = pl.col("ts")
     if getattr(dtype, "time_zone", None):
-        return ts.dt.convert_time_zone("UTC")
-    return ts.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+        return frame.with_columns(ts.dt.convert_time_zone("UTC").alias("ts_utc"), ts.is_null().alias("_unparsed"),
+                                  pl.lit(False).alias("_nonexistent"), pl.lit(False).alias("_ambiguous"),
+                                  pl.lit(None, dtype=_UTC).alias("_fold_late"))
+    early = ts.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+    late = (ts.dt.replace_time_zone(zone, ambiguous="latest", non_existent="null").dt.convert_time_zone("UTC")
+            if _has_clock_changes(zone) else early)
+    frame = frame.with_columns(early.alias("ts_utc"), late.alias("_late"))
+    ambiguous = (pl.col("ts_utc") != pl.col("_late")).fill_null(False)
+    return frame.with_columns(
+        ts.is_null().alias("_unparsed"),
+        (pl.col("ts_utc").is_null() & ts.is_not_null()).alias("_nonexistent"),
+        ambiguous.alias("_ambiguous"),
+        pl.when(ambiguous).then(pl.col("_late")).alias("_fold_late"),
+    ).drop("_late")
 
 
 # --- values ---------------------------------------------------------------------------
@@ -185,10 +214,16 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
     if ts_dtype == pl.String:
         frame = parse_timestamps(frame, profile.timezone)
     else:
-        frame = frame.with_columns(typed_timestamp(pl.col("ts"), ts_dtype, profile.timezone).alias("ts_utc"))
-        frame = frame.with_columns(pl.col("ts").is_null().alias("_unparsed"),
-                                   (pl.col("ts_utc").is_null() & pl.col("ts").is_not_null()).alias("_nonexistent"),
-                                   pl.lit(False).alias("_ambiguous"))
+        frame = typed_timestamps(frame, ts_dtype, profile.timezone)
+    if profile.fold == "order":
+        # Not a reason yet: which instant a repeated local time is depends on the rows around it
+        # in the whole file, so ``folds.resolve`` decides once the file is staged.
+        frame = frame.with_columns(pl.lit(False).alias("_ambiguous"))
+    else:
+        frame = frame.with_columns(pl.lit(None, dtype=_UTC).alias("_fold_late"))
+    if profile.ts_offset_minutes:  # a constant vendor artefact: shift the instant, then check it
+        shift = pl.duration(minutes=profile.ts_offset_minutes)
+        frame = frame.with_columns(pl.col("ts_utc") + shift, pl.col("_fold_late") + shift)
     ts_text = pl.col("ts").cast(pl.String)
     if frame.schema[value_col] == pl.String:
         number = parse_number(pl.col(value_col), profile)
@@ -201,6 +236,7 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
     off_grid = (((pl.col("ts_utc").dt.minute() % 30) != 0)
                 | (pl.col("ts_utc").dt.second() != 0) | (pl.col("ts_utc").dt.microsecond() != 0))
     unit = profile.unit
+    horizon = utc_now() + FUTURE_SLACK
     checks = [
         (~pl.col("fields_ok"), Reason.MALFORMED_LINE, None, pl.col("fields_message")),
         (pl.col("household_id").fill_null("") == "", Reason.MISSING_HOUSEHOLD_ID, "household_id",
@@ -215,9 +251,16 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
         (pl.col("_nonexistent"), Reason.NONEXISTENT_LOCAL_TIME, "ts",
          pl.format("local time '{}' does not exist in {} (clock moved forward)", ts_text, pl.lit(profile.timezone))),
         (pl.col("_ambiguous"), Reason.AMBIGUOUS_LOCAL_TIME, "ts",
-         pl.format("local time '{}' happens twice in {} (clock moved back); give a UTC offset", ts_text, pl.lit(profile.timezone))),
+         pl.format("local time '{}' happens twice in {} (clock moved back); give a UTC offset, or set "
+                   "fold = \"order\" in the profile if the export writes that hour twice in time order",
+                   ts_text, pl.lit(profile.timezone))),
         (off_grid, Reason.OFF_GRID_TIME, "ts",
-         pl.format("timestamp '{}' is not on a half-hour boundary (:00 or :30)", ts_text)),
+         pl.format("timestamp '{}' is not on a half-hour boundary (:00 or :30){}", ts_text,
+                   pl.lit(f" after ts_offset_minutes = {profile.ts_offset_minutes}" if profile.ts_offset_minutes
+                          else ""))),
+        (pl.col("ts_utc") > pl.lit(horizon), Reason.FUTURE_TIME, "ts",
+         pl.format("timestamp '{}' is more than a day after now ({} UTC): a reading from the future "
+                   "(a meter clock or export error)", ts_text, pl.lit(f"{horizon - FUTURE_SLACK:%Y-%m-%d %H:%M}"))),
         (pl.col("kwh").is_null(), Reason.NON_NUMERIC_VALUE, value_col,
          pl.format("value '{}' is not a number", val_text.fill_null(""))),
     ]
@@ -247,10 +290,12 @@ def classify(frame: pl.DataFrame, profile: Profile, *, value_col: str = "value",
             message = pl.when(is_code).then(msg).otherwise(message)
         bad = bad.with_columns(message.alias("message"))
         good = pl.concat([good, bad], how="vertical")
-    return good.drop("_unparsed", "_nonexistent", "_ambiguous")
+    return good.drop("_unparsed", "_nonexistent", "_ambiguous").rename({"_fold_late": "fold_late"})
 
 
-OUTPUT_COLUMNS = ["line_number", "raw_line", "household_id", "ts_utc", "kwh", "reason", "column_name", "message"]
+#: ``fold_late``: with ``fold = "order"``, the later instant of a repeated local time (else null).
+OUTPUT_COLUMNS = ["line_number", "raw_line", "household_id", "ts_utc", "kwh", "reason", "column_name", "message",
+                  "fold_late"]
 
 
 # --- local time in the store's zone ---------------------------------------------------

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from meterrisk.errors import InputFileError
 from meterrisk.ingest.profiles import Profile
 
-# Overridable so tests can force many chunks on a small file.
+# Overridable (the environment, or these names at run time) so tests can force many chunks on a small file.
 CHUNK_BYTES = int(os.environ.get("METERRISK_CHUNK_BYTES", 32 * 1024 * 1024))
 BATCH_ROWS = 1_000_000
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -47,8 +47,9 @@ class TextChunk:
     frame: pl.DataFrame
 
 
-def iter_text_lines(path: Path, profile: Profile, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[pl.DataFrame]:
+def iter_text_lines(path: Path, profile: Profile, *, chunk_bytes: int | None = None) -> Iterator[pl.DataFrame]:
     """Yield frames of (line_number, line) for every non-blank line, header included."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     opener = gzip.open if file_kind(path) == "gzip" else open
     line_no = 0
     carry = b""
@@ -103,8 +104,9 @@ def _lines_frame(path: Path, profile: Profile, data: bytes, line_offset: int, fi
     return frame.filter(pl.col("line").str.strip_chars().str.len_bytes() > 0)
 
 
-def iter_parquet_batches(path: Path, columns: list[str], *, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+def iter_parquet_batches(path: Path, columns: list[str], *, batch_rows: int | None = None) -> Iterator[pl.DataFrame]:
     """Yield frames of the requested columns plus ``line_number`` (1-based row index)."""
+    batch_rows = batch_rows or BATCH_ROWS
     try:
         pf = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a damaged footer

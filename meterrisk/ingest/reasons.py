@@ -16,6 +16,7 @@ class Reason(StrEnum):
     BAD_TIMESTAMP = "bad_timestamp"                  # not parseable as a date-time
     BAD_DATE = "bad_date"                            # wide layout: the day column
     OFF_GRID_TIME = "off_grid_time"                  # not on :00 or :30
+    FUTURE_TIME = "future_time"                      # starts more than a day after now
     NONEXISTENT_LOCAL_TIME = "nonexistent_local_time"  # naive time inside a spring-forward gap
     AMBIGUOUS_LOCAL_TIME = "ambiguous_local_time"    # naive time in a fall-back hour, no offset
     SLOT_OUTSIDE_DAY = "slot_outside_day"            # wide layout: hh49 on a 48-slot day

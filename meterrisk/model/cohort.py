@@ -30,7 +30,9 @@ def load_cohort(con, cohort: Path) -> dict:
     from meterrisk import ingest
 
     reg = ingest.load_registry(con, cohort / "households.csv")
-    results = ingest.ingest_paths(con, [cohort / "readings"], ingest.load_profile("default"))
+    # Synth stamps carry offsets; naive ones would be the cohort's zone, which is the store's.
+    profile = ingest.load_profile("default").with_overrides(timezone=store.setting(con, "timezone"))
+    results = ingest.ingest_paths(con, [cohort / "readings"], profile)
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise MeterriskError(f"{len(failed)} reading files of {cohort} failed to load: {failed[0].message}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from meterrisk import config
+from meterrisk.errors import MeterriskError
 
 
 class StoreBusyError(RuntimeError):
@@ -30,9 +31,10 @@ def connect(
     file), retry for ``wait_seconds`` (default ``METERRISK_LOCK_WAIT``, 30 s), then raise
     StoreBusyError rather than hang.
 
-    ``timezone`` only matters when the store is created: the local zone is a property of
-    the store (local dates and slots are stored with each reading), so it cannot change
-    afterwards without reloading. Passing a different zone for an existing store raises.
+    ``timezone`` (else ``METERRISK_TZ``, else Asia/Tokyo) sets the local zone of a new store:
+    the zone is a property of the store (local dates and slots are stored with each reading),
+    so it cannot change afterwards without reloading. Asking an existing store for a
+    different zone, by argument or by ``METERRISK_TZ``, raises a MeterriskError.
     """
     from meterrisk.store.migrations import migrate
 
@@ -83,14 +85,19 @@ def setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 
 def _init_settings(con: duckdb.DuckDBPyConnection, timezone: str | None) -> None:
     tz = setting(con, "timezone")
+    asked, source = (timezone, "timezone") if timezone else (os.environ.get("METERRISK_TZ"), "METERRISK_TZ")
     if tz is None:
-        con.execute(
-            "INSERT INTO settings VALUES ('timezone', ?)", [config.local_timezone(timezone)]
-        )
-    elif timezone is not None and timezone != tz:
-        raise ValueError(
-            f"this store keeps local time in {tz}; it cannot be reopened as {timezone} "
-            "(local dates and slots are stored with each reading): use a new --db"
+        zone = config.local_timezone(timezone)
+        if not config.is_zone(zone):
+            raise MeterriskError(f"unknown time zone {zone!r} for a new store (an IANA name such as Asia/Tokyo "
+                                 "or Europe/London)")
+        con.execute("INSERT INTO settings VALUES ('timezone', ?)", [zone])
+    elif asked and asked != tz:
+        raise MeterriskError(
+            f"this store keeps local time in {tz} but {source} asks for {asked}; a store's zone is fixed when it is "
+            f"created (local dates and slots are stored with each reading): "
+            f"{'unset METERRISK_TZ' if source == 'METERRISK_TZ' else f'drop --timezone {asked}'}, or create a new "
+            f"store for {asked} with another --db"
         )
 
 

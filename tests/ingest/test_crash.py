@@ -13,22 +13,24 @@ from meterrisk import ingest, store
 from .helpers import write_registry
 
 ROWS = 400_000
+HOUSEHOLDS = 10  # 40 000 half hours each: 2020-2022, well in the past (future readings are quarantined)
 
 
 def _big_file(path):
-    t0 = datetime(2025, 4, 1)
+    t0 = datetime(2020, 4, 1)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write("household_id,ts,kwh\n")
         for i in range(ROWS):
-            hh = f"H{1 + i % 2}"  # H1 and H2 both consent
-            fh.write(f"{hh},{(t0 + timedelta(minutes=30 * (i // 2))).isoformat()}+09:00,0.{i % 10}\n")
+            hh = f"H{1 + i % HOUSEHOLDS}"  # all consent
+            fh.write(f"{hh},{(t0 + timedelta(minutes=30 * (i // HOUSEHOLDS))).isoformat()}+09:00,0.{i % 10}\n")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_kill_minus_9_mid_file_then_rerun(tmp_path):
     db = tmp_path / "s.duckdb"
     con = store.connect(db)
-    ingest.load_registry(con, write_registry(tmp_path / "h.csv"))
+    ingest.load_registry(con, write_registry(tmp_path / "h.csv", [
+        f"H{i},1945,true,2020-01-01,,false,false,North" for i in range(1, HOUSEHOLDS + 1)]))
     con.close()
     data = tmp_path / "big.csv"
     _big_file(data)

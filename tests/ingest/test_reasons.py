@@ -63,3 +63,30 @@ def test_nonexistent_and_ambiguous_local_times(tmp_path):
     assert result.rows_loaded == 2  # with offsets the same wall time is two different half hours
     slots = con.execute("SELECT slot FROM readings ORDER BY ts_utc").fetchall()
     assert slots == [(3,), (5,)]  # 00:00, 00:30, 01:00 BST, 01:30 BST, 01:00 GMT, 01:30 GMT
+
+
+def test_future_readings_are_quarantined_and_do_not_move_the_latest_date(registered, default_profile, tmp_path,
+                                                                       monkeypatch):
+    from datetime import datetime, timezone
+
+    from meterrisk.ingest import parse
+
+    monkeypatch.setattr(parse, "utc_now", lambda: datetime(2025, 4, 1, 12, 0, tzinfo=timezone.utc))
+    path = write_long(tmp_path / "in.csv", [
+        "H1,2025-04-01T00:00:00+09:00,0.1",
+        "H1,2025-04-02T21:00:00+09:00,0.1",   # 12:00 UTC tomorrow: exactly now + 1 day, kept
+        "H1,2025-04-02T21:30:00+09:00,0.1",   # beyond now + 1 day
+        "H1,2031-01-01T00:00:00+09:00,0.1",
+    ])
+    result = ingest.ingest_file(registered, path, default_profile)
+    assert result.reasons == {"future_time": 2} and result.rows_loaded == 2 and result.balanced
+    assert registered.execute("SELECT max(local_date)::VARCHAR FROM readings").fetchall() == [("2025-04-02",)]
+    messages = [m for (m,) in registered.execute("SELECT message FROM quarantine ORDER BY line_number").fetchall()]
+    assert "'2031-01-01T00:00:00+09:00'" in messages[1] and "2025-04-01 12:00 UTC" in messages[1]
+
+
+def test_a_2031_reading_is_in_the_future_today(registered, default_profile, tmp_path):
+    path = write_long(tmp_path / "in.csv", ["H1,2025-04-01T00:00:00+09:00,0.1", "H1,2031-06-01T00:00:00+09:00,0.1"])
+    result = ingest.ingest_file(registered, path, default_profile)
+    assert result.reasons == {"future_time": 1}
+    assert registered.execute("SELECT max(local_date)::VARCHAR FROM readings").fetchall() == [("2025-04-01",)]

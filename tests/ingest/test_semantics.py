@@ -60,13 +60,19 @@ def test_readings_without_consent_are_counted_but_stored_nowhere(registered, def
     assert registered.execute("SELECT count(*) FROM quarantine").fetchall() == [(0,)]
 
 
-def test_withdrawal_in_a_registry_update_deletes_readings_from_that_day(registered, default_profile, tmp_path):
+def test_withdrawal_in_a_registry_update_deletes_readings_from_that_day_then_everything(registered, default_profile,
+                                                                                       tmp_path):
     lines = day_lines("H1", "2025-04-01", [0.1] * 48) + day_lines("H1", "2025-04-02", [0.1] * 48)
     ingest.ingest_file(registered, write_long(tmp_path / "d.csv", lines), default_profile)
-    result = ingest.load_registry(registered, write_registry(tmp_path / "h2.csv", [
-        "H1,1945,true,2025-01-01,2025-04-02,false,false,North"]))
-    assert result.readings_purged == 48 and result.updated == 1
+    update = write_registry(tmp_path / "h2.csv", ["H1,1945,true,2025-01-01,2025-04-02,false,false,North"])
+    announced = ingest.load_registry(registered, update, today=date(2025, 4, 1))
+    assert announced.readings_purged == 48 and announced.updated == 1 and announced.withdrawn == []
     assert registered.execute("SELECT DISTINCT local_date FROM readings").fetchall() == [(date(2025, 4, 1),)]
+    come = ingest.load_registry(registered, update, today=date(2025, 4, 2))  # withdrawal forgets
+    # H1, and H4 (not in this file) whose withdrawal announced for 2 April has come as well.
+    assert sorted(w.rows_deleted["readings"] for w in come.withdrawn) == [0, 48] and come.updated == 0
+    assert registered.execute("SELECT household_id FROM households ORDER BY 1").fetchall() == [("H2",), ("H3",)]
+    assert registered.execute("SELECT count(*) FROM readings").fetchall() == [(0,)]
 
 
 def test_empty_registry_is_refused_with_a_hint(con, default_profile, tmp_path):
@@ -98,3 +104,52 @@ def test_pseudonyms_are_stable_per_store_and_not_the_id(registered):
     rows = registered.execute("SELECT household_id, pseudonym FROM households ORDER BY 1").fetchall()
     assert all(p.startswith("P") and h not in p for h, p in rows)
     assert len({p for _, p in rows}) == len(rows)
+
+
+def _per_household_folders(root, values=None):
+    """``root/<household>/201706.csv``: the same file name in every household's folder."""
+    values = values or {"H1": 0.1, "H2": 0.2}
+    for hid, v in values.items():
+        (root / hid).mkdir(parents=True, exist_ok=True)
+        write_long(root / hid / "201706.csv", day_lines(hid, "2025-04-01", [v] * 48))
+    return root
+
+
+def test_replace_touches_only_that_deliverys_rows_not_every_file_of_that_name(registered, default_profile, tmp_path):
+    root = _per_household_folders(tmp_path / "export")
+    first = ingest.ingest_paths(registered, [root], default_profile)
+    assert [r.rows_loaded for r in first] == [48, 48]
+    write_long(root / "H2" / "201706.csv", day_lines("H2", "2025-04-01", [0.25] * 48))
+    (fixed,) = ingest.ingest_paths(registered, [root / "H2" / "201706.csv"], default_profile, replace=True)
+    assert fixed.rows_loaded == 48 and fixed.reasons == {}
+    assert registered.execute("SELECT household_id, count(*), max(kwh) FROM readings GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("H1", 48, 0.1), ("H2", 48, 0.25)]
+    statuses = registered.execute("SELECT delivery_path, status FROM ingest_files ORDER BY file_id").fetchall()
+    assert statuses == [("H1/201706.csv", "loaded"), ("H2/201706.csv", "replaced"),
+                        (f"{root}/H2/201706.csv", "loaded")]
+
+
+def test_delivery_path_is_relative_to_the_folder_given_or_the_argument_as_given(registered, default_profile, tmp_path,
+                                                                                   monkeypatch):
+    root = _per_household_folders(tmp_path / "export")
+    deliveries = ingest.expand_inputs([root])
+    assert [(d.path, d.delivery_path) for d in deliveries] == [
+        (root / "H1" / "201706.csv", "H1/201706.csv"), (root / "H2" / "201706.csv", "H2/201706.csv")]
+    monkeypatch.chdir(tmp_path)
+    (given,) = ingest.expand_inputs(["./export/H1/../H1/201706.csv"])
+    assert given.delivery_path == "export/H1/201706.csv"
+    ingest.ingest_paths(registered, deliveries, default_profile)
+    rows = registered.execute("SELECT delivery_path, file_name, path FROM ingest_files ORDER BY file_id").fetchall()
+    assert rows == [("H1/201706.csv", "201706.csv", str(root / "H1" / "201706.csv")),
+                    ("H2/201706.csv", "201706.csv", str(root / "H2" / "201706.csv"))]
+
+
+def test_replace_by_folder_matches_the_relative_path(registered, default_profile, tmp_path):
+    """A corrected delivery of one household, sent as its own folder tree, replaces only that file."""
+    root = _per_household_folders(tmp_path / "export")
+    ingest.ingest_paths(registered, [root], default_profile)
+    fix = _per_household_folders(tmp_path / "fix", {"H1": 0.3})
+    (r,) = ingest.ingest_paths(registered, [fix], default_profile, replace=True)
+    assert r.rows_loaded == 48 and r.reasons == {}
+    assert registered.execute("SELECT household_id, max(kwh) FROM readings GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("H1", 0.3), ("H2", 0.2)]

@@ -1,0 +1,81 @@
+"""Forgetting a withdrawn household in the risk lists and extracts this store wrote.
+
+Export files are the town's copies of what went to care staff or a research partner. The
+household's rows are removed from the copies kept in the exports folder, and every file that
+mentioned it is listed, because copies already handed out are beyond this program's reach:
+the town must ask their holders to delete them. A row names the household when any text
+cell equals one of its identifiers (registry id, the store's pseudonym, and the research
+HMAC when the extract key is at hand).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from meterrisk.files import sha256_of
+from meterrisk.ingest.readers import file_kind
+
+_SUFFIXES = (".parquet", ".csv")
+
+
+@dataclass
+class ExportChange:
+    path: str
+    rows_removed: int
+    sha256_before: str
+    sha256_after: str
+
+
+def _names_household(frame: pl.DataFrame, needles: list[str]) -> pl.Expr:
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    if not text:
+        return pl.lit(False)
+    return pl.any_horizontal(pl.col(c).is_in(needles) for c in text).fill_null(False)
+
+
+def _rewrite(path: Path, needles: list[str]) -> int:
+    parquet = file_kind(path) == "parquet"
+    if parquet:
+        table = pq.read_table(path)
+        frame = pl.from_arrow(table)
+    else:
+        frame = pl.read_csv(path, infer_schema=False)
+    mine = frame.select(_names_household(frame, needles).alias("m"))["m"]
+    removed = int(mine.sum())
+    if not removed:
+        return 0
+    kept = frame.filter(~mine)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        if parquet:  # keep the file's metadata (model version, id kind, legend)
+            out = kept.to_arrow().replace_schema_metadata(table.schema.metadata)
+            pq.write_table(out, tmp)
+        else:
+            kept.write_csv(tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return removed
+
+
+def erase_from_exports(folder: str | Path, needles: list[str]) -> list[ExportChange]:
+    """Remove rows naming the household from every export file under ``folder``; list them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    changes = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name.lower().endswith(_SUFFIXES)):
+        before = sha256_of(path)
+        removed = _rewrite(path, [n for n in needles if n])
+        if removed:
+            changes.append(ExportChange(str(path), removed, before, sha256_of(path)))
+    return changes
