@@ -1,31 +1,17 @@
-"""Which model scores: ``models/CURRENT`` names the promoted version.
+"""Whether a newly trained model replaces the promoted one (``models/CURRENT``).
 
 A newly trained model is promoted only if it beats the current one on its evaluation
 report (precision at capacity first, then PR-AUC), so a quarterly retrain on a bad batch
-of questionnaires cannot silently make the risk list worse.
+of questionnaires cannot silently make the risk list worse. Which model is current, and
+writing the pointer, live in the library (``meterrisk.model.registry``): ``meterrisk
+score`` follows the same pointer as the flows.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from meterrisk.errors import MeterriskError
-
-POINTER = "CURRENT"
-
-
-def current_model(models_dir: Path) -> Path:
-    pointer = Path(models_dir) / POINTER
-    if pointer.exists():
-        path = Path(models_dir) / pointer.read_text(encoding="utf-8").strip()
-        if (path / "manifest.json").exists():
-            return path
-    found = sorted(p for p in Path(models_dir).glob("*") if (p / "manifest.json").exists())
-    if not found:
-        raise MeterriskError(f"no trained model in {models_dir}/", hint="run `meterrisk train` first")
-    return found[-1]
 
 
 def _key(manifest: dict) -> tuple[float, float]:
@@ -44,9 +30,3 @@ def should_promote(candidate: Path, current: Path | None) -> tuple[bool, str]:
         return True, f"precision@capacity, PR-AUC {_key(new)} beat {_key(old)} of {current.name}"
     return False, f"{_key(new)} does not beat {_key(old)} of {current.name}"
 
-
-def promote(models_dir: Path, candidate: Path) -> None:
-    pointer = Path(models_dir) / POINTER
-    tmp = pointer.with_suffix(".tmp")
-    tmp.write_text(candidate.name + "\n", encoding="utf-8")
-    os.replace(tmp, pointer)

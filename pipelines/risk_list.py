@@ -1,4 +1,4 @@
-"""Monthly risk list: score every consenting household, export pseudonymised Parquet."""
+"""Monthly risk list: score every consenting household with the promoted model, export the care-staff list."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from prefect import flow, task
 
 from meterrisk import store
 from meterrisk.errors import MeterriskError
+from meterrisk.model import registry
 from pipelines.artifacts import markdown, risk_list_table
-from pipelines.promotion import current_model
 from pipelines.retries import retry_on_transient_io
 from pipelines.snapshot import publish_snapshot
 from pipelines.workspace import Workspace, marks_run
@@ -29,27 +29,30 @@ def latest_reading_date(db: Path) -> date:
 
 
 @task(name="score", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
-def score_households(db: Path, as_of: date, model: Path) -> dict:
+def score_households(db: Path, as_of: date, model: Path, models_dir: Path) -> dict:
     from meterrisk.model.scoring import score
 
     con = store.connect(db)
     try:
-        return score(con, as_of, model=model)
+        return score(con, as_of, model=model, models_dir=models_dir)
     finally:
         con.close()
 
 
 @task(name="export-risk-list", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
 def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> dict:
-    from meterrisk.export.parquet import export, export_frame
+    from meterrisk.export.parquet import COLUMNS, consenting_list, export
 
     con = store.connect(db)
     try:
-        info = export(con, as_of, out, model_version=model_version)
-        frame = export_frame(con, as_of, model_version)
+        info = export(con, as_of, out, model_version=model_version, command="risk-list flow")
+        listed = consenting_list(con, as_of, model_version)
     finally:
         con.close()
-    top = (frame.filter(pl.col("risk_score").is_not_null()).sort("rank").head(50)
+    # The file is for care staff (registry ids); the artifact is read by whoever sees the
+    # Prefect UI, so it names households by pseudonym, as the analyst views do.
+    top = (listed.filter(pl.col("risk_score").is_not_null()).sort("rank").head(50)
+           .select("pseudonym", *[c for c in COLUMNS if c != "household_id"])
            .with_columns(pl.col("reasons").list.join("; "), pl.col("as_of").cast(pl.String)))
     risk_list_table(top.to_dicts())
     return {k: (str(v) if isinstance(v, (date, Path)) else v) for k, v in info.items()}
@@ -62,8 +65,8 @@ def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir
     """Score as of ``as_of`` (default: latest reading date) with the promoted model; export."""
     ws = Workspace.default(db, models_dir=models_dir or "models").ensure()
     as_of = as_of or latest_reading_date(ws.db)
-    model = current_model(ws.models)
-    scored = score_households(ws.db, as_of, model)
+    model = registry.current(ws.models)
+    scored = score_households(ws.db, as_of, model, ws.models)
     out = Path(out) if out else ws.exports / f"risk_list_{as_of:%Y-%m-%d}.parquet"
     info = export_risk_list(ws.db, as_of, out, model.name)
     markdown("risk-list-summary",

@@ -7,8 +7,10 @@ from pathlib import Path
 from prefect import flow, task
 
 from meterrisk import store
+from meterrisk.errors import MeterriskError
+from meterrisk.model.registry import current, promote
 from pipelines.artifacts import markdown
-from pipelines.promotion import current_model, promote, should_promote
+from pipelines.promotion import should_promote
 from pipelines.workspace import Workspace, marks_run
 
 
@@ -32,8 +34,8 @@ def train_flow(db: Path | None = None, models_dir: Path | None = None, capacity:
         raise ValueError(f"capacity must be a share between 0 and 1, not {capacity}")
     ws = Workspace.default(db, models_dir=models_dir or "models").ensure()
     try:
-        before = current_model(ws.models)
-    except Exception:
+        before = current(ws.models)
+    except MeterriskError:  # no model yet, or none promoted among several: the candidate has no rival
         before = None
     candidate = Path(train_model(ws.db, ws.models, capacity, truth, seed))
     promoted, why = should_promote(candidate, before)

@@ -39,16 +39,21 @@ class Workspace:
 
 def marks_run(fn):
     """Mark the store as mid-run while the flow body runs, so ``meterrisk sql`` reads the
-    published snapshot meanwhile (see meterrisk/store/snapshot.py). Nested flows are no-ops."""
+    published snapshot meanwhile (see meterrisk/store/snapshot.py). Nested flows are no-ops.
+
+    Every flow carries this, so it is also where a flow makes its files owner-only: a flow
+    run by a Prefect worker never passes through the ``meterrisk`` command that does it."""
     import functools
     import inspect
 
+    from meterrisk.files import owner_only_umask
     from meterrisk.store.snapshot import marking_run
 
     signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        owner_only_umask()
         bound = signature.bind_partial(*args, **kwargs)
         db = bound.arguments.get("db")
         if db is None and "data_dir" in bound.arguments:

@@ -34,3 +34,12 @@ def tokyo(tmp_path: Path):
     con = store.connect(tmp_path / "s.duckdb", timezone="Asia/Tokyo")
     yield con
     con.close()
+
+
+@pytest.fixture(autouse=True)
+def _restore_umask():
+    """The CLI and the flows set an owner-only umask for the process; give each test the one it had."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield
+    os.umask(before)

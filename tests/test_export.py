@@ -12,29 +12,28 @@ from meterrisk.export.parquet import COLUMNS, export, read_metadata, write_expor
 from test_model import scored, trained_env  # noqa: F401  (module fixtures)
 
 
-def test_export_parquet_schema_metadata_and_pseudonyms(scored, tmp_path):  # noqa: F811
+def test_export_parquet_schema_metadata_and_registry_ids(scored, tmp_path):  # noqa: F811
     con, summary, _, _ = scored
     out = tmp_path / "list.parquet"
-    info = export(con, date(2025, 7, 1), out)
+    info = export(con, date(2025, 7, 1), out, model_version=summary["model_version"])  # not the promoted model
     t = pq.read_table(out)
     assert t.column_names == COLUMNS
     assert str(t.schema.field("reasons").type).startswith(("list<", "large_list<"))
     md = read_metadata(out)
     assert md["model_version"] == summary["model_version"] and md["as_of"] == "2025-07-01"
-    assert "generated_at" in md
+    assert "generated_at" in md and md["id_kind"] == "registry_id" and md["promoted"] == "false"
     df = pl.read_parquet(out)
-    raw = {r[0] for r in con.execute("SELECT household_id FROM households").fetchall()}
+    registry = dict(con.execute("SELECT household_id, district FROM households").fetchall())
     assert df.height == summary["scored"] == info["rows"]
-    assert not (set(df["household_id"]) & raw)
-    pseud = {r[0] for r in con.execute("SELECT pseudonym FROM households").fetchall()}
-    assert set(df["household_id"]) <= pseud
-    assert df["rank"].to_list() == sorted(df["rank"].to_list())
+    assert set(df["household_id"]) <= set(registry)
+    assert df["district"].to_list() == [registry[h] for h in df["household_id"]]
+    assert df["rank"].to_list() == list(range(1, df.height + 1))
 
 
 def test_export_csv_joins_reasons(scored, tmp_path):  # noqa: F811
-    con, *_ = scored
+    con, summary, *_ = scored
     out = tmp_path / "list.csv"
-    export(con, date(2025, 7, 1), out, fmt="csv")
+    export(con, date(2025, 7, 1), out, fmt="csv", model_version=summary["model_version"])
     df = pl.read_csv(out)
     assert df.columns == COLUMNS and df["reasons"].dtype == pl.String
 

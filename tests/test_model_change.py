@@ -75,7 +75,7 @@ def test_export_keeps_the_contract_columns_only(scored, tmp_path):  # noqa: F811
     # new_concern is experimental (not better than a random list so far): not sent to the town
     from meterrisk.export.parquet import COLUMNS, export
 
-    con, *_ = scored
+    con, summary, *_ = scored
     out = tmp_path / "l.parquet"
-    export(con, date(2025, 7, 1), out)
+    export(con, date(2025, 7, 1), out, model_version=summary["model_version"])  # scored with --model: not promoted
     assert pl.read_parquet(out).columns == COLUMNS

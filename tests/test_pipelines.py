@@ -38,8 +38,8 @@ from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.store import StoreBusyError
 
 RAW_ID = re.compile(r"^H\d+$")
-EXPORT_COLUMNS = ["household_id", "as_of", "risk_score", "risk_tier", "rank", "reasons", "data_quality",
-                  "model_version"]
+EXPORT_COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reasons",
+                  "data_quality", "model_version"]
 ACCOUNTS = ("rows_loaded", "rows_quarantined", "rows_duplicate", "rows_rejected_consent")
 
 
@@ -138,28 +138,30 @@ def test_should_promote_without_a_current_model(tmp_path):
     assert should_promote(candidate, candidate)[0] is True
 
 
-def test_current_model_follows_the_pointer_else_the_newest(tmp_path):
-    from pipelines.promotion import current_model, promote
+def test_current_model_follows_the_pointer_never_the_newest(tmp_path):
+    from meterrisk.model.registry import current, promote
 
     models = tmp_path / "models"
     older = _model(models, "20250101-000000", 0.5, 0.5)
-    newer = _model(models, "20250102-000000", 0.1, 0.1)
+    _model(models, "20250102-000000", 0.1, 0.1)
     (models / "20250103-000000").mkdir()  # an interrupted training: no manifest, never chosen
-    assert current_model(models) == newer  # no pointer yet: newest complete model
+    with pytest.raises(MeterriskError, match="CURRENT"):  # two models, no pointer: refuse, not the newest
+        current(models)
     promote(models, older)
     assert (models / "CURRENT").read_text().strip() == older.name
     assert not list(models.glob("*.tmp"))
-    assert current_model(models) == older
-    shutil.rmtree(older)  # pointer to a model that is gone: fall back rather than fail
-    assert current_model(models) == newer
+    assert current(models) == older
+    shutil.rmtree(older)  # pointer to a model that is gone: an error, not the newest
+    with pytest.raises(MeterriskError, match="not a model folder"):
+        current(models)
 
 
 def test_current_model_without_models_is_a_clear_error(tmp_path):
-    from pipelines.promotion import current_model
+    from meterrisk.model.registry import current
 
     (tmp_path / "models").mkdir()
     with pytest.raises(MeterriskError, match="no trained model") as info:
-        current_model(tmp_path / "models")
+        current(tmp_path / "models")
     assert "meterrisk train" in info.value.hint
 
 
@@ -167,7 +169,7 @@ def test_current_model_without_models_is_a_clear_error(tmp_path):
 # The whole chain: files in an inbox become a risk list
 # --------------------------------------------------------------------------------------------
 
-def test_chain_writes_a_pseudonymised_risk_list(built_town):
+def test_chain_writes_the_care_staff_risk_list(built_town):
     town, out = built_town
     risk = out["risk_list"]
     path = town / risk["export"]["path"]
@@ -177,11 +179,12 @@ def test_chain_writes_a_pseudonymised_risk_list(built_town):
     assert df.columns == EXPORT_COLUMNS
     assert df.height == risk["export"]["rows"] > 0
     with duckdb.connect(str(town / TOWN_DB), read_only=True) as con:
-        pseudonyms = {r[0] for r in con.execute("SELECT pseudonym FROM households").fetchall()}
+        registry = dict(con.execute("SELECT household_id, district FROM households").fetchall())
         latest = con.execute("SELECT max(local_date) FROM readings").fetchall()[0][0]
     ids = df["household_id"].to_list()
-    assert not [i for i in ids if RAW_ID.match(i)], "raw registry ids in the export"
-    assert set(ids) <= pseudonyms and len(set(ids)) == len(ids)
+    assert all(RAW_ID.match(i) for i in ids), "care staff need the registry id to know whom to visit"
+    assert set(ids) <= set(registry) and len(set(ids)) == len(ids)
+    assert df["district"].to_list() == [registry[i] for i in ids]
     assert risk["as_of"] == str(latest) and df["as_of"].unique().to_list() == [latest]
     assert df["rank"].to_list() == list(range(1, df.height + 1))
     assert df["risk_score"].is_sorted(descending=True)

@@ -11,11 +11,11 @@ def test_new_store_is_migrated_and_reopens_idempotently(db_path):
     assert version == max(v for v, _, _ in store.MIGRATIONS)
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert {"readings", "households", "ingest_files", "quarantine", "household_day_quality"} <= tables
-    key = store.setting(con, "pseudonym_key")
+    tz = store.setting(con, "timezone")
     con.close()
     con = store.connect(db_path)
     assert store.schema_version(con) == version
-    assert store.setting(con, "pseudonym_key") == key
+    assert store.setting(con, "timezone") == tz
     assert con.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(store.MIGRATIONS)
 
 

@@ -46,6 +46,9 @@ def main() -> None:
       meterrisk demo                       # synthetic cohort -> risk list, end to end
       meterrisk ingest --profile lcl DIR   # load real utility exports
     """
+    from meterrisk.files import owner_only_umask
+
+    owner_only_umask()  # the store, snapshot, models, exports and query output: 0600 / 0700
 
 
 def _register() -> None:

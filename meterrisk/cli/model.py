@@ -79,6 +79,11 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit, trend):
         con.close()
     met, base = m["metrics"], m["baselines"]
     click.echo(f"model {m['version']} -> {path}")
+    from meterrisk.model.registry import POINTER, is_current
+
+    if not is_current(path, models_dir):  # the train flow promotes by metrics; this command does not
+        click.echo(f"  not promoted: `meterrisk score` uses the model {Path(models_dir) / POINTER} names; "
+                   f"pass --model {path}, or promote it: echo {m['version']} > {Path(models_dir) / POINTER}")
     click.echo(f"split {m['split']['split']}: {m['split']['train_examples']} train / {m['split']['test_examples']} test examples")
     for name, r in (("model", met), ("age only", base["age_logistic"]), ("activity rule", base["activity_rule"])):
         click.echo(f"  {name:14s} ROC-AUC {_fmt(r['roc_auc'])}  PR-AUC {_fmt(r['pr_auc'])}  "
@@ -125,7 +130,7 @@ def evaluate(model_dir, cohort, capacity, workdir, lead_every_days, lead_sample)
 @db_option
 @click.option("--as-of", "as_of", required=True, type=_DATE, help="Scoring date (local, YYYY-MM-DD).")
 @click.option("--model", "model_dir", default=None, type=click.Path(file_okay=False, exists=True),
-              help="Model folder [default: newest in --models-dir].")
+              help="Model folder [default: the one --models-dir/CURRENT names].")
 @click.option("--models-dir", default="models", show_default=True, type=click.Path(file_okay=False))
 @click.option("--capacity", default=None, type=click.FloatRange(0, 1, min_open=True),
               help="Share in the high tier [default: the model's capacity].")
@@ -135,6 +140,10 @@ def score(db, as_of, model_dir, models_dir, capacity):
     Eligible: consent in force, living alone, aged 65+, not certified for long-term care, no
     rooftop solar. Others, and households with too little data, are listed as not scored with
     the reason. Re-running the same date and model replaces its rows.
+
+    Uses the promoted model, the one models/CURRENT names (a lone model counts as promoted);
+    with several models and no CURRENT it refuses rather than guess. A list scored with
+    another model (--model) is kept but is not the one v_risk_latest and export show.
 
     \b
     Example:
@@ -149,6 +158,9 @@ def score(db, as_of, model_dir, models_dir, capacity):
         con.close()
     click.echo(f"{s['as_of']} model {s['model_version']}: {s['scored']} scored "
                f"({s['high']} high, {s['medium']} medium)")
+    if not s["promoted"]:
+        click.echo(f"  not the promoted model ({Path(models_dir) / 'CURRENT'}): v_risk_latest and export show "
+                   f"the promoted list; export this one with --model-version {s['model_version']}")
     for reason, n in s["not_scored"].items():
         click.echo(f"  not_scored: {reason}: {n}")
 
@@ -159,24 +171,44 @@ def score(db, as_of, model_dir, models_dir, capacity):
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default=None,
               help="File format [default: from the --out suffix, else parquet].")
-@click.option("--model-version", default=None, help="Model version [default: newest scored that day].")
-def export(db, as_of, out, fmt, model_version):
-    """Write the risk list of a date for the town: pseudonyms only, never registry ids.
+@click.option("--model-version", default=None,
+              help="Model version [default: the list scored that day with the promoted model].")
+@click.option("--pseudonymize", is_flag=True,
+              help="Research/vendor extract: HMAC-SHA256 ids (key from METERRISK_PSEUDONYM_KEY or a key file), "
+                   "no district.")
+@click.option("--key-file", type=click.Path(dir_okay=False), default=None, envvar="METERRISK_PSEUDONYM_KEY_FILE",
+              show_envvar=True, help="File holding the --pseudonymize key; must be outside the data folder.")
+def export(db, as_of, out, fmt, model_version, pseudonymize, key_file):
+    """Write the risk list of a date: for care staff, or pseudonymised for research.
 
-    Columns: household_id (pseudonym), as_of, risk_score, risk_tier, rank, reasons,
-    data_quality, model_version. The file appears complete or not at all.
+    The care-staff list names residents by the town's registry id (the town maps it to a
+    person) and district: household_id, district, as_of, risk_score, risk_tier, rank,
+    reasons, data_quality, model_version. With --pseudonymize household_id is
+    HMAC-SHA256(key, registry id) and district is left out; the key comes from
+    METERRISK_PSEUDONYM_KEY or a key file outside the data folder, and is never stored.
+
+    Only households whose consent is in force today are listed. Every file is recorded in
+    the store's exports table; it appears complete or not at all.
 
     \b
     Example:
       meterrisk export --as-of 2025-07-31 --out out/risk-2025-07.parquet
       meterrisk export --as-of 2025-07-31 --out out/risk-2025-07.csv --format csv
+      METERRISK_PSEUDONYM_KEY_FILE=~/research.key meterrisk export --as-of 2025-07-31 --pseudonymize --out x.parquet
     """
+    from meterrisk import config
     from meterrisk.export.parquet import export as run
+    from meterrisk.privacy import research_key
 
     fmt = fmt or ("csv" if Path(out).suffix.lower() == ".csv" else "parquet")
-    con = store.read_only(db)
+    # The key first: a refusal leaves no file and no audit row.
+    key = research_key(key_file, keep_out_of=[config.db_path(db).parent]) if pseudonymize else None
+    command = " ".join(["meterrisk export", f"--as-of {as_of:%Y-%m-%d}", f"--out {out}", f"--format {fmt}",
+                        *([f"--model-version {model_version}"] if model_version else []),
+                        *(["--pseudonymize"] if pseudonymize else [])])
+    con = store.connect(db)  # writes the audit row
     try:
-        info = run(con, as_of.date(), out, fmt=fmt, model_version=model_version)
+        info = run(con, as_of.date(), out, fmt=fmt, model_version=model_version, key=key, command=command)
     finally:
         con.close()
     click.echo(json.dumps(info))

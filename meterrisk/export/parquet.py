@@ -1,8 +1,16 @@
-"""Risk-list export for the town: pseudonyms only, written atomically.
+"""Risk-list files: the care-staff list and research extracts, audited, written atomically.
 
-The file never carries the registry id: ``household_id`` in the export is the household's
-HMAC pseudonym from the registry. The file appears complete or not at all (written to a
-temp file in the target folder, then ``os.replace``).
+* **Care staff** (default) get the town's registry id and the district: they have to know
+  whom to visit (the store holds no names; the town maps ids to residents).
+* **Research or vendor extracts** (``key=...``, ``meterrisk export --pseudonymize``) carry
+  ``keyed_id(key, registry id)`` instead (meterrisk.privacy) and no district, which in a
+  small town narrows a resident down; the key is used here and stored nowhere.
+
+Both hold the promoted list of the date unless a model version is named, and only
+households whose consent is in force today: a resident who withdrew after the scoring is
+not on the file (ranks are renumbered without them). Every file is recorded in the
+``exports`` table (when, command, as-of, model, id kind, rows, path, SHA-256), and appears
+complete or not at all (temp file in the target folder, then ``os.replace``).
 """
 
 from __future__ import annotations
@@ -16,60 +24,106 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from meterrisk.errors import MeterriskError
+from meterrisk.files import sha256_of
+from meterrisk.model.scoring import promoted_version, risk_list
+from meterrisk.privacy import keyed_id
 from meterrisk.store import frame
-from meterrisk.model.scoring import risk_list
 
-COLUMNS = ["household_id", "as_of", "risk_score", "risk_tier", "rank", "reasons", "data_quality", "model_version"]
+COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reasons", "data_quality",
+           "model_version"]
+RESEARCH_COLUMNS = [c for c in COLUMNS if c != "district"]
+REGISTRY_ID = "registry_id"
+KEYED_ID = "hmac_sha256"
 
 
-def export_frame(con, as_of: date, model_version: str | None = None) -> pl.DataFrame:
-    """Scored rows of ``as_of`` with ``household_id`` replaced by the pseudonym."""
+def consenting_list(con, as_of: date, model_version: str | None = None) -> pl.DataFrame:
+    """Scored rows of the list (the promoted one unless named) for households whose consent
+    is in force today on the store's clock, ranked 1..n again; with household_id, pseudonym
+    and district."""
     rows = risk_list(con, as_of, model_version).filter(pl.col("status") == "scored")
-    pseud = frame(con, "SELECT household_id, pseudonym FROM households")
-    out = rows.join(pseud, on="household_id", how="left")
-    if out["pseudonym"].null_count():
-        raise MeterriskError("some scored households have no pseudonym in the registry",
-                             hint="re-load households.csv with `meterrisk ingest`")
-    return out.with_columns(pl.col("pseudonym").alias("household_id")).select(COLUMNS).sort("rank")
+    consenting = frame(con, "SELECT household_id, pseudonym, district FROM households_in_consent")
+    return (rows.join(consenting, on="household_id", how="inner").sort("rank")
+            .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("rank")))
 
 
-def _atomic(out: Path, write) -> None:
+def export_frame(con, as_of: date, model_version: str | None = None, *, key: str | None = None) -> pl.DataFrame:
+    """The file's rows: registry ids and districts, or with ``key`` keyed ids and no district."""
+    listed = consenting_list(con, as_of, model_version)
+    if key is None:
+        return listed.select(COLUMNS)
+    return listed.with_columns(
+        pl.col("household_id").map_elements(lambda h: keyed_id(key, h), return_dtype=pl.String)
+    ).select(RESEARCH_COLUMNS)
+
+
+def _atomic(out: Path, write, before_publish=None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     try:
         write(tmp)
+        if before_publish is not None:
+            before_publish(tmp)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "parquet") -> dict:
+def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "parquet",
+                 id_kind: str = REGISTRY_ID, model_version: str | None = None, promoted: bool | None = None,
+                 before_publish=None) -> dict:
+    """Write ``df`` atomically; ``before_publish(tmp_path)`` runs on the complete temp file."""
     out = Path(out)
-    version = df["model_version"][0] if df.height else None
+    version = model_version or (df["model_version"][0] if df.height else None)
     meta = {"model_version": version or "", "as_of": as_of.isoformat(),
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "id_kind": "pseudonym (HMAC of the registry id)"}
+            "id_kind": id_kind, "promoted": "" if promoted is None else str(promoted).lower()}
     if fmt == "parquet":
         table = df.to_arrow()
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                **{k: v.encode() for k, v in meta.items()}})
-        _atomic(out, lambda p: pq.write_table(table, p))
+        _atomic(out, lambda p: pq.write_table(table, p), before_publish)
     elif fmt == "csv":
         flat = df.with_columns(pl.col("reasons").list.join("; "))
-        _atomic(out, lambda p: flat.write_csv(p))
+        _atomic(out, lambda p: flat.write_csv(p), before_publish)
     else:
         raise MeterriskError(f"unknown export format {fmt!r}", hint="use parquet or csv")
     return {"rows": df.height, "path": str(out), **meta}
 
 
-def export(con, as_of: date, out: str | Path, *, fmt: str = "parquet", model_version: str | None = None) -> dict:
-    return write_export(export_frame(con, as_of, model_version), out, as_of=as_of, fmt=fmt)
+def export(con, as_of: date, out: str | Path, *, fmt: str = "parquet", model_version: str | None = None,
+           key: str | None = None, command: str = "meterrisk export") -> dict:
+    """Write the risk list of ``as_of`` to ``out`` and record it in ``exports``.
+
+    The audit row is committed before the file is moved into place (and removed if that
+    fails), so a file never exists without its row.
+    """
+    version = model_version or promoted_version(con, as_of)
+    df = export_frame(con, as_of, version, key=key)
+    listed = con.execute("SELECT promoted FROM risk_lists WHERE as_of = ? AND model_version = ?",
+                         [as_of, version]).fetchall()
+    promoted = listed[0][0] if listed else None
+    id_kind = REGISTRY_ID if key is None else KEYED_ID
+    recorded: list[int] = []
+
+    def audit(tmp: str) -> None:
+        recorded.append(con.execute("""
+            INSERT INTO exports (exported_at, command, as_of, model_version, promoted, id_kind, format,
+                                 rows_exported, path, sha256)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING export_id""",
+            [datetime.now(timezone.utc).replace(tzinfo=None), command, as_of, version, promoted, id_kind, fmt,
+             df.height, str(Path(out).resolve()), sha256_of(tmp)]).fetchall()[0][0])
+
+    try:
+        return write_export(df, out, as_of=as_of, fmt=fmt, id_kind=id_kind, model_version=version,
+                            promoted=promoted, before_publish=audit)
+    except BaseException:
+        if recorded:
+            con.execute("DELETE FROM exports WHERE export_id = ?", recorded)
+        raise
 
 
 def read_metadata(path: str | Path) -> dict:
     md = pq.read_schema(path).metadata or {}
     return {k.decode(): v.decode() for k, v in md.items() if not k.startswith(b"ARROW")}
-
-

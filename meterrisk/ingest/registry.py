@@ -27,7 +27,7 @@ import polars as pl
 from meterrisk import store
 from meterrisk.consent import WithdrawalReport, local_today, purge_household, tombstones
 from meterrisk.errors import InputFileError
-from meterrisk.privacy import pseudonym
+from meterrisk.privacy import new_pseudonym
 
 COLUMNS = ["household_id", "birth_year", "lives_alone", "consent_given_on",
            "consent_withdrawn_on", "care_certified", "has_solar", "district"]
@@ -132,10 +132,11 @@ def load_registry(con: duckdb.DuckDBPyConnection, path: str | Path, *, today: da
     """
     path = Path(path)
     frame = read_registry(path)
-    key = store.setting(con, "pseudonym_key")
+    # A household keeps the surrogate it was given when first registered (meterrisk.privacy).
+    known = dict(con.execute("SELECT household_id, pseudonym FROM households").fetchall())
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     frame = frame.with_columns(
-        pl.col("household_id").map_elements(lambda h: pseudonym(key, h), return_dtype=pl.String).alias("pseudonym"),
+        pl.Series("pseudonym", [known.get(h) or new_pseudonym() for h in frame["household_id"]], dtype=pl.String),
         pl.lit(now).alias("updated_at"),
     )
     today = today or local_today(con)

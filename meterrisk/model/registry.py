@@ -113,13 +113,57 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o)}")
 
 
-def newest(models_dir: str | Path = "models") -> Path:
-    """The newest model folder (by version name, which sorts by time)."""
+#: ``models/CURRENT`` holds the version name of the promoted model: the one that scores.
+POINTER = "CURRENT"
+
+
+def models_in(models_dir: str | Path) -> list[Path]:
+    """Complete model folders (with a manifest), oldest first (version names sort by time)."""
+    return sorted(p for p in Path(models_dir).glob("*")
+                  if (p / MANIFEST).exists() and not p.name.startswith("."))
+
+
+def current(models_dir: str | Path = "models") -> Path:
+    """The model that scores: the one ``models/CURRENT`` names.
+
+    Without a pointer, a lone model is current (nothing else can be meant: the train flow
+    always promotes a first model, so a lone unpointed one comes from ``meterrisk train``).
+    With several, choosing one is a decision, not "the newest": the newest may be a model
+    the train flow refused to promote. A pointer to a folder that is gone is an error too.
+    """
     models_dir = Path(models_dir)
-    found = sorted(p for p in models_dir.glob("*") if (p / MANIFEST).exists() and not p.name.startswith("."))
+    pointer = models_dir / POINTER
+    if pointer.exists():
+        name = pointer.read_text(encoding="utf-8").strip()
+        path = models_dir / name
+        if not (path / MANIFEST).exists():
+            raise MeterriskError(f"{pointer} names {name!r}, which is not a model folder in {models_dir}/",
+                                 hint=f"promote an existing model (echo VERSION > {pointer}) or pass --model")
+        return path
+    found = models_in(models_dir)
     if not found:
         raise MeterriskError(f"no trained model in {models_dir}/", hint="run `meterrisk train` first or pass --model")
-    return found[-1]
+    if len(found) > 1:
+        raise MeterriskError(f"{len(found)} models in {models_dir}/ and no {pointer} naming the promoted one",
+                             hint=f"pass --model {models_dir}/VERSION, or promote one: echo VERSION > {pointer} "
+                                  f"(newest: {found[-1].name})")
+    return found[0]
+
+
+def is_current(path: str | Path, models_dir: str | Path = "models") -> bool:
+    """Whether ``path`` is the model :func:`current` picks (False when none can be picked)."""
+    try:
+        return current(models_dir).resolve() == Path(path).resolve()
+    except MeterriskError:
+        return False
+
+
+def promote(models_dir: str | Path, candidate: str | Path) -> None:
+    """Point ``models/CURRENT`` at ``candidate`` (atomically: a reader sees the old or the new name)."""
+    pointer = Path(models_dir) / POINTER
+    tmp = pointer.with_suffix(".tmp")
+    tmp.write_text(Path(candidate).name + "\n", encoding="utf-8")
+    os.replace(tmp, pointer)
 
 
 def load(path: str | Path, *, available_features: list[str] | None = None) -> LoadedModel:

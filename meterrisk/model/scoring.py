@@ -40,7 +40,9 @@ def _quality(row_flag, valid) -> str:
 def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str | Path = "models",
           capacity: float | None = None, feature_fn=None) -> dict:
     """Score every registry household on ``as_of``; write ``risk_scores``; return counts."""
-    model_path = Path(model) if model else registry.newest(models_dir)
+    model_path = Path(model) if model else registry.current(models_dir)
+    # Recorded with the list: v_risk_latest and the export show promoted lists only.
+    promoted = registry.is_current(model_path, models_dir)
     hh = households_frame(con)
     if hh.is_empty():
         raise MeterriskError("the household registry is empty", hint="load households.csv with `meterrisk ingest` first")
@@ -106,10 +108,10 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
         pl.lit(datetime.now(timezone.utc).replace(tzinfo=None)).alias("scored_at"),
     ).select("household_id", "as_of", "model_version", "risk_score", "risk_tier", "rank", "reasons",
              "data_quality", "status", "not_scored_reason", "scored_at", "trend_score", "new_concern")
-    _write(con, rows, as_of, loaded.version)
+    _write(con, rows, as_of, loaded.version, promoted=promoted, scored=n)
     counts = rows.group_by("status", "not_scored_reason").len().sort("len", descending=True)
     return {
-        "as_of": as_of.isoformat(), "model_version": loaded.version, "capacity": cap,
+        "as_of": as_of.isoformat(), "model_version": loaded.version, "promoted": promoted, "capacity": cap,
         "scored": n, "high": min(hi, n), "medium": max(0, min(med, n) - hi),
         "new_concern": int(scored["new_concern"].sum()),
         "not_scored": {r["not_scored_reason"]: r["len"] for r in counts.filter(pl.col("status") == "not_scored").to_dicts()},
@@ -123,21 +125,37 @@ def _earlier_high(con, as_of: date) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _write(con, rows: pl.DataFrame, as_of: date, version: str) -> None:
+def _write(con, rows: pl.DataFrame, as_of: date, version: str, *, promoted: bool, scored: int) -> None:
+    scored_at = rows["scored_at"][0]
     with transaction(con, _risk_in=rows.to_arrow()):
         con.execute("DELETE FROM risk_scores WHERE as_of = ? AND model_version = ?", [as_of, version])
         con.execute("INSERT INTO risk_scores BY NAME SELECT * FROM _risk_in")
+        con.execute("INSERT OR REPLACE INTO risk_lists VALUES (?, ?, ?, ?, ?)",
+                    [as_of, version, promoted, scored_at, scored])
+
+
+def promoted_version(con, as_of: date) -> str:
+    """The model version of the newest promoted list of ``as_of``; a clear error if none."""
+    rows = con.execute("SELECT model_version FROM risk_lists WHERE as_of = ? AND promoted "
+                       "ORDER BY scored_at DESC LIMIT 1", [as_of]).fetchall()
+    if rows:
+        return rows[0][0]
+    others = [r[0] for r in con.execute("SELECT model_version FROM risk_lists WHERE as_of = ? ORDER BY scored_at DESC",
+                                        [as_of]).fetchall()]
+    if not others:
+        raise MeterriskError(f"no risk scores for {as_of}", hint=f"run `meterrisk score --as-of {as_of}` first")
+    raise MeterriskError(f"no list of {as_of} was scored with the promoted model (scored: {', '.join(others)})",
+                         hint=f"run `meterrisk score --as-of {as_of}` (it uses models/CURRENT), "
+                              "or name a list with --model-version")
 
 
 def risk_list(con, as_of: date, model_version: str | None = None) -> pl.DataFrame:
-    """Scored rows of one as-of date (newest model version scored that day unless given)."""
+    """Rows of one as-of date's list: the promoted one unless ``model_version`` names another."""
     if model_version is None:
-        rows = con.execute(
-            "SELECT model_version FROM risk_scores WHERE as_of = ? ORDER BY scored_at DESC LIMIT 1", [as_of]
-        ).fetchall()
-        row = rows[0] if rows else None
-        if row is None:
-            raise MeterriskError(f"no risk scores for {as_of}", hint=f"run `meterrisk score --as-of {as_of}` first")
-        model_version = row[0]
+        model_version = promoted_version(con, as_of)
+    elif not con.execute("SELECT 1 FROM risk_lists WHERE as_of = ? AND model_version = ?",
+                         [as_of, model_version]).fetchall():
+        raise MeterriskError(f"no risk scores for {as_of} with model {model_version}",
+                             hint=f"run `meterrisk score --as-of {as_of} --model models/{model_version}` first")
     return frame(con, "SELECT * FROM risk_scores WHERE as_of = ? AND model_version = ? ORDER BY rank NULLS LAST",
                  [as_of, model_version])

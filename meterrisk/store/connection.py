@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,9 +99,6 @@ def _init_settings(con: duckdb.DuckDBPyConnection, timezone: str | None) -> None
             f"{'unset METERRISK_TZ' if source == 'METERRISK_TZ' else f'drop --timezone {asked}'}, or create a new "
             f"store for {asked} with another --db"
         )
-    if setting(con, "pseudonym_key") is None:
-        # Secret per store: exports carry HMAC pseudonyms that only this store can map back.
-        con.execute("INSERT INTO settings VALUES ('pseudonym_key', ?)", [secrets.token_hex(32)])
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
