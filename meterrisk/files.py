@@ -58,7 +58,7 @@ def move_without_overwrite(src: str | os.PathLike, dst: str | os.PathLike) -> No
     holds its bytes, so a crash in between leaves two copies, never none.
     """
     src, dst = Path(src), Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         os.link(src, dst)
     except FileExistsError:
@@ -79,6 +79,7 @@ def move_without_overwrite(src: str | os.PathLike, dst: str | os.PathLike) -> No
                 os.replace(tmp, dst)
         finally:
             tmp.unlink(missing_ok=True)
+    owner_only(dst)  # a kept delivery is data like the store, whatever mode it arrived with
     src.unlink()
 
 

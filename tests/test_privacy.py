@@ -397,9 +397,6 @@ def test_data_files_are_owner_only_whatever_the_umask(town, tmp_path, prefect_ha
     assert mode(town_dir / "data" / "exports") == 0o700
 
 
-@pytest.mark.xfail(strict=True, reason="archive moves (pipelines/ingest.py, move_without_overwrite) keep the "
-                                       "delivered mode: call meterrisk.files.owner_only(target) after the move, "
-                                       "then remove this mark")
 def test_archived_files_are_owner_only(tmp_path, monkeypatch, prefect_harness):
     from pipelines.ingest import ingest_flow
 

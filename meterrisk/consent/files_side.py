@@ -76,8 +76,10 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
     db = Path(db)
     household_id = report.household_id
     data_dir = Path(data_dir) if data_dir else db.parent
-    needles = [household_id, report.pseudonym, *(extra_ids or [])]
     result = OutsideStore()
+    if extra_ids is None:
+        extra_ids = _research_ids(household_id, db, result)
+    needles = [household_id, report.pseudonym, *extra_ids]
     seen: set[Path] = set()
     for touched in report.files:
         profile = _profile_of(con, touched.file_id)
@@ -101,6 +103,18 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
     _audit(con, report, household_id, result)
     result.snapshot = str(publish(con, db))
     return result
+
+
+def _research_ids(household_id: str, db: Path, result: OutsideStore) -> list[str]:
+    """The household's keyed id in research extracts, when the extract key is configured."""
+    from meterrisk.privacy import KEY_ENV, KEY_FILE_ENV, keyed_id, research_key
+
+    if not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
+        result.problems.append("no research key configured: export copies made with --pseudonymize "
+                               "were searched by registry id and pseudonym only")
+        return []
+    key = research_key(os.environ.get(KEY_FILE_ENV), keep_out_of=[db.resolve().parent])
+    return [keyed_id(key, household_id)]
 
 
 def _redacted(text: str, household_id: str) -> str:
