@@ -288,10 +288,14 @@ def test_every_export_is_audited(town, tmp_path, monkeypatch):
     assert "--pseudonymize" in rows[1]["command"]
 
 
-def test_risk_list_flow_audits_its_export_and_keeps_registry_ids_out_of_artifacts(built_town):
+def test_risk_list_flow_audits_its_export_and_keeps_registry_ids_out_of_artifacts(town_copy, prefect_harness):
     from prefect.artifacts import Artifact
 
-    town, out = built_town
+    from pipelines.risk_list import risk_list_flow
+
+    town = town_copy  # the flow runs here, so its artifact is in this test process's Prefect API
+    with cwd(town):
+        out = {"risk_list": risk_list_flow(db=TOWN_DB, models_dir=Path("models"))}
     path = (town / out["risk_list"]["export"]["path"]).resolve()
     con = duckdb.connect(str(town / TOWN_DB), read_only=True)
     try:
