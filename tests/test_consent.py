@@ -156,6 +156,21 @@ def test_a_withdrawal_date_ahead_stays_when_the_registry_loses_it(con, tmp_path)
     assert len(result.withdrawal_date_kept) == 1
 
 
+def test_a_withdrawal_announced_ahead_takes_effect_on_its_day_without_a_registry_load(con, tmp_path):
+    from meterrisk.consent.purge import purge_due_withdrawals
+
+    ahead = (datetime.now() + timedelta(days=60)).date()
+    ingest.load_registry(con, write_registry(tmp_path / "a.csv", [registry_row("H1", withdrawn=ahead.isoformat()),
+                                                                 registry_row("H2")]))
+    with store.transaction(con):
+        assert purge_due_withdrawals(con, today=ahead - timedelta(days=1), source="scheduled") == []
+    with store.transaction(con):
+        (report,) = purge_due_withdrawals(con, today=ahead, source="scheduled")
+    assert report.withdrawn_on == ahead
+    assert [h for (h,) in con.execute("SELECT household_id FROM households").fetchall()] == ["H2"]
+    assert text_hits(con, "H1") == []
+
+
 def test_registry_load_prints_what_it_kept_and_why(tmp_path):
     from meterrisk.cli import main
 

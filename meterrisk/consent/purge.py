@@ -156,6 +156,14 @@ def purge_household(con: duckdb.DuckDBPyConnection, household_id: str, *, withdr
     return WithdrawalReport(withdrawal_id, pseudonym, withdrawn_on, purged_at, rows_deleted, touched, household_id)
 
 
+def purge_due_withdrawals(con: duckdb.DuckDBPyConnection, *, today: date, source: str) -> list[WithdrawalReport]:
+    """``purge_household`` for every stored household whose ``consent_withdrawn_on`` has come
+    (inside the caller's transaction): a withdrawal announced ahead takes effect on its day."""
+    due = con.execute("SELECT household_id, consent_withdrawn_on FROM households WHERE consent_withdrawn_on <= ? "
+                      "ORDER BY household_id", [today]).fetchall()
+    return [purge_household(con, hid, withdrawn_on=on, source=source) for hid, on in due]
+
+
 # Indirection so a test can make the last step fail and see the whole purge roll back.
 _record = tombstones.record
 

@@ -26,6 +26,7 @@ import polars as pl
 
 from meterrisk import store
 from meterrisk.consent import WithdrawalReport, local_today, purge_household, tombstones
+from meterrisk.consent.purge import purge_due_withdrawals
 from meterrisk.errors import InputFileError
 from meterrisk.privacy import new_pseudonym
 
@@ -169,10 +170,7 @@ def load_registry(con: duckdb.DuckDBPyConnection, path: str | Path, *, today: da
                 FROM _registry r LEFT JOIN households h USING (household_id)""")
             con.execute("INSERT OR REPLACE INTO households SELECT * FROM _registry_rows")
             con.execute("DROP TABLE _registry_rows")
-        for hid, on in con.execute(
-                "SELECT household_id, consent_withdrawn_on FROM households WHERE consent_withdrawn_on <= ? "
-                "ORDER BY household_id", [today]).fetchall():
-            result.withdrawn.append(purge_household(con, hid, withdrawn_on=on, source="registry"))
+        result.withdrawn += purge_due_withdrawals(con, today=today, source="registry")
         kept = {h for (h,) in con.execute("SELECT household_id FROM households").fetchall()}
         ids = set(frame["household_id"].to_list()) & kept
         result.inserted, result.updated = len(ids - stored), len(ids & stored)
