@@ -346,7 +346,7 @@ def test_run_ingests_the_inbox(tmp_path, monkeypatch, prefect_harness):
     shutil.copy2(SAMPLE / "readings" / "part-00000.parquet", inbox / "delivery.parquet")
     out = cli("run", "--db", db, "--inbox", inbox).output
     n = count(db, "SELECT count(*) FROM readings")
-    assert f"1 files: {n} readings loaded, 0 quarantined" in out
+    assert f"1 files (1 loaded): {n} readings loaded, 0 quarantined" in out
     assert not (inbox / "delivery.parquet").exists()
     assert "snapshot" in out
 

@@ -67,19 +67,23 @@ def demo(db, households, days, seed):
 def run(db, inbox, profile):
     """Run the daily flow now: ingest the inbox, update features, raise alerts, publish a snapshot.
 
+    Exits 1, naming them by their path in the inbox, if any file could not be read (the rest
+    of the job still runs for the other files; the unreadable ones wait in the inbox's failed/).
+
     \b
     Example:
       cp export-2025-06-01.csv data/inbox/ && meterrisk run
     """
-    from pipelines.daily import daily_flow
+    from pipelines.daily import DeliveryFailed, daily_flow, summary
 
     _quiet_user_errors()
 
-    out = daily_flow(db=Path(db) if db else None, inbox=Path(inbox) if inbox else None, profile=profile)
-    files = out["files"]
-    click.echo(f"{len(files)} files: {sum(f['rows_loaded'] for f in files)} readings loaded, "
-               f"{sum(f['rows_quarantined'] for f in files)} quarantined; alerts: {out['alerts']}; "
-               f"snapshot: {out['snapshot']}")
+    try:
+        out = daily_flow(db=Path(db) if db else None, inbox=Path(inbox) if inbox else None, profile=profile)
+    except DeliveryFailed as exc:  # the job ran for the other files: say what it did, then fail
+        click.echo(summary(exc.result))
+        raise
+    click.echo(summary(out))
 
 
 @click.command("serve")
