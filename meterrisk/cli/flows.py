@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from meterrisk import config, store
 from meterrisk.cli._options import db_option
 from meterrisk.errors import MeterriskError
 
@@ -18,9 +19,16 @@ from meterrisk.errors import MeterriskError
 def _no_traceback_for_user_errors(record: logging.LogRecord) -> bool:
     """Prefect logs a failed run with its traceback; for an error meant for the person at the
     terminal (MeterriskError, shown by the command as ``error:``/``hint:``) keep the log line only."""
-    if record.exc_info and isinstance(record.exc_info[1], MeterriskError):
+    if record.exc_info and _is_user_error(record.exc_info[1]):
         record.exc_info, record.exc_text = None, None
     return True
+
+
+def _is_user_error(exc: BaseException | None) -> bool:
+    """Errors the command shows as ``error:`` lines: ours, and a folder this user may not write."""
+    from meterrisk.cli import not_writable
+
+    return isinstance(exc, MeterriskError) or not_writable(exc)
 
 
 def _quiet_user_errors() -> None:
@@ -74,6 +82,7 @@ def run(db, inbox, profile):
     Example:
       cp export-2025-06-01.csv data/inbox/ && meterrisk run
     """
+    store.check_writable(config.db_path(db))  # before Prefect starts: one line, at once
     from pipelines.daily import DeliveryFailed, daily_flow, summary
 
     _quiet_user_errors()

@@ -1,11 +1,24 @@
 """The embedded DuckDB store: connection, schema migrations and store-wide settings."""
 
-from meterrisk.store.connection import StoreBusyError, connect, frame, one, read_only, registered, setting, transaction
+from meterrisk.store.connection import (
+    StoreBusyError,
+    StoreNotWritableError,
+    check_writable,
+    connect,
+    frame,
+    one,
+    read_only,
+    registered,
+    setting,
+    transaction,
+)
 from meterrisk.store.migrations import MIGRATIONS, migrate, schema_version
 
 __all__ = [
     "MIGRATIONS",
     "StoreBusyError",
+    "StoreNotWritableError",
+    "check_writable",
     "connect",
     "frame",
     "one",

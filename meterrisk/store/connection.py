@@ -11,15 +11,57 @@ from pathlib import Path
 import duckdb
 
 from meterrisk import config
+from meterrisk.errors import MeterriskError
 
 
 class StoreBusyError(RuntimeError):
     """Another process holds the write lock on the store."""
 
 
+def _is_permission_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "permission denied" in text or "read-only file system" in text
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "lock" in text or "conflicting" in text
+
+
+class StoreNotWritableError(MeterriskError):
+    """The store, or the folder it lives in, cannot be written by this user."""
+
+
+def _why_not_writable(path: Path) -> str:
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
+
+
+def check_writable(db: Path) -> None:
+    """Raise StoreNotWritableError unless this process can write the store and its folder.
+
+    DuckDB opens the file for writing and keeps a write-ahead log (``<store>.wal``) beside
+    it, so both must be writable; checked up front because DuckDB reports either only when
+    it first writes, mid-command, as a traceback. ``os.access`` asks the kernel with this
+    process's real credentials, so it also answers correctly for root (which may write)."""
+    if db.exists() and not os.access(db, os.R_OK | os.W_OK):
+        raise StoreNotWritableError(
+            f"cannot write the store {db}: {_why_not_writable(db)}",
+            hint=f"run as the user who owns it or grant write access (chmod u+rw {db}); "
+                 "`meterrisk sql` can still read it")
+    folder = db.parent
+    while not folder.exists() and folder != folder.parent:  # where a new store's folders would be made
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        what = ("the store's folder: " if folder == db.parent else f"so {db.parent} cannot be created: ")
+        raise StoreNotWritableError(
+            f"cannot write in {folder}, {what}{_why_not_writable(folder)} "
+            "(DuckDB keeps a write-ahead log beside the store)",
+            hint=f"grant write access to the folder (chmod u+rwx {folder}) or put the store in a writable one")
 
 
 def connect(
@@ -38,6 +80,7 @@ def connect(
     from meterrisk.store.migrations import migrate
 
     db = config.db_path(path)
+    check_writable(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     wait = float(os.environ.get("METERRISK_LOCK_WAIT", 30)) if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait
@@ -47,6 +90,9 @@ def connect(
             con = duckdb.connect(str(db))
             break
         except duckdb.IOException as exc:
+            if _is_permission_error(exc):  # e.g. the file changed hands since the check
+                raise StoreNotWritableError(f"cannot write the store {db}: {_why_not_writable(db)}",
+                                            hint="check the store's owner and permissions") from exc
             if not _is_lock_error(exc):
                 raise
             if time.monotonic() >= deadline:
