@@ -17,7 +17,7 @@ from pipelines.workspace import Workspace, marks_run
 def detect_alerts(db: Path, day: date | None) -> dict:
     from meterrisk.alerts.service import latest_date, run_alerts
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         return run_alerts(con, day or latest_date(con))
     finally:

@@ -18,7 +18,7 @@ from pipelines.workspace import Workspace, marks_run
 
 
 def latest_reading_date(db: Path) -> date:
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         row = store.one(con, "SELECT max(local_date) FROM readings")
     finally:
@@ -32,7 +32,7 @@ def latest_reading_date(db: Path) -> date:
 def score_households(db: Path, as_of: date, model: Path) -> dict:
     from meterrisk.model.scoring import score
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         return score(con, as_of, model=model)
     finally:
@@ -43,7 +43,7 @@ def score_households(db: Path, as_of: date, model: Path) -> dict:
 def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> dict:
     from meterrisk.export.parquet import export, export_frame
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         info = export(con, as_of, out, model_version=model_version)
         frame = export_frame(con, as_of, model_version)

@@ -31,7 +31,12 @@ class Workspace:
         return cls(db=config.db_path(db), inbox=data / "inbox", archive=data / "archive",
                    failed=data / "inbox" / "failed", exports=data / "exports", models=Path(models_dir))
 
-    def ensure(self) -> "Workspace":
+    def ensure(self, *, create_store: bool = False) -> "Workspace":
+        """Make the folders, once the store is known to be there (StoreMissingError otherwise,
+        before anything is made) unless ``create_store``: only the demo starts a new store."""
+        from meterrisk import store
+
+        store.require_store(self.db, create=create_store)
         for folder in (self.inbox, self.archive, self.failed, self.exports, self.models, self.db.parent):
             folder.mkdir(parents=True, exist_ok=True)
         return self
@@ -53,7 +58,10 @@ def marks_run(fn):
         db = bound.arguments.get("db")
         if db is None and "data_dir" in bound.arguments:
             db = Path(bound.arguments["data_dir"]) / "meterrisk.duckdb"
-        with marking_run(Workspace.default(db).db):
+        db = Workspace.default(db).db
+        if not db.exists():  # nothing a reader could see yet; the body makes the store or refuses
+            return fn(*args, **kwargs)
+        with marking_run(db):
             return fn(*args, **kwargs)
 
     # Prefect validates parameters against the annotations, resolving string ones (this

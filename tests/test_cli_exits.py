@@ -185,3 +185,68 @@ def test_permission_errors_are_not_retried():
     assert not is_transient(PermissionError(errno.EACCES, "Permission denied", "data/archive"))
     assert not is_transient(OSError(errno.EROFS, "Read-only file system", "data/archive"))
     assert is_transient(OSError(errno.EIO, "Input/output error"))  # a flaky share still is
+
+
+# --------------------------------------------------------------------------------------------
+# A mistyped --db does not create a new empty store
+# --------------------------------------------------------------------------------------------
+
+NEEDS_DATA = {  # command: its arguments after --db
+    "ingest": lambda: [SAMPLE / "readings"],
+    "temperature": lambda: [SAMPLE / "temperature.csv"],
+    "assessments": lambda: [SAMPLE / "assessments.csv"],
+    "features": lambda: [],
+    "alerts": lambda: [],
+    "train": lambda: [],
+    "score": lambda: ["--as-of", "2025-02-10"],
+    "export": lambda: ["--as-of", "2025-02-10", "--out", "risk.parquet"],
+    "sql": lambda: ["SELECT 1"],
+    "run": lambda: ["--inbox", "inbox"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(NEEDS_DATA))
+def test_a_mistyped_db_is_no_store_and_creates_nothing(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inbox").mkdir()
+    typo = tmp_path / "dta" / "meterrisk.duckdb"
+    result = cli(command, "--db", typo, *NEEDS_DATA[command](), ok=False)
+    line = assert_one_line_error(result, f"no store at {typo}")
+    assert f"meterrisk households FILE --db {typo}" in result.stderr, result.stderr
+    assert not typo.parent.exists(), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]  # no data/, models/ either
+
+
+def test_temperature_create_makes_a_new_store_on_purpose(tmp_path):
+    db = tmp_path / "new" / "meterrisk.duckdb"
+    cli("temperature", "--db", db, "--create", SAMPLE / "temperature.csv")
+    assert count(db, "SELECT count(*) FROM temperature") > 0
+
+
+def test_households_creates_a_store(tmp_path):
+    db = tmp_path / "new" / "meterrisk.duckdb"
+    cli("households", "--db", db, SAMPLE / "households.csv")
+    assert count(db, "SELECT count(*) FROM households") == 40
+
+
+def _flows():
+    from pipelines.alerts import alerts_flow
+    from pipelines.daily import daily_flow
+    from pipelines.features import features_flow
+    from pipelines.ingest import ingest_flow
+    from pipelines.risk_list import risk_list_flow
+    from pipelines.train import train_flow
+
+    return {"daily": daily_flow, "ingest": ingest_flow, "features": features_flow, "alerts": alerts_flow,
+            "risk-list": risk_list_flow, "train": train_flow}
+
+
+@pytest.mark.parametrize("name", ["daily", "ingest", "features", "alerts", "risk-list", "train"])
+def test_flows_that_need_data_do_not_create_a_store(tmp_path, monkeypatch, prefect_harness, name):
+    from meterrisk.errors import MeterriskError
+
+    monkeypatch.chdir(tmp_path)
+    typo = tmp_path / "dta" / "meterrisk.duckdb"
+    with pytest.raises(MeterriskError, match="no store at"):
+        _flows()[name](db=typo)
+    assert list(tmp_path.iterdir()) == []

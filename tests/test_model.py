@@ -182,8 +182,10 @@ def test_own_transformer_follows_sklearn_contract(estimator, check):
 def test_cli_score_without_a_model_says_what_to_do(tmp_path):
     from click.testing import CliRunner
 
+    from meterrisk import store
     from meterrisk.cli import main
 
+    store.connect(tmp_path / "s.duckdb").close()  # an empty store: the model is what is missing
     r = CliRunner().invoke(main, ["score", "--db", str(tmp_path / "s.duckdb"), "--as-of", "2025-07-01",
                                   "--models-dir", str(tmp_path / "none")])
     assert r.exit_code == 2 and "no trained model" in r.output and "meterrisk train" in r.output

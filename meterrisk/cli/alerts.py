@@ -37,7 +37,7 @@ def alerts(db, day, absence_file, rules, history_days, show):
     from meterrisk.alerts.detector import RULES
     from meterrisk.alerts.service import latest_date, load_absences, run_alerts
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         if absence_file:
             n = load_absences(con, absence_file)

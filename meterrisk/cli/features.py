@@ -37,7 +37,7 @@ def features(db, as_of, full, list_, batch_size):
         for row in fx.catalog().iter_rows(named=True):
             click.echo(f"{row['name']}\t{row['level']}\t{row['unit']}\t{row['description']}")
         return
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         n = con.execute("SELECT count(*) FROM readings").fetchall()[0][0]
         if n == 0:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from meterrisk import config, store
+from meterrisk import store
 from meterrisk.cli._options import db_option
 from meterrisk.errors import MeterriskError
 
@@ -82,7 +82,7 @@ def run(db, inbox, profile):
     Example:
       cp export-2025-06-01.csv data/inbox/ && meterrisk run
     """
-    store.check_writable(config.db_path(db))  # before Prefect starts: one line, at once
+    store.require_store(db)  # before Prefect starts: one line, at once
     from pipelines.daily import DeliveryFailed, daily_flow, summary
 
     _quiet_user_errors()

@@ -7,7 +7,7 @@ import sys
 import click
 
 from meterrisk import ingest, store
-from meterrisk.cli._options import db_option
+from meterrisk.cli._options import create_option, db_option
 
 
 @click.command("ingest")
@@ -37,9 +37,10 @@ def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, rep
     """
     profile = ingest.load_profile(profile_spec).with_overrides(
         timezone=timezone, encoding=encoding, unit=unit, max_kwh_per_slot=max_kwh_per_slot)
-    con = store.connect(db)
+    files = ingest.expand_inputs(inputs)  # a missing input is the error, before any store is touched
+    # Never creates: readings need the registry's consent, so `meterrisk households` comes first.
+    con = store.connect(db, create=False)
     try:
-        files = ingest.expand_inputs(inputs)
         done = 0
 
         def report(result: ingest.FileResult) -> None:  # one line per file doubles as progress
@@ -73,13 +74,14 @@ def households_cmd(db, registry):
 
     Columns: household_id, birth_year, lives_alone, consent_given_on,
     consent_withdrawn_on, care_certified, has_solar, district. Readings outside a
-    household's consent are deleted.
+    household's consent are deleted. Creates the store if there is none at --db (the
+    registry comes first: other commands refuse a missing store).
 
     \b
     Example:
       meterrisk households data/synthetic/sample/households.csv
     """
-    con = store.connect(db)
+    con = store.connect(db, create=True)
     try:
         result = ingest.load_registry(con, registry)
     finally:
@@ -90,15 +92,16 @@ def households_cmd(db, registry):
 
 @click.command("temperature")
 @db_option
+@create_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def temperature_cmd(db, file):
+def temperature_cmd(db, create, file):
     """Load daily outdoor temperatures (CSV: date, mean_temp_c) for weather-normalised features.
 
     \b
     Example:
       meterrisk temperature data/synthetic/sample/temperature.csv
     """
-    con = store.connect(db)
+    con = store.connect(db, create=create)
     try:
         n = ingest.load_temperature(con, file)
     finally:

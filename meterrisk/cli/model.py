@@ -34,7 +34,7 @@ def assessments(db, file):
     """
     from meterrisk.model.dataset import load_assessments
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)  # assessments need the registry's consent
     try:
         c = load_assessments(con, file)
     finally:
@@ -71,7 +71,7 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit, trend):
     """
     from meterrisk.model.training import train as run
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         path, m = run(con, models_dir=models_dir, capacity=capacity, truth_dir=truth_dir, version=version, seed=seed,
                       refit=refit, trend=trend)
@@ -142,7 +142,7 @@ def score(db, as_of, model_dir, models_dir, capacity):
     """
     from meterrisk.model.scoring import score as run
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         s = run(con, as_of.date(), model=model_dir, models_dir=models_dir, capacity=capacity)
     finally:

@@ -2,6 +2,7 @@
 
 from meterrisk.store.connection import (
     StoreBusyError,
+    StoreMissingError,
     StoreNotWritableError,
     check_writable,
     connect,
@@ -9,6 +10,7 @@ from meterrisk.store.connection import (
     one,
     read_only,
     registered,
+    require_store,
     setting,
     transaction,
 )
@@ -17,6 +19,7 @@ from meterrisk.store.migrations import MIGRATIONS, migrate, schema_version
 __all__ = [
     "MIGRATIONS",
     "StoreBusyError",
+    "StoreMissingError",
     "StoreNotWritableError",
     "check_writable",
     "connect",
@@ -25,6 +28,7 @@ __all__ = [
     "migrate",
     "read_only",
     "registered",
+    "require_store",
     "schema_version",
     "setting",
     "transaction",

@@ -28,6 +28,17 @@ def _is_lock_error(exc: BaseException) -> bool:
     return "lock" in text or "conflicting" in text
 
 
+class StoreMissingError(MeterriskError, FileNotFoundError):
+    """No store at the path given: a command that needs data never starts an empty one.
+    (Also a FileNotFoundError, which ``read_only`` raised for this before.)"""
+
+    def __init__(self, db: Path):
+        super().__init__(f"no store at {db}",
+                         hint=f"`meterrisk households FILE --db {db}` creates one "
+                              "(or check --db / METERRISK_DB for a typo)")
+        self.path = db
+
+
 class StoreNotWritableError(MeterriskError):
     """The store, or the folder it lives in, cannot be written by this user."""
 
@@ -64,10 +75,25 @@ def check_writable(db: Path) -> None:
             hint=f"grant write access to the folder (chmod u+rwx {folder}) or put the store in a writable one")
 
 
+def require_store(path: str | os.PathLike | None = None, *, create: bool = False) -> Path:
+    """The store's path, once it is known to exist (unless ``create``) and to be writable."""
+    db = config.db_path(path)
+    if not create and not db.exists():
+        raise StoreMissingError(db)
+    check_writable(db)
+    return db
+
+
 def connect(
-    path: str | os.PathLike | None = None, *, timezone: str | None = None, wait_seconds: float | None = None
+    path: str | os.PathLike | None = None, *, create: bool = True, timezone: str | None = None,
+    wait_seconds: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating and migrating if needed) the store for writing.
+    """Open (migrating if needed) the store for writing; create it only if ``create``.
+
+    Commands and flows that need data pass ``create=False``, so a mistyped ``--db`` is
+    StoreMissingError rather than a new, empty store; only loading the registry, the demo
+    and an explicit ``--create`` make one. (The default stays True for library callers and
+    tests that build stores.)
 
     If another process holds the store (a flow, or someone's read-only session on the live
     file), retry for ``wait_seconds`` (default ``METERRISK_LOCK_WAIT``, 30 s), then raise
@@ -79,8 +105,7 @@ def connect(
     """
     from meterrisk.store.migrations import migrate
 
-    db = config.db_path(path)
-    check_writable(db)
+    db = require_store(path, create=create)
     db.parent.mkdir(parents=True, exist_ok=True)
     wait = float(os.environ.get("METERRISK_LOCK_WAIT", 30)) if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait
@@ -112,7 +137,7 @@ def read_only(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnectio
     """Open the store read-only for ad hoc queries; raise StoreBusyError instead of hanging."""
     db = config.db_path(path)
     if not Path(db).exists():
-        raise FileNotFoundError(f"no store at {db}: run `meterrisk ingest` or `meterrisk demo` first")
+        raise StoreMissingError(db)
     try:
         return duckdb.connect(str(db), read_only=True)
     except duckdb.IOException as exc:
