@@ -44,7 +44,8 @@ class Workspace:
 
 def marks_run(fn):
     """Mark the store as mid-run while the flow body runs, so ``meterrisk sql`` reads the
-    published snapshot meanwhile (see meterrisk/store/snapshot.py). Nested flows are no-ops."""
+    published snapshot meanwhile (see meterrisk/store/snapshot.py). Nested flows are no-ops.
+    Also records this process on the flow run (:func:`pipelines.server.claim_flow_run`)."""
     import functools
     import inspect
 
@@ -54,6 +55,9 @@ def marks_run(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from pipelines.server import claim_flow_run
+
+        claim_flow_run()  # so the next start can tell this run crashed if this process is killed
         bound = signature.bind_partial(*args, **kwargs)
         db = bound.arguments.get("db")
         if db is None and "data_dir" in bound.arguments:

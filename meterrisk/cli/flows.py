@@ -53,10 +53,13 @@ def demo(db, households, days, seed):
       meterrisk demo --households 300 --days 300
     """
     from pipelines.demo import demo_flow
+    from pipelines.server import local_server, mark_crashed_runs
 
     _quiet_user_errors()
 
-    out = demo_flow(households=households, days=days, seed=seed, db=Path(db) if db else None)
+    with local_server():
+        mark_crashed_runs()
+        out = demo_flow(households=households, days=days, seed=seed, db=Path(db) if db else None)
     risk = out["risk_list"]
     score = risk["score"]
     click.echo("")
@@ -84,14 +87,17 @@ def run(db, inbox, profile):
     """
     store.require_store(db)  # before Prefect starts: one line, at once
     from pipelines.daily import DeliveryFailed, daily_flow, summary
+    from pipelines.server import local_server, mark_crashed_runs
 
     _quiet_user_errors()
 
-    try:
-        out = daily_flow(db=Path(db) if db else None, inbox=Path(inbox) if inbox else None, profile=profile)
-    except DeliveryFailed as exc:  # the job ran for the other files: say what it did, then fail
-        click.echo(summary(exc.result))
-        raise
+    with local_server():
+        mark_crashed_runs()
+        try:
+            out = daily_flow(db=Path(db) if db else None, inbox=Path(inbox) if inbox else None, profile=profile)
+        except DeliveryFailed as exc:  # the job ran for the other files: say what it did, then fail
+            click.echo(summary(exc.result))
+            raise
     click.echo(summary(out))
 
 
@@ -100,7 +106,10 @@ def run(db, inbox, profile):
 def serve(timezone):
     """Serve the scheduled deployments (daily 02:00, risk list on the 1st at 06:00, train on demand).
 
-    Blocks until interrupted. For a Prefect server and work pools use prefect.yaml.
+    Blocks until Ctrl-C or SIGTERM (then stops, with its local Prefect server, and exits 0);
+    exits non-zero if serving fails (e.g. that server dies). Runs of an earlier process that
+    was killed are marked Crashed at the start. For a Prefect server and work pools use
+    prefect.yaml.
 
     \b
     Example:
