@@ -9,7 +9,6 @@ import polars as pl
 from prefect import flow, task
 
 from meterrisk import store
-from meterrisk.errors import MeterriskError
 from pipelines.artifacts import markdown, risk_list_table
 from pipelines.promotion import current_model
 from pipelines.retries import retry_on_transient_io
@@ -18,14 +17,15 @@ from pipelines.workspace import Workspace, marks_run
 
 
 def latest_reading_date(db: Path) -> date:
+    """The default scoring date: the last local day most households covered
+    (meterrisk.store.coverage), not the date of the latest stray reading."""
+    from meterrisk.store.coverage import last_covered_day
+
     con = store.connect(db, create=False)
     try:
-        row = store.one(con, "SELECT max(local_date) FROM readings")
+        return last_covered_day(con)
     finally:
         con.close()
-    if not row or row[0] is None:
-        raise MeterriskError("the store has no readings to score", hint="run the ingest flow first")
-    return row[0]
 
 
 @task(name="score", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
@@ -59,7 +59,8 @@ def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> di
 @marks_run
 def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir: Path | None = None,
                    out: Path | None = None) -> dict:
-    """Score as of ``as_of`` (default: latest reading date) with the promoted model; export."""
+    """Score as of ``as_of`` (default: the last day most households covered) with the promoted
+    model; export."""
     ws = Workspace.default(db, models_dir=models_dir or "models").ensure()
     as_of = as_of or latest_reading_date(ws.db)
     model = current_model(ws.models)
