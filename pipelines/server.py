@@ -13,8 +13,10 @@ PREFECT_HOME's database, and the flow run it was serving stayed RUNNING for ever
   as long as the process; Prefect then reuses this server instead of starting its own. SIGKILL,
   not SIGTERM: with its client gone the server has nothing left to finish, and its SQLite
   database is transactional.
-* :func:`claim_flow_run` records which process runs a flow run (``infrastructure_pid`` =
-  ``host:pid``, Prefect's convention) and :func:`mark_crashed_runs`, at the next start, sets
+* :func:`runs_tagged_with_this_process` (runs created by this process carry a
+  ``meterrisk-process:host:pid`` tag from creation) and :func:`claim_flow_run` (a flow run
+  records ``infrastructure_pid`` = ``host:pid``, Prefect's convention, once its body starts)
+  say which process runs a flow run; :func:`mark_crashed_runs`, at the next start, sets
   RUNNING/PENDING runs whose process is gone to Crashed (and their unfinished task runs).
 """
 
@@ -111,8 +113,25 @@ def local_server(*, services: bool = False) -> Iterator[object | None]:
 # Which process runs a flow run, and runs whose process is gone
 # --------------------------------------------------------------------------------------------
 
+#: Prefix of the tag naming the process that created a run (``meterrisk-process:host:pid``).
+PROCESS_TAG = "meterrisk-process:"
+
+
 def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@contextmanager
+def runs_tagged_with_this_process() -> Iterator[None]:
+    """Tag every flow and task run created inside with this process (``PROCESS_TAG``).
+
+    A tag is set when Prefect creates the run, before it starts, so a kill at any moment
+    leaves a run the next start can judge; :func:`claim_flow_run`, from inside the flow,
+    covers runs created elsewhere (a served deployment's)."""
+    from prefect import tags
+
+    with tags(PROCESS_TAG + this_process()):
+        yield
 
 
 def claim_flow_run() -> None:
@@ -174,10 +193,16 @@ def _alive(pid: int, since: datetime | None) -> bool:
     return started is None or since is None or started <= since + timedelta(seconds=2)
 
 
+def _owner(run) -> str:
+    if run.infrastructure_pid:
+        return run.infrastructure_pid
+    tagged = [t for t in run.tags or [] if t.startswith(PROCESS_TAG)]
+    return tagged[0][len(PROCESS_TAG):] if tagged else ""
+
+
 def orphaned(run, host: str | None = None) -> bool:
     """A RUNNING/PENDING flow run recorded as run by a process of this host that is gone."""
-    owner = run.infrastructure_pid or ""
-    run_host, _, pid = owner.rpartition(":")
+    run_host, _, pid = _owner(run).rpartition(":")
     if run_host != (host or socket.gethostname()) or not pid.isdigit():
         return False  # not ours to judge: another machine, a worker's container, or unrecorded
     return not _alive(int(pid), run.start_time or run.created)
@@ -208,7 +233,7 @@ def mark_crashed_runs() -> int:
         dead = [r for r in runs if orphaned(r)]
         for run in dead:
             client.set_flow_run_state(run.id, Crashed(
-                message=f"its process ({run.infrastructure_pid}) ended without finishing the run "
+                message=f"its process ({_owner(run)}) ended without finishing the run "
                         "(killed?); marked at the next start"), force=True)
         if dead:
             tasks = client.read_task_runs(task_run_filter=TaskRunFilter(

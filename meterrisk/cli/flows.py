@@ -53,11 +53,11 @@ def demo(db, households, days, seed):
       meterrisk demo --households 300 --days 300
     """
     from pipelines.demo import demo_flow
-    from pipelines.server import local_server, mark_crashed_runs
+    from pipelines.server import local_server, mark_crashed_runs, runs_tagged_with_this_process
 
     _quiet_user_errors()
 
-    with local_server():
+    with local_server(), runs_tagged_with_this_process():
         mark_crashed_runs()
         out = demo_flow(households=households, days=days, seed=seed, db=Path(db) if db else None)
     risk = out["risk_list"]
@@ -87,11 +87,11 @@ def run(db, inbox, profile):
     """
     store.require_store(db)  # before Prefect starts: one line, at once
     from pipelines.daily import DeliveryFailed, daily_flow, summary
-    from pipelines.server import local_server, mark_crashed_runs
+    from pipelines.server import local_server, mark_crashed_runs, runs_tagged_with_this_process
 
     _quiet_user_errors()
 
-    with local_server():
+    with local_server(), runs_tagged_with_this_process():
         mark_crashed_runs()
         try:
             out = daily_flow(db=Path(db) if db else None, inbox=Path(inbox) if inbox else None, profile=profile)
