@@ -28,8 +28,9 @@ from pipelines.train import train_flow
 DAILY_CRON = "0 2 * * *"
 MONTHLY_CRON = "0 6 1 * *"
 #: How long a stop waits for the runner to wind down (cancel running flows, pause schedules)
-#: before the server goes anyway.
+#: before the server goes anyway; shorter when the server is already gone (nothing to tell it).
 STOP_GRACE_SECONDS = 10
+SERVER_GONE_GRACE_SECONDS = 3
 
 
 def deployments(timezone: str | None = None) -> list:
@@ -125,15 +126,17 @@ def _run(runner, server, signals: _Signals) -> None:
     thread = threading.Thread(target=target, name="meterrisk-serve-runner", daemon=True)
     signals.raise_on_signal = False  # from here a signal only sets signals.stop (see _Signals)
     thread.start()
+    grace = STOP_GRACE_SECONDS
     try:
         while thread.is_alive() and not signals.stop.wait(0.5):
             code = server.server_process.poll() if server is not None and server.server_process else None
             if code is not None:
+                grace = SERVER_GONE_GRACE_SECONDS
                 raise MeterriskError(f"the local Prefect server exited (code {code}); stopped serving",
                                      hint="see the messages above, then start `meterrisk serve` again")
     finally:
         if thread.is_alive():  # a stop, or the server died: let the runner cancel and wind down
-            _stop(runner, thread)
+            _stop(runner, thread, grace)
     if signals.received is not None:
         raise _StopRequested(signals.received)
     if failed:
@@ -142,13 +145,13 @@ def _run(runner, server, signals: _Signals) -> None:
                              hint="see the messages above, then start `meterrisk serve` again") from exc
 
 
-def _stop(runner, thread: threading.Thread) -> None:
+def _stop(runner, thread: threading.Thread, grace: float) -> None:
     loop = getattr(runner, "_loop", None)
     if loop is not None and runner.started and not runner.stopping:
         try:
             runner.execute_in_background(runner.astop)
         except RuntimeError:  # the loop already closed
             pass
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    deadline = time.monotonic() + grace
     while thread.is_alive() and time.monotonic() < deadline:
         thread.join(0.2)
