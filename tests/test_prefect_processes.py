@@ -18,7 +18,10 @@ import pytest
 
 from pipelines_conftest import SAMPLE
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and Linux signals")
+# Each test waits for real Prefect servers to start (seconds on a quiet machine, 10-20 s on a
+# busy one); still in the default run, `-m "not slow"` leaves them out.
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and Linux signals"),
+              pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP = 240  # seconds: the server can be slow to start on a busy 2-core machine
