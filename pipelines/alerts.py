@@ -1,4 +1,4 @@
-"""Alerts flow: same-day inactivity alerts for the latest local day with readings."""
+"""Alerts flow: same-day inactivity alerts for the last local day most households covered."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pipelines.workspace import Workspace, marks_run
 def detect_alerts(db: Path, day: date | None) -> dict:
     from meterrisk.alerts.service import latest_date, run_alerts
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         return run_alerts(con, day or latest_date(con))
     finally:
@@ -27,7 +27,7 @@ def detect_alerts(db: Path, day: date | None) -> dict:
 @flow(name="alerts")
 @marks_run
 def alerts_flow(db: Path | None = None, day: date | None = None) -> dict:
-    """Detect inactivity alerts for ``day`` (default: the latest local date with readings)."""
+    """Detect inactivity alerts for ``day`` (default: the last local day most households covered)."""
     ws = Workspace.default(db).ensure()
     result = detect_alerts(ws.db, day)
     markdown("alerts-summary", "# Inactivity alerts\n\n" + "\n".join(f"- {k}: {v}" for k, v in result.items()),

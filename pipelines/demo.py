@@ -45,7 +45,7 @@ def stage_cohort(db: Path, cohort: Path, inbox: Path) -> dict:
     """Registry, questionnaires and temperatures into the store; readings into the inbox."""
     from meterrisk.model.dataset import load_assessments
 
-    con = store.connect(db)
+    con = store.connect(db, create=True)  # the demo starts its own store
     try:
         reg = ingest.load_registry(con, cohort / "households.csv")
         forget_outside_store(con, db, reg.withdrawn)
@@ -68,7 +68,7 @@ def demo_flow(households: int = 600, days: int = 400, start: date = date(2025, 1
     if households < 50 or days < 180:
         raise MeterriskError("the demo needs at least 50 households and 180 days (a 12-week baseline plus survey waves)",
                              hint="meterrisk demo --households 300 --days 300")
-    ws = Workspace.default(db or Path(data_dir) / "meterrisk.duckdb", data_dir=data_dir, models_dir=models_dir).ensure()
+    ws = Workspace.default(db or Path(data_dir) / "meterrisk.duckdb", data_dir=data_dir, models_dir=models_dir).ensure(create_store=True)
     cohort = Path(generate_cohort(Path(data_dir) / "synthetic" / f"demo-{households}x{days}-s{seed}",
                                   households, days, start, seed))
     staged = stage_cohort(ws.db, cohort, ws.inbox)

@@ -7,16 +7,30 @@ on demand (no schedule).
 
 from __future__ import annotations
 
-from prefect import serve
+import asyncio
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from prefect.schedules import Cron
 
 from meterrisk import config
+from meterrisk.errors import MeterriskError
 from pipelines.daily import daily_flow
 from pipelines.risk_list import risk_list_flow
+from pipelines.server import local_server, mark_crashed_runs
 from pipelines.train import train_flow
 
 DAILY_CRON = "0 2 * * *"
 MONTHLY_CRON = "0 6 1 * *"
+#: How long a stop waits for the runner to wind down (cancel running flows, pause schedules)
+#: before the server goes anyway; shorter when the server is already gone (nothing to tell it).
+STOP_GRACE_SECONDS = 10
+SERVER_GONE_GRACE_SECONDS = 3
 
 
 def deployments(timezone: str | None = None) -> list:
@@ -30,5 +44,114 @@ def deployments(timezone: str | None = None) -> list:
     ]
 
 
-def serve_all(timezone: str | None = None) -> None:  # pragma: no cover - blocks until interrupted
-    serve(*deployments(timezone))
+class _StopRequested(BaseException):
+    """SIGINT or SIGTERM arrived: unwind everything (a BaseException, so no ``except Exception``
+    on the way, Prefect's included, swallows it)."""
+
+
+class _Signals:
+    """The first SIGINT/SIGTERM stops serving, the second (during the clean-up) leaves at once
+    (the server dies with this process: see pipelines/server.py).
+
+    While starting, the first raises _StopRequested in the main thread wherever it is (even
+    while the server starts). Once serving, it only sets ``stop``: an exception raised inside
+    ``Thread.join`` would mark the still-running runner thread as finished (CPython 3.11
+    releases the thread's state lock on the way out), and the runner would never be stopped."""
+
+    def __init__(self):
+        self.received: int | None = None
+        self.raise_on_signal = True
+        self.stop = threading.Event()
+
+    def __call__(self, signum, frame):
+        if self.received is not None:
+            sys.stderr.write(f"meterrisk serve: {signal.Signals(signum).name} again, leaving now\n")
+            os._exit(128 + signum)
+        self.received = signum
+        self.stop.set()
+        if self.raise_on_signal:
+            raise _StopRequested(signum)
+
+    @contextmanager
+    def installed(self):
+        before = {s: signal.signal(s, self) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for s, h in before.items():
+                signal.signal(s, h)
+
+
+def serve_all(timezone: str | None = None) -> None:
+    """Serve the deployments until SIGINT/SIGTERM (returns) or an error (MeterriskError).
+
+    Uses Prefect's Runner as ``prefect.serve`` does, but on a local server that runs the
+    scheduler (a temporary one without it never creates the cron runs) and dies with this
+    process, and in a thread, so that this thread can stop on the first signal and notice a
+    server that died instead of polling a dead API for ever."""
+    tz = config.local_timezone(timezone)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MeterriskError(f"unknown time zone {tz!r} for the schedules",
+                             hint="an IANA name such as Asia/Tokyo (--timezone or METERRISK_TZ)") from None
+    signals = _Signals()
+    try:
+        with signals.installed(), local_server(services=True) as server:
+            from prefect.runner import Runner
+
+            if server is not None:  # flow runs the runner starts (subprocesses) use this server too
+                os.environ["PREFECT_API_URL"] = server.api_url
+            mark_crashed_runs()
+            runner = Runner()
+            for deployment in deployments(tz):
+                runner.add_deployment(deployment)
+            sys.stderr.write(f"meterrisk serve: serving daily ({DAILY_CRON}), monthly-risk-list ({MONTHLY_CRON}) "
+                             f"in {tz}, train on demand; Ctrl-C or SIGTERM stops\n")
+            _run(runner, server, signals)
+    except _StopRequested as stop:
+        sys.stderr.write(f"meterrisk serve: stopped ({signal.Signals(stop.args[0]).name})\n")
+
+
+def _run(runner, server, signals: _Signals) -> None:
+    """Run ``runner`` in a thread until it ends, the server dies, or a signal asks to stop."""
+    failed: list[BaseException] = []
+
+    def target():
+        try:
+            asyncio.run(runner.start())
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=target, name="meterrisk-serve-runner", daemon=True)
+    signals.raise_on_signal = False  # from here a signal only sets signals.stop (see _Signals)
+    thread.start()
+    grace = STOP_GRACE_SECONDS
+    try:
+        while thread.is_alive() and not signals.stop.wait(0.5):
+            code = server.server_process.poll() if server is not None and server.server_process else None
+            if code is not None:
+                grace = SERVER_GONE_GRACE_SECONDS
+                raise MeterriskError(f"the local Prefect server exited (code {code}); stopped serving",
+                                     hint="see the messages above, then start `meterrisk serve` again")
+    finally:
+        if thread.is_alive():  # a stop, or the server died: let the runner cancel and wind down
+            _stop(runner, thread, grace)
+    if signals.received is not None:
+        raise _StopRequested(signals.received)
+    if failed:
+        exc = failed[0]
+        raise MeterriskError(f"serving stopped: {type(exc).__name__}: {exc}",
+                             hint="see the messages above, then start `meterrisk serve` again") from exc
+
+
+def _stop(runner, thread: threading.Thread, grace: float) -> None:
+    loop = getattr(runner, "_loop", None)
+    if loop is not None and runner.started and not runner.stopping:
+        try:
+            runner.execute_in_background(runner.astop)
+        except RuntimeError:  # the loop already closed
+            pass
+    deadline = time.monotonic() + grace
+    while thread.is_alive() and time.monotonic() < deadline:
+        thread.join(0.2)

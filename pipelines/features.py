@@ -15,7 +15,7 @@ from pipelines.workspace import Workspace, marks_run
 
 @task(name="compute-features", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
 def compute_features(db: Path, as_of: date | None = None, full: bool = False) -> dict:
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         summary = features.compute(con, as_of=as_of, full=full)
     finally:

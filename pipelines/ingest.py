@@ -48,7 +48,7 @@ def ingest_one(db: Path, path: Path, profile: str, archive: Path, failed: Path,
     if not path.exists():  # taken away since the inbox was listed: nothing to load or move
         return {"file": delivery_path, "file_id": None, "status": "vanished", **counts, "archived_as": None,
                 "message": "the file left the inbox before it was ingested"}
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         result = ingest.ingest_file(con, path, ingest.load_profile(profile), delivery_path=delivery_path,
                                     replace=replace)
@@ -100,10 +100,10 @@ def ingest_flow(db: Path | None = None, inbox: Path | None = None, profile: str 
     same delivery path loaded (as ``meterrisk ingest --replace``)."""
     ws = Workspace.default(db)
     inbox = Path(inbox) if inbox else ws.inbox
-    ws.ensure()
+    ws.ensure(create_store=registry is not None)  # a registry may start a store, readings alone may not
     # A bad profile, or one for homes in another zone than the store's, fails the run before any file moves.
     checked = ingest.load_profile(profile)
-    con = store.connect(ws.db)
+    con = store.connect(ws.db, create=registry is not None)
     try:
         checked.check_store_zone(store.setting(con, "timezone"))
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 from meterrisk.errors import MeterriskError
 from meterrisk.store import StoreBusyError
 
@@ -10,6 +12,9 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, StoreBusyError):
         return True
     if isinstance(exc, MeterriskError):
+        return False
+    # A folder this user may not write stays that way: retrying only delays the message.
+    if isinstance(exc, PermissionError) or (isinstance(exc, OSError) and exc.errno == errno.EROFS):
         return False
     return isinstance(exc, OSError)
 

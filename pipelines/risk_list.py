@@ -9,7 +9,6 @@ import polars as pl
 from prefect import flow, task
 
 from meterrisk import store
-from meterrisk.errors import MeterriskError
 from meterrisk.model import registry
 from pipelines.artifacts import markdown, risk_list_table
 from pipelines.retries import retry_on_transient_io
@@ -18,21 +17,22 @@ from pipelines.workspace import Workspace, marks_run
 
 
 def latest_reading_date(db: Path) -> date:
-    con = store.connect(db)
+    """The default scoring date: the last local day most households covered
+    (meterrisk.store.coverage), not the date of the latest stray reading."""
+    from meterrisk.store.coverage import last_covered_day
+
+    con = store.connect(db, create=False)
     try:
-        row = store.one(con, "SELECT max(local_date) FROM readings")
+        return last_covered_day(con)
     finally:
         con.close()
-    if not row or row[0] is None:
-        raise MeterriskError("the store has no readings to score", hint="run the ingest flow first")
-    return row[0]
 
 
 @task(name="score", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
 def score_households(db: Path, as_of: date, model: Path, models_dir: Path) -> dict:
     from meterrisk.model.scoring import score
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         return score(con, as_of, model=model, models_dir=models_dir)
     finally:
@@ -43,7 +43,7 @@ def score_households(db: Path, as_of: date, model: Path, models_dir: Path) -> di
 def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> dict:
     from meterrisk.export.parquet import COLUMNS, consenting_list, export
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         info = export(con, as_of, out, model_version=model_version, command="risk-list flow")
         listed = consenting_list(con, as_of, model_version)
@@ -62,7 +62,8 @@ def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> di
 @marks_run
 def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir: Path | None = None,
                    out: Path | None = None) -> dict:
-    """Score as of ``as_of`` (default: latest reading date) with the promoted model; export."""
+    """Score as of ``as_of`` (default: the last day most households covered) with the promoted
+    model; export."""
     ws = Workspace.default(db, models_dir=models_dir or "models").ensure()
     as_of = as_of or latest_reading_date(ws.db)
     model = registry.current(ws.models)

@@ -13,7 +13,7 @@ from meterrisk.store.snapshot import publish
 @task(name="publish-snapshot")
 def publish_snapshot(db: Path) -> str:
     """Give analysts what they may see of the store as of the end of this run (see meterrisk.store.snapshot)."""
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         return str(publish(con, db))
     finally:

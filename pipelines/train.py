@@ -18,7 +18,7 @@ from pipelines.workspace import Workspace, marks_run
 def train_model(db: Path, models_dir: Path, capacity: float, truth: Path | None, seed: int) -> str:
     from meterrisk.model.training import train
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         path, _ = train(con, models_dir=models_dir, capacity=capacity, truth_dir=truth, seed=seed)
     finally:

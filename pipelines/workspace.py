@@ -31,7 +31,12 @@ class Workspace:
         return cls(db=config.db_path(db), inbox=data / "inbox", archive=data / "archive",
                    failed=data / "inbox" / "failed", exports=data / "exports", models=Path(models_dir))
 
-    def ensure(self) -> "Workspace":
+    def ensure(self, *, create_store: bool = False) -> "Workspace":
+        """Make the folders, once the store is known to be there (StoreMissingError otherwise,
+        before anything is made) unless ``create_store``: only the demo starts a new store."""
+        from meterrisk import store
+
+        store.require_store(self.db, create=create_store)
         for folder in (self.inbox, self.archive, self.failed, self.exports, self.models, self.db.parent):
             folder.mkdir(parents=True, exist_ok=True)
         return self
@@ -41,8 +46,9 @@ def marks_run(fn):
     """Mark the store as mid-run while the flow body runs, so ``meterrisk sql`` reads the
     published snapshot meanwhile (see meterrisk/store/snapshot.py). Nested flows are no-ops.
 
-    Every flow carries this, so it is also where a flow makes its files owner-only: a flow
-    run by a Prefect worker never passes through the ``meterrisk`` command that does it."""
+    Every flow carries this, so it is also where a flow makes its files owner-only (a flow run
+    by a Prefect worker never passes through the ``meterrisk`` command that does it), and where
+    it records this process on the flow run (:func:`pipelines.server.claim_flow_run`)."""
     import functools
     import inspect
 
@@ -53,12 +59,18 @@ def marks_run(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        from pipelines.server import claim_flow_run
+
         owner_only_umask()
+        claim_flow_run()  # so the next start can tell this run crashed if this process is killed
         bound = signature.bind_partial(*args, **kwargs)
         db = bound.arguments.get("db")
         if db is None and "data_dir" in bound.arguments:
             db = Path(bound.arguments["data_dir"]) / "meterrisk.duckdb"
-        with marking_run(Workspace.default(db).db):
+        db = Workspace.default(db).db
+        if not db.exists():  # nothing a reader could see yet; the body makes the store or refuses
+            return fn(*args, **kwargs)
+        with marking_run(db):
             return fn(*args, **kwargs)
 
     # Prefect validates parameters against the annotations, resolving string ones (this

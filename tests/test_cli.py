@@ -132,7 +132,7 @@ def test_households_missing_file_is_a_usage_error(tmp_path):
 
 
 def test_temperature_loads_days(tmp_path):
-    out = cli("temperature", "--db", tmp_path / "s.duckdb", SAMPLE / "temperature.csv").output
+    out = cli("temperature", "--db", tmp_path / "s.duckdb", "--create", SAMPLE / "temperature.csv").output
     n = pl.read_csv(SAMPLE / "temperature.csv").height
     assert f"{n} days of temperature loaded" in out
 
@@ -140,7 +140,7 @@ def test_temperature_loads_days(tmp_path):
 def test_temperature_without_its_columns_is_one_line(tmp_path):
     bad = tmp_path / "t.csv"
     bad.write_text("day,temp\n2025-01-01,3.5\n")
-    assert_one_line_error(cli("temperature", "--db", tmp_path / "s.duckdb", bad, ok=False), "mean_temp_c")
+    assert_one_line_error(cli("temperature", "--db", tmp_path / "s.duckdb", "--create", bad, ok=False), "mean_temp_c")
 
 
 def test_ingest_loads_a_folder_and_a_second_time_changes_nothing(sample_db, tmp_path):
@@ -203,6 +203,7 @@ def test_synth_report_on_a_folder_without_readings_is_one_line(tmp_path):
 
 
 def test_features_on_an_empty_store_says_load_readings(tmp_path):
+    cli("households", "--db", tmp_path / "s.duckdb", SAMPLE / "households.csv")
     assert_one_line_error(cli("features", "--db", tmp_path / "s.duckdb", ok=False), "no readings")
 
 
@@ -346,7 +347,7 @@ def test_run_ingests_the_inbox(tmp_path, monkeypatch, prefect_harness):
     shutil.copy2(SAMPLE / "readings" / "part-00000.parquet", inbox / "delivery.parquet")
     out = cli("run", "--db", db, "--inbox", inbox).output
     n = count(db, "SELECT count(*) FROM readings")
-    assert f"1 files: {n} readings loaded, 0 quarantined" in out
+    assert f"1 files (1 loaded): {n} readings loaded, 0 quarantined" in out
     assert not (inbox / "delivery.parquet").exists()
     assert "snapshot" in out
 
@@ -361,6 +362,7 @@ def test_demo_too_small_is_one_line(tmp_path, monkeypatch, prefect_harness):
 def test_run_on_a_store_without_readings_is_one_line(tmp_path, monkeypatch, prefect_harness):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "inbox").mkdir()
+    cli("households", "--db", tmp_path / "data" / "meterrisk.duckdb", SAMPLE / "households.csv")
     result = cli("run", "--db", tmp_path / "data" / "meterrisk.duckdb", "--inbox", tmp_path / "inbox", ok=False)
     assert_one_line_error(result, "no readings")
 

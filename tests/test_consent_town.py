@@ -73,3 +73,25 @@ def test_withdraw_leaves_nothing_of_the_household_in_the_store(town_copy):
         assert text_hits(con, hid) == []
     finally:
         con.close()
+
+
+def test_the_daily_run_forgets_a_household_whose_announced_withdrawal_has_come(town_copy, prefect_harness):
+    """A withdrawal date given ahead in the registry takes effect on its day, with no registry load."""
+    from pipelines.daily import daily_flow
+    from pipelines_conftest import cwd
+
+    db = town_copy / TOWN_DB
+    con = store.connect(db)
+    try:
+        hid = _most_present_household(con)
+        con.execute("UPDATE households SET consent_withdrawn_on = current_date - 1 WHERE household_id = ?", [hid])
+    finally:
+        con.close()
+    with cwd(town_copy):
+        daily_flow(db=TOWN_DB)
+    con = store.read_only(db)
+    try:
+        assert text_hits(con, hid) == []
+        assert store.one(con, "SELECT source FROM withdrawals ORDER BY withdrawal_id DESC LIMIT 1")[0] == "scheduled"
+    finally:
+        con.close()

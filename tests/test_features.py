@@ -230,6 +230,7 @@ def test_cli_computes_and_lists(tmp_path):
     assert "1 windows computed" in result.output
     listed = runner.invoke(main, ["features", "--list"])
     assert listed.exit_code == 0 and "wake_time_h_delta" in listed.output
+    store.connect(tmp_path / "empty.duckdb").close()
     empty = runner.invoke(main, ["features", "--db", str(tmp_path / "empty.duckdb")])
     assert empty.exit_code == 2 and "no readings" in empty.output
 

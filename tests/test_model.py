@@ -98,7 +98,8 @@ def trained_env(tmp_path_factory):
     lines.append("stranger,2024-06-01,9")
     csv.write_text("\n".join(lines) + "\n")
     counts = load_assessments(con, csv)
-    assert counts == {"read": 2 * N + 1, "loaded": 2 * N, "rejected_no_consent": 1, "rejected_invalid": 0}
+    assert {k: counts[k] for k in ("read", "loaded", "duplicate", "rejected_no_consent", "rejected_invalid")} == \
+        {"read": 2 * N + 1, "loaded": 2 * N, "duplicate": 0, "rejected_no_consent": 1, "rejected_invalid": 0}
     assert load_assessments(con, csv)["loaded"] == 2 * N  # idempotent
     assert con.execute("SELECT count(*) FROM assessments").fetchall()[0][0] == 2 * N
     path, manifest = train(con, models_dir=tmp_path / "models", feature_fn=_fake_features(frailty), cv=2,
@@ -182,8 +183,10 @@ def test_own_transformer_follows_sklearn_contract(estimator, check):
 def test_cli_score_without_a_model_says_what_to_do(tmp_path):
     from click.testing import CliRunner
 
+    from meterrisk import store
     from meterrisk.cli import main
 
+    store.connect(tmp_path / "s.duckdb").close()  # an empty store: the model is what is missing
     r = CliRunner().invoke(main, ["score", "--db", str(tmp_path / "s.duckdb"), "--as-of", "2025-07-01",
                                   "--models-dir", str(tmp_path / "none")])
     assert r.exit_code == 2 and "no trained model" in r.output and "meterrisk train" in r.output

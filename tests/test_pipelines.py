@@ -402,6 +402,7 @@ def test_train_flow_keeps_the_current_model_when_the_candidate_is_worse(tmp_path
     from prefect import task
 
     monkeypatch.chdir(tmp_path)
+    store.connect(TOWN_DB).close()  # the flow needs a store; the stubbed training does not read it
     models = tmp_path / "models"
     good = _model(models, "20250101-000000", 0.6, 0.6)
     (models / "CURRENT").write_text(good.name + "\n")
@@ -438,6 +439,7 @@ def test_risk_list_flow_on_an_empty_store_says_ingest_first(tmp_path, monkeypatc
     from pipelines.risk_list import risk_list_flow
 
     monkeypatch.chdir(tmp_path)
+    store.connect(TOWN_DB).close()  # a store, but nothing in it
     with pytest.raises(MeterriskError, match="no readings"):
         risk_list_flow(db=TOWN_DB)
 

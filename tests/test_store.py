@@ -36,5 +36,6 @@ def test_unknown_future_migration_is_refused(db_path):
 
 
 def test_read_only_on_missing_store_says_what_to_do(tmp_path):
-    with pytest.raises(FileNotFoundError, match="meterrisk ingest"):
+    with pytest.raises(FileNotFoundError, match="no store at") as caught:
         store.read_only(tmp_path / "nope.duckdb")
+    assert "meterrisk households" in caught.value.hint

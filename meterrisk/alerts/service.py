@@ -21,6 +21,7 @@ from meterrisk.alerts.detector import SLOTS, DetectorParams, day_matrices, detec
 from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.store import frame
 from meterrisk.store import transaction
+from meterrisk.store.coverage import last_covered_day
 
 
 class AbsenceLoad(NamedTuple):
@@ -117,7 +118,6 @@ def _json_default(o):
 
 
 def latest_date(con) -> date:
-    rows = con.execute("SELECT max(local_date) FROM readings").fetchall()
-    if not rows or rows[0][0] is None:
-        raise MeterriskError("the store has no readings", hint="run `meterrisk ingest` first")
-    return rows[0][0]
+    """The day to check by default: the last local day most households covered (not the date of
+    the latest stray reading; see meterrisk.store.coverage)."""
+    return last_covered_day(con)

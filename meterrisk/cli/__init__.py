@@ -6,11 +6,13 @@ automatically, so stages do not edit a shared list.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import pkgutil
 import sys
 
 import click
+import duckdb
 
 from meterrisk import __version__
 from meterrisk.errors import MeterriskError
@@ -27,6 +29,22 @@ class _Group(click.Group):
             _fail(str(exc), "a scheduled flow is writing; read-only queries retry fine", 75)
         except FileNotFoundError as exc:
             _fail(str(exc), None, 2)
+        except OSError as exc:
+            if not not_writable(exc):
+                raise
+            _fail(f"cannot write {exc.filename}: {exc.strerror}" if exc.filename else f"cannot write: {exc}",
+                  "run as the user who owns the data folder, or grant it write access", 2)
+        except duckdb.Error as exc:
+            # DuckDB reports a file it cannot write only when it first writes to it.
+            if not any(s in str(exc).lower() for s in ("permission denied", "read-only file system")):
+                raise
+            _fail(f"cannot write: {str(exc).strip().splitlines()[0]}",
+                  "run as the user who owns the data folder, or grant it write access", 2)
+
+
+def not_writable(exc: BaseException) -> bool:
+    """Whether ``exc`` says this user may not write there (Polars' PermissionError has no errno)."""
+    return isinstance(exc, PermissionError) or (isinstance(exc, OSError) and exc.errno == errno.EROFS)
 
 
 def _fail(message: str, hint: str | None, code: int) -> None:

@@ -11,7 +11,8 @@ from meterrisk.cli._options import db_option
 @click.command("alerts")
 @db_option
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Local date to check [default: latest date with readings].")
+              help="Local date to check [default: the last day most households covered: "
+                   "80% of its half hours for half of the recently active homes].")
 @click.option("--absence-file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="CSV of known absences (household_id, start_date, end_date[, note]) to load first.")
 @click.option("--rules", type=click.Choice(["standard", "clock-time"]), default="standard", show_default=True,
@@ -37,7 +38,7 @@ def alerts(db, day, absence_file, rules, history_days, show):
     from meterrisk.alerts.detector import RULES
     from meterrisk.alerts.service import latest_date, load_absences, run_alerts
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         if absence_file:
             n = load_absences(con, absence_file)

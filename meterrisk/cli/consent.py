@@ -36,7 +36,7 @@ def withdraw_cmd(db, on, keep_archives, household_id):
     from meterrisk.consent import withdraw
     from meterrisk.consent.files_side import erase_outside_store
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         report = withdraw(con, household_id, on=on.date() if on else None)
         outside = erase_outside_store(con, config.db_path(db), report, immutable_archive=keep_archives)

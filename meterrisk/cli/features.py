@@ -12,7 +12,8 @@ from meterrisk.errors import MeterriskError
 @click.command("features")
 @db_option
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Compute household windows as of this local date [default: latest date with readings].")
+              help="Compute household windows as of this local date [default: the last day most households "
+                   "covered: 80% of its half hours for half of the recently active homes].")
 @click.option("--full", is_flag=True, help="Recompute everything instead of only what changed.")
 @click.option("--list", "list_", is_flag=True, help="Print the feature catalogue and exit.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
@@ -22,7 +23,7 @@ def features(db, as_of, full, list_, batch_size):
 
     Incremental: only household-days whose readings changed since the last run are
     recomputed, with the days and windows that depend on them. Windows are computed as of
-    the latest local date with readings (or --as-of) and as of each assessment date.
+    the last local day most households covered (or --as-of) and as of each assessment date.
 
     \b
     Examples:
@@ -37,7 +38,7 @@ def features(db, as_of, full, list_, batch_size):
         for row in fx.catalog().iter_rows(named=True):
             click.echo(f"{row['name']}\t{row['level']}\t{row['unit']}\t{row['description']}")
         return
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         n = con.execute("SELECT count(*) FROM readings").fetchall()[0][0]
         if n == 0:
@@ -48,7 +49,8 @@ def features(db, as_of, full, list_, batch_size):
     finally:
         con.close()
     click.echo(
-        f"features as of {summary['as_of']}: {summary['households_updated']} households updated, "
+        f"features as of {summary['as_of'] or 'no day (none covered by most households; pass --as-of)'}: "
+        f"{summary['households_updated']} households updated, "
         f"{summary['days_recomputed']} household-days recomputed, "
         f"{summary['windows_computed']} windows computed in {summary['seconds']} s"
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from meterrisk import store
 from meterrisk.cli._options import db_option
 from meterrisk.errors import MeterriskError
 
@@ -18,9 +19,16 @@ from meterrisk.errors import MeterriskError
 def _no_traceback_for_user_errors(record: logging.LogRecord) -> bool:
     """Prefect logs a failed run with its traceback; for an error meant for the person at the
     terminal (MeterriskError, shown by the command as ``error:``/``hint:``) keep the log line only."""
-    if record.exc_info and isinstance(record.exc_info[1], MeterriskError):
+    if record.exc_info and _is_user_error(record.exc_info[1]):
         record.exc_info, record.exc_text = None, None
     return True
+
+
+def _is_user_error(exc: BaseException | None) -> bool:
+    """Errors the command shows as ``error:`` lines: ours, and a folder this user may not write."""
+    from meterrisk.cli import not_writable
+
+    return isinstance(exc, MeterriskError) or not_writable(exc)
 
 
 def _quiet_user_errors() -> None:
@@ -45,10 +53,13 @@ def demo(db, households, days, seed):
       meterrisk demo --households 300 --days 300
     """
     from pipelines.demo import demo_flow
+    from pipelines.server import local_server, mark_crashed_runs, runs_tagged_with_this_process
 
     _quiet_user_errors()
 
-    out = demo_flow(households=households, days=days, seed=seed, db=Path(db) if db else None)
+    with local_server(), runs_tagged_with_this_process():
+        mark_crashed_runs()
+        out = demo_flow(households=households, days=days, seed=seed, db=Path(db) if db else None)
     risk = out["risk_list"]
     score = risk["score"]
     click.echo("")
@@ -67,19 +78,27 @@ def demo(db, households, days, seed):
 def run(db, inbox, profile):
     """Run the daily flow now: ingest the inbox, update features, raise alerts, publish a snapshot.
 
+    Exits 1, naming them by their path in the inbox, if any file could not be read (the rest
+    of the job still runs for the other files; the unreadable ones wait in the inbox's failed/).
+
     \b
     Example:
       cp export-2025-06-01.csv data/inbox/ && meterrisk run
     """
-    from pipelines.daily import daily_flow
+    store.require_store(db)  # before Prefect starts: one line, at once
+    from pipelines.daily import DeliveryFailed, daily_flow, summary
+    from pipelines.server import local_server, mark_crashed_runs, runs_tagged_with_this_process
 
     _quiet_user_errors()
 
-    out = daily_flow(db=Path(db) if db else None, inbox=Path(inbox) if inbox else None, profile=profile)
-    files = out["files"]
-    click.echo(f"{len(files)} files: {sum(f['rows_loaded'] for f in files)} readings loaded, "
-               f"{sum(f['rows_quarantined'] for f in files)} quarantined; alerts: {out['alerts']}; "
-               f"snapshot: {out['snapshot']}")
+    with local_server(), runs_tagged_with_this_process():
+        mark_crashed_runs()
+        try:
+            out = daily_flow(db=Path(db) if db else None, inbox=Path(inbox) if inbox else None, profile=profile)
+        except DeliveryFailed as exc:  # the job ran for the other files: say what it did, then fail
+            click.echo(summary(exc.result))
+            raise
+    click.echo(summary(out))
 
 
 @click.command("serve")
@@ -87,7 +106,10 @@ def run(db, inbox, profile):
 def serve(timezone):
     """Serve the scheduled deployments (daily 02:00, risk list on the 1st at 06:00, train on demand).
 
-    Blocks until interrupted. For a Prefect server and work pools use prefect.yaml.
+    Blocks until Ctrl-C or SIGTERM (then stops, with its local Prefect server, and exits 0);
+    exits non-zero if serving fails (e.g. that server dies). Runs of an earlier process that
+    was killed are marked Crashed at the start. For a Prefect server and work pools use
+    prefect.yaml.
 
     \b
     Example:

@@ -7,8 +7,8 @@ import sys
 import click
 
 from meterrisk import config, ingest, store
+from meterrisk.cli._options import create_option, db_option
 from meterrisk.consent.files_side import forget_outside_store
-from meterrisk.cli._options import db_option
 
 
 @click.command("ingest")
@@ -40,10 +40,11 @@ def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, rep
     """
     profile = ingest.load_profile(profile_spec).with_overrides(
         timezone=timezone, encoding=encoding, unit=unit, max_kwh_per_slot=max_kwh_per_slot)
-    con = store.connect(db)
+    files = ingest.expand_inputs(inputs)  # a missing input is the error, before any store is touched
+    # Never creates: readings need the registry's consent, so `meterrisk households` comes first.
+    con = store.connect(db, create=False)
     try:
         profile.check_store_zone(store.setting(con, "timezone"))
-        files = ingest.expand_inputs(inputs)
         done = 0
 
         def report(result: ingest.FileResult) -> None:  # one line per file doubles as progress
@@ -82,15 +83,16 @@ def households_cmd(db, timezone, registry):
     consent_withdrawn_on, care_certified, has_solar, district. Readings outside a
     household's consent are deleted. A row whose withdrawal date has come purges that
     household as `meterrisk withdraw` does; a withdrawn household comes back only with a
-    consent_given_on later than its withdrawal. Prints what it kept and why. This is the
-    command that creates a store; its local time zone is fixed then (--timezone).
+    consent_given_on later than its withdrawal. Prints what it kept and why. Creates the
+    store if there is none at --db (the registry comes first: other commands refuse a
+    missing store); its local time zone is fixed then (--timezone).
 
     \b
     Examples:
       meterrisk households data/synthetic/sample/households.csv
       meterrisk households --db sydney.duckdb --timezone Australia/Sydney households.csv
     """
-    con = store.connect(db, timezone=timezone)
+    con = store.connect(db, timezone=timezone, create=True)
     try:
         result = ingest.load_registry(con, registry)
         outside = forget_outside_store(con, config.db_path(db), result.withdrawn)
@@ -124,15 +126,16 @@ def registry_report(result: ingest.RegistryResult) -> list[str]:
 
 @click.command("temperature")
 @db_option
+@create_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def temperature_cmd(db, file):
+def temperature_cmd(db, create, file):
     """Load daily outdoor temperatures (CSV: date, mean_temp_c) for weather-normalised features.
 
     \b
     Example:
       meterrisk temperature data/synthetic/sample/temperature.csv
     """
-    con = store.connect(db)
+    con = store.connect(db, create=create)
     try:
         n = ingest.load_temperature(con, file)
     finally:

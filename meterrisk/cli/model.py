@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import click
@@ -24,23 +25,43 @@ def _fmt(x) -> str:
 def assessments(db, file):
     """Load frailty assessments (Kihon Checklist) from FILE into the store.
 
-    FILE is a CSV with household_id, assessed_on, checklist_score[, frail]; frail =
-    checklist_score >= 8. Re-loading replaces rows with the same household and date. Rows of
-    households that are not in the registry, or without consent on that date, are rejected.
+    FILE is a CSV with household_id, assessed_on, checklist_score[, frail]; the score is a
+    whole number 0-25 and frail = checklist_score >= 8. Each row is checked: bad rows (and
+    rows repeating a household and date with other values) are rejected with their line and
+    column and the rest load; the counts add up (read = loaded + duplicate + rejected).
+    Re-loading replaces rows with the same household and date. Rows of households that are
+    not in the registry, or without consent on that date, are only counted. Exits 1 if any
+    row was rejected as invalid.
 
     \b
     Example:
       meterrisk assessments data/synthetic/200x120-s7/assessments.csv
     """
-    from meterrisk.model.dataset import load_assessments
+    from meterrisk.model.assessments import REASONS, load_assessments
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)  # assessments need the registry's consent
     try:
         c = load_assessments(con, file)
     finally:
         con.close()
-    click.echo(f"{file}: {c['read']} read, {c['loaded']} loaded, {c['rejected_no_consent']} rejected "
-               f"(not in registry or no consent), {c['rejected_invalid']} invalid")
+    reasons = ", ".join(f"{r} {n}" for r, n in c["rejected"].items())
+    click.echo(f"{file}: {c['read']} read = {c['loaded']} loaded + {c['duplicate']} duplicate + "
+               f"{c['rejected_invalid'] + c['rejected_no_consent']} rejected "
+               f"({reasons + ', ' if reasons else ''}not in the registry or without consent {c['rejected_no_consent']})")
+    shown = c["problems"][:_SHOWN_PROBLEMS]
+    for p in shown:
+        click.echo(f"  {p['file']}:{p['line']}: {p['column'] + ': ' if p['column'] else ''}{p['reason']}: {p['message']}")
+    for d in c["duplicates"][:_SHOWN_PROBLEMS]:
+        click.echo(f"  {d['file']}:{d['line']}: duplicate: repeats line {d['first_line']} exactly (loaded once)")
+    if len(c["problems"]) > len(shown):
+        click.echo(f"  ... and {len(c['problems']) - len(shown)} more rejected rows (reasons: "
+                   + "; ".join(f"{r}: {REASONS[r]}" for r in c["rejected"]) + ")")
+    if c["rejected_invalid"]:
+        sys.exit(1)
+
+
+#: Rejected rows listed one by one (the counts by reason are always complete).
+_SHOWN_PROBLEMS = 50
 
 
 @click.command("train")
@@ -71,7 +92,7 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit, trend):
     """
     from meterrisk.model.training import train as run
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         path, m = run(con, models_dir=models_dir, capacity=capacity, truth_dir=truth_dir, version=version, seed=seed,
                       refit=refit, trend=trend)
@@ -151,7 +172,7 @@ def score(db, as_of, model_dir, models_dir, capacity):
     """
     from meterrisk.model.scoring import score as run
 
-    con = store.connect(db)
+    con = store.connect(db, create=False)
     try:
         s = run(con, as_of.date(), model=model_dir, models_dir=models_dir, capacity=capacity)
     finally:
@@ -206,7 +227,7 @@ def export(db, as_of, out, fmt, model_version, pseudonymize, key_file):
     command = " ".join(["meterrisk export", f"--as-of {as_of:%Y-%m-%d}", f"--out {out}", f"--format {fmt}",
                         *([f"--model-version {model_version}"] if model_version else []),
                         *(["--pseudonymize"] if pseudonymize else [])])
-    con = store.connect(db)  # writes the audit row
+    con = store.connect(db, create=False)  # writes the audit row
     try:
         info = run(con, as_of.date(), out, fmt=fmt, model_version=model_version, key=key, command=command)
     finally:

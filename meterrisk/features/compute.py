@@ -36,8 +36,9 @@ def compute(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None, full: 
 
     Incremental by default: only household-days whose readings changed since the last run
     (plus the days and windows that depend on them) are recomputed. ``full`` recomputes
-    everything. Windows are computed as of ``as_of`` (default: the latest local date with
-    readings) for every household with readings in the 12 weeks before it, and as of each
+    everything. Windows are computed as of ``as_of`` (default: the last local day most
+    households covered, :func:`meterrisk.store.coverage.last_covered_day`; none if no day
+    qualifies) for every household with readings in the 12 weeks before it, and as of each
     assessment date when an ``assessments(household_id, assessed_on)`` table exists.
 
     Returns a summary dict (counts and seconds).
@@ -46,7 +47,7 @@ def compute(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None, full: 
     store_io.replace_catalog(con, catalog())
     summary, stale = _sync(con, full=full, batch_size=batch_size)
     if as_of is None:
-        as_of = store_io.scalar(con, "SELECT max(local_date) FROM readings")
+        as_of = _default_as_of(con)
     requests = _default_requests(con, as_of)
     if not full:
         existing = store_io.query(con, "SELECT household_id, as_of FROM household_features")
@@ -56,6 +57,18 @@ def compute(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None, full: 
     n = _compute_windows(con, pl.concat([stale, _normalise(requests)]), batch_size)
     summary.update(as_of=as_of, windows_computed=n, seconds=round(time.perf_counter() - started, 3))
     return summary
+
+
+def _default_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The last day most households covered, or None (no readings, or no such day): daily
+    features are still brought up to date then, only the windows as of that day are skipped."""
+    from meterrisk.errors import MeterriskError
+    from meterrisk.store.coverage import last_covered_day
+
+    try:
+        return last_covered_day(con)
+    except MeterriskError:
+        return None
 
 
 def window_features(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame, *,

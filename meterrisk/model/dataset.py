@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
 
 import duckdb
 import numpy as np
 import polars as pl
 
-from meterrisk.errors import InputFileError, MeterriskError
-from meterrisk.store import frame, registered, transaction
+from meterrisk.errors import MeterriskError
+from meterrisk.model.assessments import FRAIL_CUTOFF, load_assessments  # noqa: F401 (they lived here)
+from meterrisk.store import frame, registered
 
-FRAIL_CUTOFF = 8
 KEYS = ["household_id", "as_of"]
 #: Columns of the window-feature table that are not model inputs.
 NON_FEATURES = {"household_id", "as_of", "dq_flag", "label", "frail", "assessed_on"}
@@ -35,65 +34,6 @@ def default_feature_fn() -> FeatureFn:
             hint="install or update meterrisk with the features stage",
         ) from exc
     return window_features
-
-
-def load_assessments(con: duckdb.DuckDBPyConnection, path: str | Path) -> dict:
-    """Upsert ``assessments.csv`` (household_id, assessed_on, checklist_score[, frail]).
-
-    Only households in the registry whose consent is in force on the assessment date are kept;
-    the rest are counted as rejected. Re-loading the same file changes nothing.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no assessments file at {path}")
-    try:
-        df = pl.read_csv(path, infer_schema_length=10_000)
-    except Exception as exc:  # polars raises several types for malformed CSV
-        raise InputFileError(path, f"cannot read as CSV ({exc})") from exc
-    need = {"household_id", "assessed_on"}
-    if not need <= set(df.columns) or not ({"checklist_score", "frail"} & set(df.columns)):
-        raise InputFileError(
-            path, "missing columns", expected="household_id, assessed_on, checklist_score[, frail]",
-            found=", ".join(df.columns),
-        )
-    score = pl.col("checklist_score").cast(pl.Int32, strict=False) if "checklist_score" in df.columns \
-        else pl.lit(None, pl.Int32)
-    df = df.with_columns(
-        pl.col("household_id").cast(pl.String),
-        pl.col("assessed_on").cast(pl.String).str.to_date(strict=False),
-        score.alias("checklist_score"),
-    )
-    if "frail" in df.columns:
-        frail_given = pl.col("frail").cast(pl.String).str.to_lowercase().is_in(["true", "1", "yes"])
-    else:
-        frail_given = pl.lit(None, pl.Boolean)
-    df = df.with_columns(
-        pl.when(pl.col("checklist_score").is_not_null())
-        .then(pl.col("checklist_score") >= FRAIL_CUTOFF)
-        .otherwise(frail_given).alias("frail")
-    ).select("household_id", "assessed_on", "checklist_score", "frail")
-    n_read = df.height
-    bad = df.filter(pl.col("assessed_on").is_null() | pl.col("frail").is_null())
-    df = df.filter(pl.col("assessed_on").is_not_null() & pl.col("frail").is_not_null())
-    with transaction(con, _assess_in=df.to_arrow()):
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _assess_ok AS
-            SELECT a.* FROM _assess_in a JOIN households h USING (household_id)
-            WHERE h.consent_given_on <= a.assessed_on
-              AND (h.consent_withdrawn_on IS NULL OR a.assessed_on < h.consent_withdrawn_on)
-            """
-        )
-        n_ok = con.execute("SELECT count(*) FROM _assess_ok").fetchall()[0][0]
-        con.execute(
-            """
-            INSERT OR REPLACE INTO assessments
-            SELECT household_id, assessed_on, checklist_score, frail, now()::TIMESTAMP FROM _assess_ok
-            """
-        )
-        con.execute("DROP TABLE _assess_ok")
-    return {"read": n_read, "loaded": int(n_ok), "rejected_no_consent": int(n_read - bad.height - n_ok),
-            "rejected_invalid": bad.height}
 
 
 def households_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

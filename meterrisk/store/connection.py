@@ -17,15 +17,82 @@ class StoreBusyError(RuntimeError):
     """Another process holds the write lock on the store."""
 
 
+def _is_permission_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "permission denied" in text or "read-only file system" in text
+
+
 def _is_lock_error(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "lock" in text or "conflicting" in text
 
 
+class StoreMissingError(MeterriskError, FileNotFoundError):
+    """No store at the path given: a command that needs data never starts an empty one.
+    (Also a FileNotFoundError, which ``read_only`` raised for this before.)"""
+
+    def __init__(self, db: Path):
+        super().__init__(f"no store at {db}",
+                         hint=f"`meterrisk households FILE --db {db}` creates one "
+                              "(or check --db / METERRISK_DB for a typo)")
+        self.path = db
+
+
+class StoreNotWritableError(MeterriskError):
+    """The store, or the folder it lives in, cannot be written by this user."""
+
+
+def _why_not_writable(path: Path) -> str:
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    return "permission denied"
+
+
+def check_writable(db: Path) -> None:
+    """Raise StoreNotWritableError unless this process can write the store and its folder.
+
+    DuckDB opens the file for writing and keeps a write-ahead log (``<store>.wal``) beside
+    it, so both must be writable; checked up front because DuckDB reports either only when
+    it first writes, mid-command, as a traceback. ``os.access`` asks the kernel with this
+    process's real credentials, so it also answers correctly for root (which may write)."""
+    if db.exists() and not os.access(db, os.R_OK | os.W_OK):
+        raise StoreNotWritableError(
+            f"cannot write the store {db}: {_why_not_writable(db)}",
+            hint=f"run as the user who owns it or grant write access (chmod u+rw {db}); "
+                 "`meterrisk sql` can still read it")
+    folder = db.parent
+    while not folder.exists() and folder != folder.parent:  # where a new store's folders would be made
+        folder = folder.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        what = ("the store's folder: " if folder == db.parent else f"so {db.parent} cannot be created: ")
+        raise StoreNotWritableError(
+            f"cannot write in {folder}, {what}{_why_not_writable(folder)} "
+            "(DuckDB keeps a write-ahead log beside the store)",
+            hint=f"grant write access to the folder (chmod u+rwx {folder}) or put the store in a writable one")
+
+
+def require_store(path: str | os.PathLike | None = None, *, create: bool = False) -> Path:
+    """The store's path, once it is known to exist (unless ``create``) and to be writable."""
+    db = config.db_path(path)
+    if not create and not db.exists():
+        raise StoreMissingError(db)
+    check_writable(db)
+    return db
+
+
 def connect(
-    path: str | os.PathLike | None = None, *, timezone: str | None = None, wait_seconds: float | None = None
+    path: str | os.PathLike | None = None, *, create: bool = True, timezone: str | None = None,
+    wait_seconds: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating and migrating if needed) the store for writing.
+    """Open (migrating if needed) the store for writing; create it only if ``create``.
+
+    Commands and flows that need data pass ``create=False``, so a mistyped ``--db`` is
+    StoreMissingError rather than a new, empty store; only loading the registry, the demo
+    and an explicit ``--create`` make one. (The default stays True for library callers and
+    tests that build stores.)
 
     If another process holds the store (a flow, or someone's read-only session on the live
     file), retry for ``wait_seconds`` (default ``METERRISK_LOCK_WAIT``, 30 s), then raise
@@ -38,7 +105,7 @@ def connect(
     """
     from meterrisk.store.migrations import migrate
 
-    db = config.db_path(path)
+    db = require_store(path, create=create)
     db.parent.mkdir(parents=True, exist_ok=True)
     wait = float(os.environ.get("METERRISK_LOCK_WAIT", 30)) if wait_seconds is None else wait_seconds
     deadline = time.monotonic() + wait
@@ -48,6 +115,9 @@ def connect(
             con = duckdb.connect(str(db))
             break
         except duckdb.IOException as exc:
+            if _is_permission_error(exc):  # e.g. the file changed hands since the check
+                raise StoreNotWritableError(f"cannot write the store {db}: {_why_not_writable(db)}",
+                                            hint="check the store's owner and permissions") from exc
             if not _is_lock_error(exc):
                 raise
             if time.monotonic() >= deadline:
@@ -67,7 +137,7 @@ def read_only(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnectio
     """Open the store read-only for ad hoc queries; raise StoreBusyError instead of hanging."""
     db = config.db_path(path)
     if not Path(db).exists():
-        raise FileNotFoundError(f"no store at {db}: run `meterrisk ingest` or `meterrisk demo` first")
+        raise StoreMissingError(db)
     try:
         return duckdb.connect(str(db), read_only=True)
     except duckdb.IOException as exc:

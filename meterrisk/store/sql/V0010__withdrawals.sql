@@ -14,7 +14,7 @@ CREATE TABLE withdrawals (
     pseudonym                VARCHAR   NOT NULL,  -- the household's pseudonym when it withdrew
     withdrawn_on             DATE      NOT NULL,  -- the day consent ended
     purged_at                TIMESTAMP NOT NULL,  -- UTC
-    source                   VARCHAR   NOT NULL,  -- 'withdraw' (the command) | 'registry' (a registry load)
+    source                   VARCHAR   NOT NULL,  -- 'withdraw' (the command) | 'registry' (a registry load) | 'scheduled' (the daily run)
     rows_deleted             JSON      NOT NULL,  -- {"table": rows deleted, ...}
     files_touched            JSON      NOT NULL,  -- [{"file_id": ..., ...}]; the file-side steps add to it
     superseded_by_consent_on DATE                 -- set when a later consent re-registers the household
