@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 #: Data files are the owner's alone: 0600 files, 0700 folders, whatever the login umask.
@@ -105,3 +106,20 @@ def owner_only(path: str | os.PathLike) -> Path:
     path = Path(path)
     os.chmod(path, 0o700 if path.is_dir() else 0o600)
     return path
+
+
+def replace_atomically(target: str | os.PathLike, write) -> Path:
+    """Write ``target`` through ``write(temp_path)`` in a temp file beside it, then rename: the
+    file is either the old one or the complete new one, never half, and owner-only."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target

@@ -10,15 +10,13 @@ HMAC when the extract key is at hand).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 
-from meterrisk.files import sha256_of
+from meterrisk.files import replace_atomically, sha256_of
 from meterrisk.ingest.readers import file_kind
 
 _SUFFIXES = (".parquet", ".csv")
@@ -51,19 +49,11 @@ def _rewrite(path: Path, needles: list[str]) -> int:
     if not removed:
         return 0
     kept = frame.filter(~mine)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        if parquet:  # keep the file's metadata (model version, id kind, legend)
-            out = kept.to_arrow().replace_schema_metadata(table.schema.metadata)
-            pq.write_table(out, tmp)
-        else:
-            kept.write_csv(tmp)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    if parquet:  # keep the file's metadata (model version, id kind, legend)
+        out = kept.to_arrow().replace_schema_metadata(table.schema.metadata)
+        replace_atomically(path, lambda tmp: pq.write_table(out, tmp))
+    else:
+        replace_atomically(path, kept.write_csv)
     return removed
 
 

@@ -12,8 +12,6 @@ files are only listed for the person who handles the town's retention.
 from __future__ import annotations
 
 import gzip
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from meterrisk.errors import MeterriskError
-from meterrisk.files import sha256_of
+from meterrisk.files import replace_atomically, sha256_of
 from meterrisk.ingest.layouts import chunks_for
 from meterrisk.ingest.profiles import Profile, load_profile
 from meterrisk.ingest.readers import file_kind
@@ -58,29 +56,13 @@ def _field_is(line: pl.Expr, value: str, delimiter: str) -> pl.Expr:
     return fields.list.contains(value)
 
 
-def _write_atomic(target: Path, data: bytes | None = None, table=None) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        if table is not None:
-            os.close(fd)
-            pq.write_table(table, tmp)
-        else:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _drop_text_lines(path: Path, numbers: set[int]) -> None:
     gz = file_kind(path) == "gzip"
     raw = gzip.decompress(path.read_bytes()) if gz else path.read_bytes()
     # Split exactly as the reader counted lines (on LF only), so line numbers agree.
     kept = [line for i, line in enumerate(raw.split(b"\n"), start=1) if i not in numbers]
     data = b"\n".join(kept)
-    _write_atomic(path, gzip.compress(data, mtime=0) if gz else data)
+    replace_atomically(path, lambda tmp: Path(tmp).write_bytes(gzip.compress(data, mtime=0) if gz else data))
 
 
 def _drop_parquet_rows(path: Path, profile: Profile, household_id: str) -> None:
@@ -89,7 +71,8 @@ def _drop_parquet_rows(path: Path, profile: Profile, household_id: str) -> None:
     if not isinstance(column, str) or column not in table.column_names:
         raise MeterriskError(f"{path}: cannot find the household column {column!r} to rewrite")
     ids = pc.utf8_trim_whitespace(pc.cast(table[column], "string"))
-    _write_atomic(path, table=table.filter(pc.invert(pc.fill_null(pc.equal(ids, household_id), False))))
+    kept = table.filter(pc.invert(pc.fill_null(pc.equal(ids, household_id), False)))
+    replace_atomically(path, lambda tmp: pq.write_table(kept, tmp))
 
 
 def _whole_file(path: Path, household_id: str, before: str, immutable: bool) -> FileChange:

@@ -15,8 +15,6 @@ complete or not at all (temp file in the target folder, then ``os.replace``).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from meterrisk.errors import MeterriskError
-from meterrisk.files import sha256_of
+from meterrisk.files import replace_atomically, sha256_of
 from meterrisk.model.scoring import promoted_version, risk_list
 from meterrisk.privacy import keyed_id
 from meterrisk.store import frame
@@ -57,17 +55,12 @@ def export_frame(con, as_of: date, model_version: str | None = None, *, key: str
 
 
 def _atomic(out: Path, write, before_publish=None) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
+    def write_then_check(tmp: str) -> None:
         write(tmp)
-        if before_publish is not None:
+        if before_publish is not None:  # e.g. the audit row, committed before the file appears
             before_publish(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    replace_atomically(out, write_then_check)
 
 
 def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "parquet",
