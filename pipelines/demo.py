@@ -15,7 +15,7 @@ from pathlib import Path
 from prefect import flow, task
 
 from meterrisk import ingest, store
-from meterrisk.consent.files_side import forget_outside_store
+from meterrisk.consent.files_side import forget_in_store_file, forget_outside_store
 from meterrisk.errors import MeterriskError
 from pipelines.daily import daily_flow
 from pipelines.snapshot import publish_snapshot
@@ -48,7 +48,9 @@ def stage_cohort(db: Path, cohort: Path, inbox: Path) -> dict:
     con = store.connect(db, create=True)  # the demo starts its own store
     try:
         reg = ingest.load_registry(con, cohort / "households.csv")
-        forget_outside_store(con, db, reg.withdrawn)
+        if forget_outside_store(con, db, reg.withdrawn):
+            forget_in_store_file(con, db)  # closes it
+            con = store.connect(db, create=False)
         temps = ingest.load_temperature(con, cohort / "temperature.csv")
         assessed = load_assessments(con, cohort / "assessments.csv")
     finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from meterrisk import ingest, store
-from meterrisk.consent.files_side import forget_outside_store
+from meterrisk.consent.files_side import forget_in_store_file, forget_outside_store
 from meterrisk.files import archived_path, keep_target, move_without_overwrite, sha256_of
 from pipelines.artifacts import ingest_summary
 from pipelines.retries import retry_on_transient_io
@@ -29,7 +29,8 @@ def load_registry(db: Path, registry: Path) -> dict:
     con = store.connect(db)
     try:
         r = ingest.load_registry(con, registry)
-        forget_outside_store(con, db, r.withdrawn)
+        if forget_outside_store(con, db, r.withdrawn):
+            forget_in_store_file(con, db)
     finally:
         con.close()
     return {"households": r.households, "inserted": r.inserted, "updated": r.updated, "purged": r.readings_purged}

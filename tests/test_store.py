@@ -39,3 +39,33 @@ def test_read_only_on_missing_store_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="no store at") as caught:
         store.read_only(tmp_path / "nope.duckdb")
     assert "meterrisk households" in caught.value.hint
+
+
+def test_rewriting_the_store_drops_deleted_text_from_the_file_and_keeps_the_schema(tmp_path):
+    """After a DELETE, DuckDB leaves the bytes in free blocks; the rewrite a withdrawal ends with does not."""
+    from meterrisk import store
+    from meterrisk.store.compact import rewrite_store
+
+    db = tmp_path / "s.duckdb"
+    con = store.connect(db)
+    secret = "HWITHDRAWN-4711"
+    con.execute("CREATE TABLE t (id VARCHAR, v INTEGER)")
+    con.execute("INSERT INTO t SELECT CASE WHEN i % 2 = 0 THEN ? ELSE 'keep-' || i END, i FROM range(20000) r(i)",
+                [secret])
+    con.execute("CHECKPOINT")
+    con.execute("DELETE FROM t WHERE id = ?", [secret])
+    con.execute("CHECKPOINT")
+    assert secret.encode() in db.read_bytes()  # what the rewrite is for
+    version, seq = con.execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0], \
+        con.execute("SELECT nextval('ingest_file_id')").fetchall()[0][0]
+    rewrite_store(con, db)
+    assert secret.encode() not in db.read_bytes()
+    con = store.connect(db, create=False)
+    try:
+        assert con.execute("SELECT count(*), min(v) FROM t").fetchall() == [(10000, 1)]
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchall()[0][0] == version
+        assert con.execute("SELECT nextval('ingest_file_id')").fetchall()[0][0] == seq + 1
+        assert con.execute("SELECT count(*) FROM v_data_quality").fetchall()[0][0] == 0  # views survive
+    finally:
+        con.close()
+    assert oct(db.stat().st_mode & 0o777) == "0o600"

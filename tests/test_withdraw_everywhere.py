@@ -120,6 +120,8 @@ def test_withdraw_leaves_only_the_audit_row(town_copy):
             leftovers += [f"{path.relative_to(town)} names {n}" for n in needles if n.encode() in text]
             assert hid not in str(path.relative_to(town)), f"a file or folder is still named after it: {path}"
     assert leftovers == []
+    for duck in (db, snapshot):  # nor left in freed blocks of the files (the store is rewritten after a purge)
+        assert hid.encode() not in duck.read_bytes(), duck
     con = store.read_only(db)
     try:
         audit = store.one(con, "SELECT pseudonym, files_touched FROM withdrawals WHERE pseudonym = ?", [pseudonym])

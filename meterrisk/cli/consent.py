@@ -34,12 +34,13 @@ def withdraw_cmd(db, on, keep_archives, household_id):
     """
     from meterrisk import config
     from meterrisk.consent import withdraw
-    from meterrisk.consent.files_side import erase_outside_store
+    from meterrisk.consent.files_side import erase_outside_store, forget_in_store_file
 
     con = store.connect(db, create=False)
     try:
         report = withdraw(con, household_id, on=on.date() if on else None)
         outside = erase_outside_store(con, config.db_path(db), report, immutable_archive=keep_archives)
+        forget_in_store_file(con, config.db_path(db))
     finally:
         con.close()
     click.echo(report.summary())

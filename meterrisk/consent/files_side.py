@@ -105,6 +105,14 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
     return result
 
 
+def forget_in_store_file(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> None:
+    """The last step of any withdrawal: rewrite the store file so the deleted rows' bytes go too
+    (see meterrisk.store.compact). Closes ``con``: connect again to go on."""
+    from meterrisk.store.compact import rewrite_store
+
+    rewrite_store(con, db)
+
+
 def _research_ids(household_id: str, db: Path, result: OutsideStore) -> list[str]:
     """The household's keyed id in research extracts, when the extract key is configured."""
     from meterrisk.privacy import KEY_ENV, KEY_FILE_ENV, keyed_id, research_key
