@@ -103,3 +103,27 @@ def test_an_unloadable_profile_is_a_clear_error(tmp_path, profile):
     f.write_bytes(LONG)
     with pytest.raises(MeterriskError, match="cannot be told apart"):
         erase_household_from_file(f, "H12", profile)
+
+
+def test_files_outside_the_data_folder_are_listed_never_changed(tmp_path):
+    """`meterrisk ingest` reads the town's own export folder in place: a withdrawal lists those
+    files for the town and rewrites only what lies in the data folder."""
+    from click.testing import CliRunner
+
+    from meterrisk.cli import main
+
+    db = tmp_path / "data" / "meterrisk.duckdb"
+    registry = tmp_path / "households.csv"
+    registry.write_text("household_id,birth_year,lives_alone,consent_given_on,consent_withdrawn_on,care_certified,"
+                        "has_solar,district\nH12,1940,true,2025-01-01,,false,false,North\n"
+                        "H123,1941,true,2025-01-01,,false,false,South\n")
+    town_copy = tmp_path / "town-exports" / "d.csv"
+    town_copy.parent.mkdir()
+    town_copy.write_bytes(LONG)
+    run = lambda *a: CliRunner().invoke(main, [str(x) for x in a])  # noqa: E731
+    assert run("households", "--db", db, registry).exit_code == 0
+    run("ingest", "--db", db, town_copy)  # exits 1: the file has quarantined lines
+    result = run("withdraw", "--db", db, "H12")
+    assert result.exit_code == 0, result.output
+    assert town_copy.read_bytes() == LONG
+    assert "0 rewritten or deleted, 1 listed" in result.output and str(town_copy) in result.output

@@ -39,8 +39,9 @@ class OutsideStore:
         """For the person at the terminal: counts and redacted paths (see ``_redacted``)."""
         done = [f for f in self.inputs if f.action in ("rewritten", "deleted")]
         listed = [f for f in self.inputs if f.action == "listed"]
-        out = [f"delivered files: {len(done)} rewritten or deleted, {len(listed)} listed (archive kept immutable)"]
-        out += [f"  keep-immutable file still holding it: {f.path}" for f in listed]
+        out = [f"delivered files: {len(done)} rewritten or deleted, {len(listed)} listed "
+               "(kept immutable, or outside the data folder)"]
+        out += [f"  still holding it (the town's to handle): {f.path}" for f in listed]
         out.append(f"export copies: {len(self.exports)} rewritten without it"
                    + (" (copies already handed out are the town's to recall):" if self.exports else ""))
         out += [f"  {e.path} ({e.rows_removed} rows)" for e in self.exports]
@@ -88,9 +89,12 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
             if path is None or not path.is_file() or path.resolve() in seen:
                 continue
             seen.add(path.resolve())
+            # Files outside the data folder (ingested by the command line from wherever the town
+            # keeps its exports) are the town's own: listed for it, never changed from here.
+            ours = path.resolve().is_relative_to(data_dir.resolve())
             try:
                 result.inputs.append(erase_household_from_file(path, household_id, profile,
-                                                               immutable=immutable_archive))
+                                                               immutable=immutable_archive or not ours))
             except Exception as exc:  # one unreadable file must not stop the rest of the erasure
                 result.problems.append(_redacted(f"{path}: {exc}", household_id))
     result.exports = erase_from_exports(data_dir / "exports", needles)
