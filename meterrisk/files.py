@@ -84,9 +84,20 @@ def move_without_overwrite(src: str | os.PathLike, dst: str | os.PathLike) -> No
     src.unlink()
 
 
-def archived_path(db: str | os.PathLike, archived_as: str) -> Path:
+def archive_record(db: str | os.PathLike, kept: str | os.PathLike) -> str:
+    """What ``ingest_files.archived_as`` records for a kept copy: its path relative to the
+    store's folder when inside it (a data folder moved or copied whole still finds its
+    archive), else the absolute path. :func:`archived_path` reads it back."""
+    kept = Path(kept).resolve()
+    try:
+        return str(kept.relative_to(Path(db).resolve().parent))
+    except ValueError:  # an archive outside the data folder
+        return str(kept)
+
+
+def archived_path(db: str | os.PathLike, recorded: str) -> Path:
     """Where ``ingest_files.archived_as`` points: relative values are inside the store's folder."""
-    path = Path(archived_as)
+    path = Path(recorded)
     return path if path.is_absolute() else Path(db).parent / path
 
 

@@ -8,7 +8,7 @@ from prefect import task
 
 from meterrisk import store
 from meterrisk.consent import local_today
-from meterrisk.consent.files_side import forget_in_store_file, forget_outside_store
+from meterrisk.consent.files_side import finish_withdrawals, forget_outside_store
 from meterrisk.consent.purge import purge_due_withdrawals
 from pipelines.retries import retry_on_transient_io
 
@@ -21,7 +21,7 @@ def forget_due_withdrawals(db: Path) -> int:
         with store.transaction(con):
             reports = purge_due_withdrawals(con, today=local_today(con), source="scheduled")
         if forget_outside_store(con, db, reports):
-            forget_in_store_file(con, db)
+            finish_withdrawals(con, db)
     finally:
         con.close()
     return len(reports)

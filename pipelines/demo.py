@@ -15,7 +15,7 @@ from pathlib import Path
 from prefect import flow, task
 
 from meterrisk import ingest, store
-from meterrisk.consent.files_side import forget_in_store_file, forget_outside_store
+from meterrisk.consent.files_side import finish_withdrawals, forget_outside_store
 from meterrisk.errors import MeterriskError
 from pipelines.daily import daily_flow
 from pipelines.snapshot import publish_snapshot
@@ -49,7 +49,7 @@ def stage_cohort(db: Path, cohort: Path, inbox: Path) -> dict:
     try:
         reg = ingest.load_registry(con, cohort / "households.csv")
         if forget_outside_store(con, db, reg.withdrawn):
-            forget_in_store_file(con, db)  # closes it
+            finish_withdrawals(con, db)  # closes it
             con = store.connect(db, create=False)
         temps = ingest.load_temperature(con, cohort / "temperature.csv")
         assessed = load_assessments(con, cohort / "assessments.csv")

@@ -17,8 +17,8 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from meterrisk import ingest, store
-from meterrisk.consent.files_side import forget_in_store_file, forget_outside_store
-from meterrisk.files import archived_path, keep_target, move_without_overwrite, sha256_of
+from meterrisk.consent.files_side import finish_withdrawals, forget_outside_store
+from meterrisk.files import archive_record, archived_path, keep_target, move_without_overwrite, sha256_of
 from pipelines.artifacts import ingest_summary
 from pipelines.retries import retry_on_transient_io
 from pipelines.workspace import Workspace, marks_run
@@ -30,7 +30,7 @@ def load_registry(db: Path, registry: Path) -> dict:
     try:
         r = ingest.load_registry(con, registry)
         if forget_outside_store(con, db, r.withdrawn):
-            forget_in_store_file(con, db)
+            finish_withdrawals(con, db)
     finally:
         con.close()
     return {"households": r.households, "inserted": r.inserted, "updated": r.updated, "purged": r.readings_purged}
@@ -75,20 +75,13 @@ def _keep(con, db: Path, path: Path, result: ingest.FileResult, archive: Path, f
     target, already_there = keep_target(root, result.delivery_path, result.sha256)
     # Recorded before the move: a crash in between leaves the file in the inbox, and the next run
     # (already ingested, no copy at the recorded place) archives it and records it again.
-    recorded = _as_recorded(db, target)
+    recorded = archive_record(db, target)
     con.execute("UPDATE ingest_files SET archived_as = ? WHERE file_id = ?", [recorded, result.file_id])
     if already_there:
         path.unlink()
     else:
         move_without_overwrite(path, target)
     return recorded, ""
-
-
-def _as_recorded(db: Path, target: Path) -> str:
-    try:
-        return str(target.resolve().relative_to(Path(db).resolve().parent))
-    except ValueError:  # an archive outside the data folder
-        return str(target.resolve())
 
 
 @flow(name="ingest", log_prints=False)

@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
+from meterrisk.processes import pid_alive
+
 logger = logging.getLogger("meterrisk.server")
 
 _PR_SET_PDEATHSIG = 1
@@ -177,18 +179,8 @@ def _process_started(pid: int) -> datetime | None:
 def _alive(pid: int, since: datetime | None) -> bool:
     """Whether the process that ran a flow run since ``since`` still runs: ``pid`` exists, is
     not a zombie, and did not start after the run (a reused pid is another process)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(pid):
         return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return False
-    except OSError:
-        pass
     started = _process_started(pid)
     return started is None or since is None or started <= since + timedelta(seconds=2)
 

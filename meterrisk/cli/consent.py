@@ -34,18 +34,19 @@ def withdraw_cmd(db, on, keep_archives, household_id):
     """
     from meterrisk import config
     from meterrisk.consent import withdraw
-    from meterrisk.consent.files_side import erase_outside_store, forget_in_store_file
+    from meterrisk.consent.files_side import erase_outside_store, finish_withdrawals
 
     con = store.connect(db, create=False)
     try:
         report = withdraw(con, household_id, on=on.date() if on else None)
         outside = erase_outside_store(con, config.db_path(db), report, immutable_archive=keep_archives)
-        forget_in_store_file(con, config.db_path(db))
+        snapshot = finish_withdrawals(con, config.db_path(db))
     finally:
         con.close()
     click.echo(report.summary())
     for line in outside.lines():
         click.echo(line)
+    click.echo(f"snapshot republished and store rewritten: {snapshot}")
     whole = sum(f.only_this_household for f in report.files)
     if report.files:
         click.echo(f"ingest files involved: {len(report.files)} (file ids "

@@ -8,7 +8,7 @@ import click
 
 from meterrisk import config, ingest, store
 from meterrisk.cli._options import create_option, db_option
-from meterrisk.consent.files_side import forget_in_store_file, forget_outside_store
+from meterrisk.consent.files_side import finish_withdrawals, forget_outside_store
 
 
 @click.command("ingest")
@@ -97,7 +97,7 @@ def households_cmd(db, timezone, registry):
         result = ingest.load_registry(con, registry)
         outside = forget_outside_store(con, config.db_path(db), result.withdrawn)
         if outside:
-            forget_in_store_file(con, config.db_path(db))
+            finish_withdrawals(con, config.db_path(db))
     finally:
         con.close()
     for line in registry_report(result):

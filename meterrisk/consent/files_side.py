@@ -1,11 +1,12 @@
 """After the store has forgotten a household: its delivered files, export copies, Prefect's
-records and the analyst snapshot forget it too.
+records, the analyst snapshot and the store file itself forget it too.
 
 ``erase_outside_store`` follows a ``WithdrawalReport`` (the store side, ``purge``): the files
 the household's rows came from are rewritten without its lines (or listed, if the town keeps
 archives immutable), the exports folder's copies lose its rows (and are listed: copies already
-handed out are the town's to recall), Prefect's local database is redacted, and a fresh
-snapshot replaces the one that still held it. What was done is added to the withdrawal's audit
+handed out are the town's to recall), and Prefect's local database is redacted. Then, once
+for however many households withdrew, ``finish_withdrawals`` publishes a fresh snapshot and
+rewrites the store file. What was done is added to the withdrawal's audit
 row, with paths redacted, since a per-household folder name is the registry id.
 """
 
@@ -32,7 +33,6 @@ class OutsideStore:
     inputs: list[FileChange] = field(default_factory=list)
     exports: list[ExportChange] = field(default_factory=list)
     prefect: PrefectErasure | None = None
-    snapshot: str | None = None
     problems: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -48,8 +48,6 @@ class OutsideStore:
         if self.prefect is not None:
             out.append(f"prefect records: {sum(self.prefect.cells_redacted.values())} cells redacted, "
                        f"{len(self.prefect.files_deleted)} cached files deleted")
-        if self.snapshot:
-            out.append(f"snapshot republished: {self.snapshot}")
         out += [f"  problem: {p}" for p in self.problems]
         return out
 
@@ -71,9 +69,8 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
                         prefect_home: str | os.PathLike | None = None, immutable_archive: bool = False,
                         extra_ids: list[str] | None = None) -> OutsideStore:
     """The file-side steps of a withdrawal; see the module docstring. ``extra_ids``: more
-    identifiers the household had outside the store (a research extract's HMAC)."""
-    from meterrisk.store.snapshot import publish
-
+    identifiers the household had outside the store (a research extract's HMAC). Follow the
+    last of them with :func:`finish_withdrawals`."""
     db = Path(db)
     household_id = report.household_id
     data_dir = Path(data_dir) if data_dir else db.parent
@@ -105,16 +102,19 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
         result.problems.append(f"Prefect's database under {home} could not be redacted ({exc}); "
                                "its run records may still name the household: tell the data team (stop the Prefect server first)")
     _audit(con, report, household_id, result)
-    result.snapshot = str(publish(con, db))
     return result
 
 
-def forget_in_store_file(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> None:
-    """The last step of any withdrawal: rewrite the store file so the deleted rows' bytes go too
-    (see meterrisk.store.compact). Closes ``con``: connect again to go on."""
+def finish_withdrawals(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> Path:
+    """The last step after any number of withdrawals, done once for all of them: publish a
+    snapshot without them, then rewrite the store file so the deleted rows' bytes go too
+    (meterrisk.store.compact). Closes ``con``: connect again to go on. Returns the snapshot."""
     from meterrisk.store.compact import rewrite_store
+    from meterrisk.store.snapshot import publish
 
+    snapshot = publish(con, db)
     rewrite_store(con, db)
+    return snapshot
 
 
 def _research_ids(household_id: str, db: Path, result: OutsideStore) -> list[str]:

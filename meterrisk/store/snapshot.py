@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from meterrisk.files import owner_only
+from meterrisk.processes import pid_alive
 
 #: Per-household tables: ``household_id`` becomes ``pseudonym``; the listed columns are left out.
 PER_HOUSEHOLD = {
@@ -141,13 +142,7 @@ def flow_running(db: str | os.PathLike) -> bool:
         pid = int(marker.read_text().strip())
     except (FileNotFoundError, ValueError):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 class marking_run:
