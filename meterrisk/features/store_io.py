@@ -13,7 +13,7 @@ import polars as pl
 
 from meterrisk.store import frame as query
 from meterrisk.store import one, registered, transaction
-from meterrisk.features.timeline import Timeline
+
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

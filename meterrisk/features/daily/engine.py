@@ -1,0 +1,183 @@
+"""Evaluate the daily feature functions over a batch of households, whole-frame.
+
+1. The day frame (:func:`meterrisk.features.dayframe.dense`): baseloads and cross-day context.
+2. Per slot layout (one for a Tokyo store): half-hour input columns, then the within-day
+   features in dependency order, one ``with_columns`` per level, and the clock profiles.
+3. Over all layouts again: cross-day features (previous evening's bedtime, regularity against
+   the 28-day norm), the coverage rule and the output frames.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import date
+
+import polars as pl
+
+from meterrisk.features import activity as A
+from meterrisk.features import dayframe, layouts
+from meterrisk.features.daily import accounting, activity, energy, meals, night, outings, regularity, sleep
+from meterrisk.features.daily import profiles as P
+from meterrisk.features.daily.inputs import half_hours
+
+HH = "household_id"
+KEY = [HH, "local_date"]
+#: The modules whose public functions are daily features, in catalogue order.
+MODULES = [accounting, energy, activity, sleep, meals, outings, regularity, night]
+#: Inputs only the cross-day stage has (everything else is within one day row).
+CROSS_DAY = {"prev_bed_time_h", "halfhour_active", "norm_sum", "norm_n", "norm_days"}
+
+
+def feature_functions() -> list[Callable[..., pl.Expr]]:
+    """Every daily feature function: the public functions defined in MODULES that return a
+    ``pl.Expr``, in source order."""
+    out = []
+    for module in MODULES:
+        for name, fn in vars(module).items():
+            if (inspect.isfunction(fn) and not name.startswith("_") and fn.__module__ == module.__name__
+                    and inspect.signature(fn).return_annotation in ("pl.Expr", pl.Expr)):
+                out.append(fn)
+    return out
+
+
+def _params(fn) -> list[str]:
+    return list(inspect.signature(fn).parameters)
+
+
+def _levels(fns: list[Callable], available: set[str]) -> list[list[Callable]]:
+    """Functions grouped so each one's parameters are inputs or features of earlier groups."""
+    names = {f.__name__ for f in fns}
+    done, levels, left = set(), [], list(fns)
+    while left:
+        ready = [f for f in left if all(p in available or p in done for p in _params(f))]
+        if not ready:
+            missing = {p for f in left for p in _params(f) if p not in available and p not in names}
+            raise ValueError(f"daily features need inputs nobody provides: {sorted(missing)}")
+        levels.append(ready)
+        done |= {f.__name__ for f in ready}
+        left = [f for f in left if f not in ready]
+    return levels
+
+
+def compute_daily(days: pl.DataFrame, calendar: pl.DataFrame, zone: str, *,
+                  since: pl.DataFrame | None = None,
+                  prior: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Daily features and profiles for the household-days of ``days`` with readings.
+
+    ``days`` has household_id, local_date and kwh (list in elapsed-time order, null = missing);
+    ``calendar`` has local_date, expected_slots. The caller passes READ_BEFORE context days
+    before the first day it wants and LOOKAHEAD_DAYS after, and keeps the days it asked for.
+
+    Incremental runs pass ``since`` (household_id, lo: first day wanted) and ``prior``
+    (household_id, local_date, halfhour_active: the stored profiles of the 28 days before lo)
+    so regularity does not need four weeks of readings. Returns (daily_features, daily_profiles).
+    """
+    fns = feature_functions()
+    within = [f for f in fns if not CROSS_DAY & set(_params(f))]
+    across = [f for f in fns if CROSS_DAY & set(_params(f))]
+    prior = _prior_rows(prior, since)
+    first = prior.group_by(HH).agg(first=pl.col("local_date").min()) if prior is not None else None
+    frame = dayframe.dense(days, zone, first_dates=first)
+    if frame.height == 0:
+        return _empty_outputs()
+
+    parts = []
+    for (lay, nxt), group in frame.group_by("layout", "next_layout", maintain_order=True):
+        parts.append(_within_day(group.lazy(), layouts.clocks_of(lay),
+                                 layouts.clocks_of(nxt if nxt is not None else 0), within))
+    f = pl.concat(parts, how="vertical_relaxed").sort(KEY)
+    return _across_days(f, calendar, since, prior, across)
+
+
+def _within_day(lf: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[int, ...],
+                fns: list[Callable]) -> pl.DataFrame:
+    lf, inputs = half_hours(lf, clocks, next_clocks)
+    for level in _levels(fns, set(inputs)):
+        lf = lf.with_columns(
+            fn(*(inputs[p] if p in inputs else pl.col(p) for p in _params(fn))).alias(fn.__name__)
+            for fn in level)
+    halfhour = P.halfhour_active(inputs["present"], inputs["active"])
+    excess, active = P.hourly(inputs["present"], inputs["active"], inputs["excess"])
+    return lf.select(
+        *KEY, "kwh", *(fn.__name__ for fn in fns),
+        *(e.alias(f"_hh{b}") for b, e in enumerate(halfhour)),
+        *(e.cast(pl.Float64).alias(f"_hx{h}") for h, e in enumerate(excess)),
+        *(e.cast(pl.Int32).alias(f"_ha{h}") for h, e in enumerate(active)),
+    ).collect()
+
+
+def _prior_rows(prior: pl.DataFrame | None, since: pl.DataFrame | None) -> pl.DataFrame | None:
+    """Stored profiles from before each household's first wanted day (the rest are recomputed)."""
+    if prior is None or prior.height == 0:
+        return None
+    if since is not None and since.height:
+        prior = prior.join(since.select(HH, pl.col("lo").cast(pl.Date)), on=HH, how="inner").filter(
+            pl.col("local_date") < pl.col("lo")).drop("lo")
+    return prior.select(HH, "local_date", "halfhour_active")
+
+
+def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | None,
+                 prior: pl.DataFrame | None, fns: list[Callable]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from meterrisk.features.daily import BEHAVIOURAL, COLUMNS, INTEGER
+
+    lf = f.lazy().join(calendar.lazy().select("local_date", pl.col("expected_slots").cast(pl.Float64)),
+                       on="local_date", how="left", maintain_order="left")
+    lf = lf.with_columns(expected_slots=pl.col("expected_slots").fill_null(48.0))
+    lf = lf.with_columns(coverage=pl.min_horizontal(pl.col("present_slots") / pl.col("expected_slots"), pl.lit(1.0)))
+    lf = lf.with_columns(covered=pl.col("coverage") >= A.MIN_COVERAGE)
+    lf = lf.with_columns(ok=pl.col("covered") & pl.col("baseload_kwh").is_not_null())
+    if since is not None and since.height:
+        lf = lf.join(since.lazy().select(HH, _lo=pl.col("lo").cast(pl.Date)), on=HH, how="left",
+                     maintain_order="left").with_columns(_lo=pl.col("_lo").fill_null(date(1, 1, 1)))
+    else:
+        lf = lf.with_columns(_lo=pl.lit(date(1, 1, 1)))
+    lf = lf.with_columns(computed=pl.col("ok") & (pl.col("local_date") >= pl.col("_lo")))
+    # The norm's profile per day: recomputed from readings from the first wanted day on,
+    # the stored one before it.
+    if prior is not None:
+        lf = lf.join(prior.lazy().select(*KEY, _prior=pl.col("halfhour_active")), on=KEY, how="left",
+                     maintain_order="left")
+        before = pl.col("local_date") < pl.col("_lo")
+        lf = lf.with_columns(
+            [pl.when(before).then(pl.col("_prior").list.get(b, null_on_oob=True).cast(pl.Int8))
+             .otherwise(pl.col(f"_hh{b}")).alias(f"_nh{b}") for b in range(48)]
+            + [pl.when(before).then(pl.col("_prior").is_not_null()).otherwise(pl.col("computed")).alias("_valid")])
+    else:
+        lf = lf.with_columns([pl.col(f"_hh{b}").alias(f"_nh{b}") for b in range(48)] + [pl.col("computed").alias("_valid")])
+    lf, norm_sum, norm_n, norm_days = regularity.with_norm(lf, [f"_nh{b}" for b in range(48)], "_valid")
+    inputs = {
+        "prev_bed_time_h": pl.col("bed_time_h").shift(1).over(HH),
+        "halfhour_active": [pl.col(f"_hh{b}") for b in range(48)],
+        "norm_sum": norm_sum, "norm_n": norm_n, "norm_days": norm_days,
+    }
+    lf = lf.with_columns(
+        fn(*(inputs[p] if p in inputs else pl.col(p) for p in _params(fn))).alias(fn.__name__) for fn in fns)
+    lf = lf.with_columns(regularity_corr=pl.when(pl.col("computed")).then(pl.col("regularity_corr")))
+    lf = lf.with_columns(
+        [pl.when(pl.col("covered") if c == "baseload_kwh" else pl.col("ok")).then(pl.col(c)).alias(c)
+         for c in BEHAVIOURAL]
+        + [pl.when(~pl.col("covered")).then(pl.lit("low_coverage"))
+           .when(pl.col("ok")).then(pl.lit("ok")).otherwise(pl.lit("no_baseload")).alias("dq_flag")])
+    full = lf.collect()
+    day = full.filter(pl.col("present_slots") > 0).select(
+        pl.col(c).cast(pl.Int32) if c in INTEGER else
+        (pl.col(c) if c in ("household_id", "local_date", "dq_flag") else pl.col(c).cast(pl.Float64).fill_nan(None))
+        for c in COLUMNS)
+    prof = full.filter(pl.col("ok") & (pl.col("present_slots") > 0)).select(
+        *KEY,
+        hourly_excess_kwh=pl.concat_list(f"_hx{h}" for h in range(24)),
+        hourly_active_slots=pl.concat_list(f"_ha{h}" for h in range(24)),
+        halfhour_active=pl.when(pl.col("computed")).then(pl.concat_list(f"_hh{b}" for b in range(48))),
+    )
+    return day, prof
+
+
+def _empty_outputs() -> tuple[pl.DataFrame, pl.DataFrame]:
+    from meterrisk.features.daily import COLUMNS, INTEGER
+
+    day = pl.DataFrame(schema={c: (pl.String if c in ("household_id", "dq_flag") else pl.Date if c == "local_date"
+                                   else pl.Int32 if c in INTEGER else pl.Float64) for c in COLUMNS})
+    prof = pl.DataFrame(schema={HH: pl.String, "local_date": pl.Date, "hourly_excess_kwh": pl.List(pl.Float64),
+                                "hourly_active_slots": pl.List(pl.Int32), "halfhour_active": pl.List(pl.Int8)})
+    return day, prof

@@ -1,0 +1,94 @@
+"""The half-hour inputs daily features are written against, for one slot layout.
+
+:func:`half_hours` adds one column per half hour to a day frame (kWh, active, counted,
+excess, sustained onset/offset; see :mod:`meterrisk.features.activity`) and returns the
+:class:`~meterrisk.features.halfhours.HalfHours` a feature function asks for by parameter name:
+
+- ``kwh``, ``present``, ``active``, ``counted``, ``excess``, ``sustained_start``,
+  ``sustained_end``: today's half hours (clock hours 0-24);
+- ``bday_present``, ``bday_counted``, ``bday_active``, ``bday_sustained_end``: the behavioural
+  day, today from 03:00 and the next morning until 03:00 (clock hours 3-27);
+- ``baseload``: today's baseload (an expression, not a sequence).
+
+"Sustained": at least 2 of 3 consecutive half hours active, anchored on this one. Starts
+must be onsets (the half hour before is not active) and ends offsets, so load that runs on
+from the night (an all-electric home's water heater until 05:00) is not read as waking at
+04:00. Neighbours across midnight come from yesterday's and tomorrow's rows.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from meterrisk.features import activity as A
+from meterrisk.features.halfhours import HalfHours
+
+BDAY_H = A.BDAY_SHIFT_H
+
+
+def _col(name: str) -> pl.Expr:
+    return pl.col(name)
+
+
+def half_hours(frame: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[int, ...]
+               ) -> tuple[pl.LazyFrame, dict[str, object]]:
+    """``frame`` (a day frame restricted to one layout and next-day layout) with the per-half-hour
+    columns added, and the named inputs over them."""
+    n = len(clocks)
+    morning = sum(c < BDAY_H * 60 for c in next_clocks)  # next-day half hours before 03:00
+    m = max(2, morning + 1)  # and the one after, which an offset at 02:30 looks at
+    kwh = pl.col("kwh")
+    # The extended sequence: yesterday's last two half hours, today's, tomorrow's first m.
+    ext = ([pl.col("prev_kwh").list.get(-2, null_on_oob=True), pl.col("prev_kwh").list.get(-1, null_on_oob=True)]
+           + [kwh.list.get(i, null_on_oob=True) for i in range(n)]
+           + [pl.col("next_kwh").list.get(j, null_on_oob=True) for j in range(m)])
+    base = [pl.col("prev_baseload")] * 2 + [pl.col("baseload")] * n + [pl.col("next_baseload")] * m
+    frame = frame.with_columns(
+        [e.alias(f"e{t}") for t, e in enumerate(ext)]
+    ).with_columns(
+        [A.is_active(_col(f"e{t}"), b).alias(f"ea{t}") for t, b in enumerate(base)]
+        + [_col(f"e{t}").is_not_null().alias(f"ep{t}") for t in range(len(ext))]
+    )
+    T = len(ext)
+
+    def a(t):  # active at extended index t; False outside the sequence
+        return _col(f"ea{t}") if 0 <= t < T else pl.lit(False)
+
+    def p(t):
+        return _col(f"ep{t}") if 0 <= t < T else pl.lit(False)
+
+    def start(t):
+        return a(t) & (a(t + 1) | (a(t + 2) & p(t + 1))) & ~a(t - 1)
+
+    def end(t):
+        return a(t) & (a(t - 1) | (a(t - 2) & p(t - 1))) & ~a(t + 1)
+
+    today = range(2, 2 + n)
+    nextm = range(2 + n, 2 + n + morning)
+    frame = frame.with_columns(
+        [start(t).alias(f"ss{t}") for t in today]
+        + [end(t).alias(f"se{t}") for t in (*today, *nextm)]
+        + [(p(t) & pl.col("baseload").is_not_null()).alias(f"ec{t}") for t in today]
+        + [(p(t) & pl.col("next_baseload").is_not_null()).alias(f"ec{t}") for t in nextm]
+    ).with_columns(
+        [pl.when(_col(f"ec{t}")).then(pl.max_horizontal(_col(f"e{t}") - pl.col("baseload"), pl.lit(0.0)))
+         .otherwise(pl.lit(0.0)).alias(f"ex{t}") for t in today]
+    )
+    clock_h = tuple(c / 60.0 for c in clocks)
+    next_h = tuple(24.0 + c / 60.0 for c in next_clocks[:morning])
+
+    def seq(prefix: str, idx=today, clocks=clock_h) -> HalfHours:
+        return HalfHours(tuple(_col(f"{prefix}{t}") for t in idx), clocks)
+
+    def bday(prefix: str) -> HalfHours:
+        return seq(prefix).from_(BDAY_H) + seq(prefix, nextm, next_h)
+
+    inputs = {
+        "kwh": seq("e", today), "present": seq("ep", today), "active": seq("ea", today),
+        "counted": seq("ec", today), "excess": seq("ex", today),
+        "sustained_start": seq("ss", today), "sustained_end": seq("se", today),
+        "bday_present": bday("ep"), "bday_counted": bday("ec"), "bday_active": bday("ea"),
+        "bday_sustained_end": bday("se"),
+        "baseload": pl.col("baseload"),
+    }
+    return frame, inputs
