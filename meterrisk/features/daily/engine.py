@@ -100,7 +100,7 @@ def _within_day(lf: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[in
     halfhour = P.halfhour_active(inputs["present"], inputs["active"])
     excess, active = P.hourly(inputs["present"], inputs["active"], inputs["excess"])
     return lf.select(
-        *KEY, "kwh", *(fn.__name__ for fn in fns),
+        *KEY, "_pos", *(fn.__name__ for fn in fns),
         *(e.alias(f"_hh{b}") for b, e in enumerate(halfhour)),
         *(e.cast(pl.Float64).alias(f"_hx{h}") for h, e in enumerate(excess)),
         *(e.cast(pl.Int32).alias(f"_ha{h}") for h, e in enumerate(active)),
@@ -145,32 +145,56 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
             + [pl.when(before).then(pl.col("_prior").is_not_null()).otherwise(pl.col("computed")).alias("_valid")])
     else:
         lf = lf.with_columns([pl.col(f"_hh{b}").alias(f"_nh{b}") for b in range(48)] + [pl.col("computed").alias("_valid")])
+    lf = _timed("prepare", lf)
     lf, norm_sum, norm_n, norm_days = regularity.with_norm(lf, [f"_nh{b}" for b in range(48)], "_valid")
+    lf = _timed("cum", lf)
+    # Materialised once: each is read several times by the correlation.
+    lf = lf.with_columns([e.alias(f"_ns{b}") for b, e in enumerate(norm_sum)]
+                         + [e.alias(f"_nn{b}") for b, e in enumerate(norm_n)]
+                         + [norm_days.alias("_nd"), dayframe.previous(pl.col("bed_time_h")).alias("_prev_bed")])
+    lf = _timed("norm", lf)
     inputs = {
-        "prev_bed_time_h": pl.col("bed_time_h").shift(1).over(HH),
+        "prev_bed_time_h": pl.col("_prev_bed"),
         "halfhour_active": [pl.col(f"_hh{b}") for b in range(48)],
-        "norm_sum": norm_sum, "norm_n": norm_n, "norm_days": norm_days,
+        "norm_sum": [pl.col(f"_ns{b}") for b in range(48)],
+        "norm_n": [pl.col(f"_nn{b}") for b in range(48)], "norm_days": pl.col("_nd"),
     }
     lf = lf.with_columns(
         fn(*(inputs[p] if p in inputs else pl.col(p) for p in _params(fn))).alias(fn.__name__) for fn in fns)
+    lf = _timed("across fns", lf)
     lf = lf.with_columns(regularity_corr=pl.when(pl.col("computed")).then(pl.col("regularity_corr")))
     lf = lf.with_columns(
         [pl.when(pl.col("covered") if c == "baseload_kwh" else pl.col("ok")).then(pl.col(c)).alias(c)
          for c in BEHAVIOURAL]
         + [pl.when(~pl.col("covered")).then(pl.lit("low_coverage"))
            .when(pl.col("ok")).then(pl.lit("ok")).otherwise(pl.lit("no_baseload")).alias("dq_flag")])
-    full = lf.collect()
-    day = full.filter(pl.col("present_slots") > 0).select(
+    full = _timed("mask", lf).collect()
+    # Select, then filter: the frame has a few hundred working columns by now.
+    day = full.select(
         pl.col(c).cast(pl.Int32) if c in INTEGER else
         (pl.col(c) if c in ("household_id", "local_date", "dq_flag") else pl.col(c).cast(pl.Float64).fill_nan(None))
-        for c in COLUMNS)
-    prof = full.filter(pl.col("ok") & (pl.col("present_slots") > 0)).select(
+        for c in COLUMNS).filter(full["present_slots"] > 0)
+    prof = full.select(
         *KEY,
-        hourly_excess_kwh=pl.concat_list(f"_hx{h}" for h in range(24)),
-        hourly_active_slots=pl.concat_list(f"_ha{h}" for h in range(24)),
-        halfhour_active=pl.when(pl.col("computed")).then(pl.concat_list(f"_hh{b}" for b in range(48))),
-    )
+        hourly_excess_kwh=pl.concat_arr(f"_hx{h}" for h in range(24)),
+        hourly_active_slots=pl.concat_arr(f"_ha{h}" for h in range(24)),
+        halfhour_active=pl.when(pl.col("computed")).then(pl.concat_arr(f"_hh{b}" for b in range(48))),
+    ).filter(full["ok"] & (full["present_slots"] > 0))
+    _timed("out", None)
     return day, prof
+
+
+import time as _time
+_T = [_time.perf_counter()]
+def _timed(label, lf):
+    import os
+    if not os.environ.get("MR_PROFILE"):
+        return lf
+    out = lf.collect().lazy() if lf is not None else None
+    now = _time.perf_counter()
+    print(f"  {label}: {now - _T[0]:.3f}")
+    _T[0] = now
+    return out
 
 
 def _empty_outputs() -> tuple[pl.DataFrame, pl.DataFrame]:

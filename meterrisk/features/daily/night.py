@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import polars as pl
 
+from meterrisk.features.daily.inputs import NIGHT_FLOOR_END_H
 from meterrisk.features.halfhours import HalfHours
 
 #: Night blips: half hours before 04:30 that rise this far above the night's own median
 #: reading (the floor that night, whatever the heating or the fridge do), but less than a water
 #: heater or heater cycle would. Measured against the night itself, not the 7-day baseload:
 #: a small bump (a light, the toilet fan, 0.03-0.1 kWh) hides inside the active margin.
-BLIP_END_H = 4.5
+BLIP_END_H = NIGHT_FLOOR_END_H
 BLIP_MIN_KWH = 0.025
 BLIP_MAX_KWH = 0.3
 BLIP_MIN_SLOTS = 7
 
 
-def night_blips(kwh: HalfHours) -> pl.Expr:
+def night_blips(kwh: HalfHours, night_median_kwh: pl.Expr) -> pl.Expr:
     """Brief night activity: half hours from 00:00 to 04:30 whose reading is more than 0.025 kWh
     and less than 0.3 kWh above that night's median 00:00-04:30 reading (a light or the toilet
     at night; water heaters and heater cycles rise further or stay on). Day/night reversal
@@ -28,8 +29,6 @@ def night_blips(kwh: HalfHours) -> pl.Expr:
     whose clock time is before 04:30.
     """
     night = kwh.before(BLIP_END_H)
-    ordered = pl.concat_list(night.exprs).list.drop_nulls().list.sort()
-    n = ordered.list.len()
-    median = ordered.list.get((n - 1).clip(lower_bound=0) // 2, null_on_oob=True)
-    blips = night.map(lambda e: ((e - median > BLIP_MIN_KWH) & (e - median < BLIP_MAX_KWH)).fill_null(False))
-    return pl.when(n >= BLIP_MIN_SLOTS).then(blips.count())
+    above = night.map(lambda e: e - night_median_kwh)
+    blips = above.map(lambda e: ((e > BLIP_MIN_KWH) & (e < BLIP_MAX_KWH)).fill_null(False))
+    return pl.when(night.map(lambda e: e.is_not_null()).count() >= BLIP_MIN_SLOTS).then(blips.count())

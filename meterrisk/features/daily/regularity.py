@@ -38,23 +38,31 @@ def regularity_corr(halfhour_active: list[pl.Expr], norm_sum: list[pl.Expr], nor
     return pl.when((norm_days >= A.REGULARITY_MIN_DAYS) & ~flat & corr.is_finite()).then(corr)
 
 
-def with_norm(frame: pl.LazyFrame, profile: list[str], valid: str, household: str = "household_id"
+def with_norm(frame: pl.LazyFrame, profile: list[str], valid: str
               ) -> tuple[pl.LazyFrame, list[pl.Expr], list[pl.Expr], pl.Expr]:
-    """``frame`` (sorted by household and date, one row per day) with running sums added, and
-    per day the summed active flags and reading counts per clock half hour over the valid days
-    among the previous 28, and how many such days there are. ``profile`` names the 48 Int8
-    columns (null = no reading), ``valid`` the Boolean column saying which days count."""
-    use = [(pl.col(valid) & pl.col(c).is_not_null()) for c in profile]
-    frame = frame.with_columns(
-        [pl.when(u).then(pl.col(c).cast(pl.Int32)).otherwise(0).cum_sum().over(household).alias(f"_ca{b}")
-         for b, (u, c) in enumerate(zip(use, profile))]
-        + [u.cast(pl.Int32).cum_sum().over(household).alias(f"_cu{b}") for b, u in enumerate(use)]
-        + [pl.col(valid).cast(pl.Int32).cum_sum().over(household).alias("_cv")])
+    """``frame`` (a day frame: sorted by household and date, dense, ``_pos`` = day number within
+    the household) with running sums added, and per day the summed active flags and reading
+    counts per clock half hour over the valid days among the previous 28, and how many such
+    days there are. ``profile`` names the 48 Int8 columns (null = no reading), ``valid`` the
+    Boolean column saying which days count."""
+    use = [pl.col(valid) & pl.col(c).is_not_null() for c in profile]
+    counts = {**{f"_ca{b}": pl.when(u).then(pl.col(c).cast(pl.Int64)).otherwise(0)
+                 for b, (u, c) in enumerate(zip(use, profile))},
+              **{f"_cu{b}": u.cast(pl.Int64) for b, u in enumerate(use)},
+              "_cv": pl.col(valid).cast(pl.Int64)}
+    # Cumulative sums over the whole frame, restarted per household by subtracting the total
+    # before its first row: plain scans and a forward fill, no per-household windows.
+    frame = (frame.with_columns(**counts)
+             .with_columns(**{f"{n}_c": pl.col(n).cum_sum() for n in counts})
+             .with_columns(**{f"{n}_c": pl.col(f"{n}_c") - pl.when(pl.col("_pos") == 0)
+                              .then(pl.col(f"{n}_c") - pl.col(n)).forward_fill() for n in counts}))
 
     def previous(name: str) -> pl.Expr:
-        # Sum over the 28 rows before this one: cumulative at d-1 minus cumulative at d-29.
-        return (pl.col(name).shift(1).over(household).fill_null(0)
-                - pl.col(name).shift(A.REGULARITY_DAYS + 1).over(household).fill_null(0))
+        # The 28 rows before this one: cumulative at d-1 minus cumulative at d-29.
+        c = pl.col(f"{name}_c")
+        days = A.REGULARITY_DAYS + 1
+        return (pl.when(pl.col("_pos") >= 1).then(c.shift(1)).otherwise(0)
+                - pl.when(pl.col("_pos") >= days).then(c.shift(days)).otherwise(0))
 
     return (frame, [previous(f"_ca{b}") for b in range(len(profile))],
             [previous(f"_cu{b}") for b in range(len(profile))], previous("_cv"))
