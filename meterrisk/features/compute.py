@@ -1,12 +1,14 @@
 """Orchestration: which household-days and windows to (re)compute, in household batches.
 
-Incremental rule. A day's features read its own readings, the 34 days before it (7-day
-baseload feeding the 28-day regularity norm) and the next morning (bedtime). So when the
-readings of days lo..hi change, days lo-1 .. hi+34 are recomputed, and every stored window
-whose 12-week history touches them (as_of in lo .. hi+34+83: a window leaves out its as_of
-day's next-morning features, daily.NEXT_MORNING, the only ones of day lo-1 that change). Which days changed comes
-from :mod:`meterrisk.features.changes`: by file id when only new files arrived, otherwise by
-comparing a content hash per household-day with ``feature_state``.
+Incremental rule. A day's features read its own half hours, the 6 days before it (7-day
+baseload), the stored active profiles of the 28 days before (regularity norm) and the next
+morning (bedtime). So when the day rows of days lo..hi change, days lo-1 .. hi+34 are
+recomputed (a changed night moves 7 baseloads, whose active profiles feed 28 norms), and
+every stored window whose 12-week history touches them (as_of in lo .. hi+34+83: a window
+leaves out its as_of day's next-morning features, daily.NEXT_MORNING, the only ones of day
+lo-1 that change). Which days changed comes from the day rows' versions
+(:mod:`meterrisk.features.changes`). A full run recomputes every day and writes fresh tables
+in one transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import polars as pl
 from meterrisk.features import activity as A
 from meterrisk.features.catalog import catalog, window_columns
 from meterrisk.features import ahead, changes, circadian, daily, store_io, window
-from meterrisk.store import registered
+from meterrisk.store import registered, setting
+from meterrisk.features.store_io import FreshTables
 
 DEFAULT_BATCH = 500
 WINDOW_BATCH_FACTOR = 4
@@ -99,10 +102,10 @@ def _normalise(requests: pl.DataFrame) -> pl.DataFrame:
 
 
 def _sync(con, *, full: bool, batch_size: int) -> tuple[dict, pl.DataFrame]:
-    """Update daily features for changed readings; return a summary and the stored windows
+    """Update daily features for changed day rows; return a summary and the stored windows
     that depend on them (household_id, as_of), which the caller must recompute."""
     ranges, detected_by = _update_daily(con, full=full, batch_size=batch_size)
-    if full:
+    if detected_by == "full":
         stale = store_io.query(con, "SELECT household_id, as_of FROM household_features")
     elif ranges.height:
         with registered(con, _fx_changed=ranges):
@@ -132,51 +135,55 @@ def _count(con, table: str, ranges: pl.DataFrame) -> int:
 
 def _update_daily(con, *, full: bool, batch_size: int) -> tuple[pl.DataFrame, str]:
     """Recompute the daily rows that changed; return their ranges and how they were found."""
-    now = changes.snapshot(con)
-    if not full and store_io.scalar(
-            con, "SELECT count(*) FROM daily_profiles WHERE halfhour_active IS NULL") > 0:
-        full = True  # profiles written before V0101 cannot seed incremental regularity
-
-    newer = None if full else changes.changed_by_file(con, now)
-    detected_by = "full" if full else "content"
-    if newer is not None:
-        changes.hash_days(con, newer)
-        ranges, detected_by = newer, "file_id"
+    now = changes.current_version(con)
+    synced = None if full else changes.last_synced(con)
+    full = synced is None
+    if full:
+        ranges = changes.all_ranges(con)
     else:
-        changes.hash_days(con)
-        ranges = changes.all_ranges(con) if full else changes.changed_by_content(con)
-    if not full:
-        ranges = ranges.with_columns(
+        ranges = changes.changed_since(con, synced).with_columns(
             lo=pl.col("lo") - pl.duration(days=A.LOOKAHEAD_DAYS),
             hi=pl.col("hi") + pl.duration(days=A.DEPENDS_FORWARD),
         )
+    detected_by = "full" if full else "version"
     if ranges.height == 0:
+        if full:
+            with FreshTables(con):
+                pass
         changes.record_sync(con, now)
-        return ranges, detected_by
+        return ranges.select("household_id", "lo", "hi"), detected_by
     ranges = ranges.with_columns(
         read_lo=pl.col("lo") - pl.duration(days=A.READ_BEFORE),
         read_hi=pl.col("hi") + pl.duration(days=A.LOOKAHEAD_DAYS),
     )
     cal = store_io.calendar(con)
+    zone = setting(con, "timezone") or "Asia/Tokyo"
 
     def compute_batch(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         cur = con.cursor()  # its own connection: worker threads read while the main one writes
         try:
-            readings = store_io.load_readings(cur, batch)
-            if not readings.n_days:
-                empty = pl.DataFrame(schema={"household_id": pl.String, "local_date": pl.Date})
-                return empty, empty
-            prior = store_io.load_prior_profiles(cur, batch, A.REGULARITY_DAYS)
+            days = store_io.load_days(cur, batch)
+            prior = None if full else store_io.load_prior_profiles(cur, batch, A.REGULARITY_DAYS)
         finally:
             cur.close()
-        days, profiles = daily.compute_daily(readings, cal, since=batch.select("household_id", "lo"), prior=prior)
+        if days.height == 0:
+            empty = pl.DataFrame(schema={"household_id": pl.String, "local_date": pl.Date})
+            return empty, empty
+        since = None if full else batch.select("household_id", "lo")
+        days_out, profiles = daily.compute_daily(days, cal, zone, since=since, prior=prior)
         inside = (pl.col("local_date") >= pl.col("lo")) & (pl.col("local_date") <= pl.col("hi"))
         keep = batch.select("household_id", "lo", "hi")
-        return (days.join(keep, on="household_id").filter(inside).drop("lo", "hi"),
+        return (days_out.join(keep, on="household_id").filter(inside).drop("lo", "hi"),
                 profiles.join(keep, on="household_id").filter(inside).drop("lo", "hi"))
 
-    for batch, (days, profiles) in ahead.ordered(compute_batch, store_io.batches(ranges, batch_size)):
-        store_io.replace_daily(con, batch, days, profiles)
+    work = ahead.ordered(compute_batch, store_io.batches(ranges, batch_size))
+    if full:
+        with FreshTables(con) as fresh:
+            for batch, (days_out, profiles) in work:
+                fresh.write(batch, days_out, profiles)
+    else:
+        for batch, (days_out, profiles) in work:
+            store_io.replace_daily(con, batch, days_out, profiles)
     changes.record_sync(con, now)
     return ranges.select("household_id", "lo", "hi"), detected_by
 

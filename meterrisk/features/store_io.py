@@ -32,31 +32,27 @@ def calendar(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return query(con, "SELECT local_date, expected_slots FROM local_calendar")
 
 
-def load_readings(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> Timeline:
-    """Readings of the households in ``ranges`` (household_id, read_lo, read_hi) on a timeline.
+def load_days(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame) -> pl.DataFrame:
+    """Day rows of the households in ``ranges`` (household_id, read_lo, read_hi) with readings,
+    as household_id, local_date and one column per half hour (k0..k49, null = no reading).
 
-    Only integer codes and kWh leave DuckDB (no strings, no timestamps, no sort): the
-    household's index in the batch, the UTC half hour, and the local clock offset. The
-    batch's id and date bounds are repeated as plain range filters so DuckDB can skip row
-    groups outside them (readings arrive clustered by file: by household or by date).
+    DuckDB splits the lists into columns (in C++, in parallel); the batch's id and date bounds
+    are repeated as plain range filters so it can skip row groups outside them.
     """
-    batch = ranges.select("household_id", "read_lo", "read_hi").sort("household_id").with_row_index("hh")
+    from meterrisk.features.dayframe import MAX_SLOTS
+
+    batch = ranges.select("household_id", "read_lo", "read_hi")
     bounds = [batch["household_id"].min(), batch["household_id"].max(),
               batch["read_lo"].min(), batch["read_hi"].max()]
+    slots = ", ".join(f"d.kwh[{i + 1}] AS k{i}" for i in range(MAX_SLOTS))
     con.complete()  # DuckDB 2: no relation work while an execute() result is unfinished
     with registered(con, _fx_ranges=batch):
-        got = con.sql(
-            """
-            SELECT g.hh::INTEGER AS hh, epoch_ms(r.ts_utc) // 1800000 AS utc_halfhour,
-                   ((epoch_ms(r.local_ts) - epoch_ms(r.ts_utc)) // 60000
-                    + (epoch_ms(r.ts_utc) // 60000) % 30)::INTEGER AS offset_min,
-                   r.kwh
-            FROM readings r JOIN _fx_ranges g ON r.household_id = g.household_id
-             AND r.local_date BETWEEN g.read_lo AND g.read_hi
-            WHERE r.household_id BETWEEN $1 AND $2 AND r.local_date BETWEEN $3 AND $4
-            """, params=bounds,
-        ).to_arrow_table()
-    return Timeline.from_arrays(batch["household_id"].to_list(), *(got[c].to_numpy() for c in got.column_names))
+        return query(con, f"""
+            SELECT d.household_id, d.local_date, {slots}
+            FROM reading_days d JOIN _fx_ranges g ON d.household_id = g.household_id
+             AND d.local_date BETWEEN g.read_lo AND g.read_hi
+            WHERE d.n_readings > 0 AND d.household_id BETWEEN $1 AND $2 AND d.local_date BETWEEN $3 AND $4
+            """, bounds)
 
 
 def load_prior_profiles(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, days: int) -> pl.DataFrame:
@@ -69,9 +65,17 @@ def load_prior_profiles(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, da
             """)
 
 
+_STATE = """
+    INSERT INTO feature_state
+    SELECT r.household_id, r.local_date, r.version, now()::TIMESTAMP
+    FROM reading_days r JOIN _fx_ranges g ON r.household_id = g.household_id
+     AND r.local_date BETWEEN g.lo AND g.hi"""
+
+
 def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: pl.DataFrame,
                   profiles: pl.DataFrame) -> None:
-    """Replace daily_features, daily_profiles and feature_state for ``ranges`` (lo..hi)."""
+    """Replace daily_features, daily_profiles and feature_state for ``ranges`` (lo..hi), in
+    one transaction: an incremental run's few changed days."""
     in_range = ("USING _fx_ranges g WHERE t.household_id = g.household_id "
                 "AND t.local_date BETWEEN g.lo AND g.hi")
     with transaction(con, _fx_ranges=ranges.select("household_id", "lo", "hi"), _fx_daily=daily,
@@ -80,14 +84,33 @@ def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: p
             con.execute(f"DELETE FROM {table} t {in_range}")
         con.execute("INSERT INTO daily_features BY NAME SELECT * FROM _fx_daily")
         con.execute("INSERT INTO daily_profiles BY NAME SELECT * FROM _fx_profiles")
-        con.execute(
-            """
-            INSERT INTO feature_state
-            SELECT c.household_id, c.local_date, c.n_readings, c.fingerprint, now()::TIMESTAMP
-            FROM _fx_reading_days c JOIN _fx_ranges g ON c.household_id = g.household_id
-             AND c.local_date BETWEEN g.lo AND g.hi
-            """
-        )
+        con.execute(_STATE)
+
+
+class FreshTables:
+    """A full run's writes: the daily tables emptied and refilled batch by batch inside one
+    transaction, committed at the end (no per-batch deletes or commits; a crash or an error
+    rolls back to the previous tables whole)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def __enter__(self) -> FreshTables:
+        self.con.execute("BEGIN TRANSACTION")
+        for table in ("daily_features", "daily_profiles", "feature_state"):
+            self.con.execute(f"DELETE FROM {table}")
+        return self
+
+    def write(self, ranges: pl.DataFrame, daily: pl.DataFrame, profiles: pl.DataFrame) -> None:
+        con = self.con
+        with registered(con, _fx_ranges=ranges.select("household_id", "lo", "hi"), _fx_daily=daily,
+                        _fx_profiles=profiles):
+            con.execute("INSERT INTO daily_features BY NAME SELECT * FROM _fx_daily")
+            con.execute("INSERT INTO daily_profiles BY NAME SELECT * FROM _fx_profiles")
+            con.execute(_STATE)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.con.execute("COMMIT" if exc_type is None else "ROLLBACK")
 
 
 def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,

@@ -33,6 +33,9 @@ COLUMNS = ["household_id", "local_date", *ACCOUNTING, *BEHAVIOURAL]
 INTEGER = {"expected_slots", "present_slots", "zero_slots", "active_slots", "meal_windows_active",
            "night_blips"}
 
-__all__ = ["ACCOUNTING", "BEHAVIOURAL", "COLUMNS", "INTEGER", "MODULES", "NEXT_MORNING", "compute_daily",
+__all__ = ["ACCOUNTING", "BEHAVIOURAL", "CATALOGUED", "COLUMNS", "INTEGER", "MODULES", "NEXT_MORNING", "compute_daily",
            "feature_functions", "MORNING", "NOON", "EVENING", "DAYTIME", "WAKE_AFTER_H", "STUCK_MIN_LEVEL_KWH",
            "BLIP_END_H", "BLIP_MIN_KWH", "BLIP_MAX_KWH", "BLIP_MIN_SLOTS"]
+
+#: Every daily feature function (the catalogue documents them from their docstrings).
+CATALOGUED = feature_functions()
