@@ -39,7 +39,7 @@ import polars as pl
 from meterrisk import store
 from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.files import sha256_of
-from meterrisk.ingest import folds, parse
+from meterrisk.ingest import days, folds, parse
 from meterrisk.ingest.dedup import collapse_repeats, drop_temps, raw_text
 from meterrisk.ingest.layouts import chunks_for
 from meterrisk.ingest.profiles import Profile
@@ -265,7 +265,8 @@ def _quarantine(con, file_id: int, bad: pl.DataFrame) -> None:
 
 def _finalize(con, file_id: int, delivery: Delivery, sha: str, replace: bool, profile: Profile,
               zone: str, result: FileResult, reasons: Counter) -> None:
-    """Resolve duplicates within the file and against the store, then insert."""
+    """Resolve duplicates within the file and against the store, insert, and rebuild the
+    household-days that changed (``reading_days``, in this same transaction)."""
     if replace:
         # Earlier versions of this delivery: the same delivery path, or the same file on disk
         # (``ingest DIR`` then ``ingest --replace DIR/B/201706.csv``). Never the bare name.
@@ -274,6 +275,8 @@ def _finalize(con, file_id: int, delivery: Delivery, sha: str, replace: bool, pr
             "AND status IN ('loaded', 'loaded_with_quarantine')",
             [delivery.delivery_path, str(delivery.path.resolve()), sha]).fetchall()]
         if old:
+            days.note_changed(con, f"SELECT DISTINCT household_id, local_date FROM readings "
+                                   f"WHERE file_id IN ({','.join('?' * len(old))})", old)
             con.execute(f"DELETE FROM readings WHERE file_id IN ({','.join('?' * len(old))})", old)
             con.execute(f"UPDATE ingest_files SET status = 'replaced' WHERE file_id IN ({','.join('?' * len(old))})", old)
     collapse_repeats(con, file_id, column="kwh", reasons=reasons, result=result,
@@ -303,7 +306,11 @@ def _finalize(con, file_id: int, delivery: Delivery, sha: str, replace: bool, pr
         SELECT k.household_id, k.ts_utc, k.local_ts, k.local_date, k.slot, k.kwh, ?
         FROM _keys k {'ANTI JOIN _stored x USING (household_id, ts_utc)' if has_stored else ''}""",
         [file_id]).fetchall()[0][0]
-    _extend_calendar(con, zone)
+    if result.rows_loaded:
+        # New rows are appended, so zone maps on file_id skip everything stored before them.
+        days.note_changed(con, "SELECT DISTINCT household_id, local_date FROM readings WHERE file_id = ?", [file_id])
+    _extend_calendar(con, zone)  # before the rebuild: it reads each day's slot count from the calendar
+    days.rebuild_changed(con)
     drop_temps(con)
     con.execute("DROP TABLE IF EXISTS _stored; "
                 "DROP TABLE IF EXISTS _stage")

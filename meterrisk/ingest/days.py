@@ -1,0 +1,90 @@
+"""The day table: one row per household and local day, kept in step with ``readings``.
+
+``reading_days`` (V0004) holds each household-day's half hours as one list, the layout the
+feature engine reads; ``readings`` stays the source of truth for SQL users. Every writer that
+inserts or deletes readings calls, inside its own transaction:
+
+1. ``note_changed(con, query)`` with the (household_id, local_date) pairs it touches (for a
+   delete: *before* deleting, while the rows still say which days they were on);
+2. ``rebuild_changed(con)`` after its last change, which rebuilds each noted day from ALL its
+   readings (a local day can come from two files, e.g. UTC-day deliveries), so a day row is
+   never a function of one file alone.
+
+A day whose readings all went keeps its row, with ``n_readings = 0``, every ``kwh`` NULL and
+no file ids, so the feature engine sees the deletion the way it sees any change: by version.
+Withdrawals instead delete the household's rows outright (``meterrisk.consent.purge`` empties
+every table with a ``household_id`` column).
+
+**Versions.** Each rebuild draws one ``nextval('reading_days_version')`` for all the days it
+writes. The store has one writer at a time (DuckDB's file lock) and the value is drawn inside
+the writing transaction, so versions are monotone in commit order: a reader that has synced
+up to version V finds every later change as ``version > V``. DuckDB does not give a sequence
+value back on ROLLBACK, so a rolled-back write only leaves a gap, and ``COPY FROM DATABASE``
+(the store rewrite after a withdrawal) carries the sequence on, never back.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+_NOTED = "_changed_days"
+_ZONE = "(SELECT value FROM settings WHERE key = 'timezone')"
+
+
+def note_changed(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> None:
+    """Remember the household-days ``query`` selects (columns household_id, local_date)."""
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_NOTED} (household_id VARCHAR, local_date DATE)")
+    con.execute(f"INSERT INTO {_NOTED} SELECT household_id, local_date FROM ({query})", params or [])
+
+
+# Day rows for the noted keys. ``kwh`` is the sorted list itself when every slot is there (the
+# common case, no per-slot work); otherwise each slot looks its reading up. Its length is the
+# date's slot count, or longer if a reading's slot lies beyond it (ingest quarantines those, so
+# this only keeps a hand-inserted one visible instead of dropping it). Slot counts come from
+# ``local_calendar`` (ingest extends it first), else from the store's zone (readings written
+# by hand, as tests and benchmarks do, have no calendar rows). The date range lets
+# DuckDB's zone maps skip the readings of other dates before the semi-join.
+_DAY_ROWS = f"""
+CREATE OR REPLACE TEMP TABLE _day_rows AS
+WITH keys AS (SELECT DISTINCT household_id, local_date FROM {_NOTED}),
+per_day AS (
+    SELECT household_id, local_date, count(*) AS n, max(slot) AS max_slot,
+           list(kwh ORDER BY slot) AS kwhs, list(slot ORDER BY slot) AS present,
+           list(DISTINCT file_id ORDER BY file_id) AS file_ids
+    FROM readings SEMI JOIN keys USING (household_id, local_date)
+    WHERE local_date BETWEEN (SELECT min(local_date) FROM keys) AND (SELECT max(local_date) FROM keys)
+    GROUP BY household_id, local_date
+), slotted AS (
+    SELECT k.household_id, k.local_date, p.* EXCLUDE (household_id, local_date),
+           coalesce(c.expected_slots, epoch(((k.local_date + 1)::TIMESTAMP AT TIME ZONE {_ZONE})
+                                            - (k.local_date::TIMESTAMP AT TIME ZONE {_ZONE}))::BIGINT // 1800) AS slots
+    FROM keys k LEFT JOIN per_day p USING (household_id, local_date)
+    LEFT JOIN local_calendar c USING (local_date)
+), sized AS (
+    SELECT *, greatest(slots, coalesce(max_slot + 1, 0)) AS len FROM slotted
+)
+SELECT household_id, local_date, slots::SMALLINT AS slots, coalesce(n, 0)::SMALLINT AS n_readings,
+       CASE WHEN n = len AND max_slot = len - 1 THEN kwhs
+            ELSE list_transform(range(len), lambda i: kwhs[list_position(present, i)]) END AS kwh,
+       coalesce(file_ids, []::INTEGER[]) AS file_ids,
+       ?::BIGINT AS version
+FROM sized"""
+
+
+def rebuild_changed(con: duckdb.DuckDBPyConnection) -> int:
+    """Rebuild every noted household-day from all its readings; return how many day rows."""
+    noted = con.execute(f"SELECT count(*) FROM information_schema.tables WHERE table_name = '{_NOTED}' "
+                        "AND table_type = 'LOCAL TEMPORARY'").fetchall()[0][0]
+    if not noted:
+        return 0
+    if con.execute(f"SELECT count(*) FROM {_NOTED}").fetchall()[0][0] == 0:
+        con.execute(f"DROP TABLE {_NOTED}")
+        return 0
+    version = con.execute("SELECT nextval('reading_days_version')").fetchall()[0][0]
+    con.execute(_DAY_ROWS, [version])
+    con.execute("""
+        DELETE FROM reading_days d USING _day_rows n
+        WHERE d.household_id = n.household_id AND d.local_date = n.local_date""")
+    written = con.execute("INSERT INTO reading_days SELECT * FROM _day_rows").fetchall()[0][0]
+    con.execute(f"DROP TABLE _day_rows; DROP TABLE {_NOTED}")
+    return written
