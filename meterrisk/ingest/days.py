@@ -37,20 +37,20 @@ def note_changed(con: duckdb.DuckDBPyConnection, query: str, params: list | None
     con.execute(f"INSERT INTO {_NOTED} SELECT household_id, local_date FROM ({query})", params or [])
 
 
-# Day rows for the noted keys. ``kwh`` is the sorted list itself when every slot is there (the
-# common case, no per-slot work); otherwise each slot looks its reading up. Its length is the
-# date's slot count, or longer if a reading's slot lies beyond it (ingest quarantines those, so
-# this only keeps a hand-inserted one visible instead of dropping it). Slot counts come from
-# ``local_calendar`` (ingest extends it first), else from the store's zone (readings written
-# by hand, as tests and benchmarks do, have no calendar rows). The date range lets
-# DuckDB's zone maps skip the readings of other dates before the semi-join.
+# Day rows for the noted keys. Each slot looks its reading up in the day's unsorted lists
+# (slots are unique within a household-day): cheaper than sorting every day's list, and the
+# same expression serves full days, gappy days and emptied ones (no readings: all NULL). The
+# list's length is the date's slot count, or longer if a reading's slot lies beyond it (ingest
+# quarantines those, so this only keeps a hand-inserted one visible instead of dropping it).
+# Slot counts come from ``local_calendar`` (ingest extends it first), else from the store's
+# zone (readings written by hand, as tests and benchmarks do, have no calendar rows). The date
+# range lets DuckDB's zone maps skip the readings of other dates before the semi-join.
 _DAY_ROWS = f"""
 CREATE OR REPLACE TEMP TABLE _day_rows AS
 WITH keys AS (SELECT DISTINCT household_id, local_date FROM {_NOTED}),
 per_day AS (
     SELECT household_id, local_date, count(*) AS n, max(slot) AS max_slot,
-           list(kwh ORDER BY slot) AS kwhs, list(slot ORDER BY slot) AS present,
-           list(DISTINCT file_id ORDER BY file_id) AS file_ids
+           list(kwh) AS kwhs, list(slot) AS present, list_sort(list_distinct(list(file_id))) AS file_ids
     FROM readings SEMI JOIN keys USING (household_id, local_date)
     WHERE local_date BETWEEN (SELECT min(local_date) FROM keys) AND (SELECT max(local_date) FROM keys)
     GROUP BY household_id, local_date
@@ -64,8 +64,7 @@ per_day AS (
     SELECT *, greatest(slots, coalesce(max_slot + 1, 0)) AS len FROM slotted
 )
 SELECT household_id, local_date, slots::SMALLINT AS slots, coalesce(n, 0)::SMALLINT AS n_readings,
-       CASE WHEN n = len AND max_slot = len - 1 THEN kwhs
-            ELSE list_transform(range(len), lambda i: kwhs[list_position(present, i)]) END AS kwh,
+       list_transform(range(len), lambda i: kwhs[list_position(present, i)]) AS kwh,
        coalesce(file_ids, []::INTEGER[]) AS file_ids,
        ?::BIGINT AS version
 FROM sized"""

@@ -26,8 +26,7 @@ SELECT nextval('reading_days_version');
 INSERT INTO reading_days
 WITH per_day AS (
     SELECT household_id, local_date, count(*) AS n, max(slot) AS max_slot,
-           list(kwh ORDER BY slot) AS kwhs, list(slot ORDER BY slot) AS present,
-           list(DISTINCT file_id ORDER BY file_id) AS file_ids
+           list(kwh) AS kwhs, list(slot) AS present, list_sort(list_distinct(list(file_id))) AS file_ids
     FROM readings
     GROUP BY household_id, local_date
 ), slotted AS (
@@ -40,8 +39,7 @@ WITH per_day AS (
     SELECT *, greatest(slots, max_slot + 1) AS len FROM slotted
 )
 SELECT household_id, local_date, slots::SMALLINT, n::SMALLINT,
-       CASE WHEN n = len AND max_slot = len - 1 THEN kwhs
-            ELSE list_transform(range(len), lambda i: kwhs[list_position(present, i)]) END,
+       list_transform(range(len), lambda i: kwhs[list_position(present, i)]),
        file_ids,
        currval('reading_days_version')
 FROM sized;
