@@ -87,3 +87,13 @@ def rebuild_changed(con: duckdb.DuckDBPyConnection) -> int:
     written = con.execute("INSERT INTO reading_days SELECT * FROM _day_rows").fetchall()[0][0]
     con.execute(f"DROP TABLE _day_rows; DROP TABLE {_NOTED}")
     return written
+
+
+def rebuild_all(con: duckdb.DuckDBPyConnection) -> int:
+    """Rebuild every household-day from ``readings`` (one new version for all of them).
+
+    For readings written by hand, outside ingest (tests, benchmarks that build a store with
+    ``INSERT INTO readings``): ingest and the registry keep the table in step themselves."""
+    note_changed(con, "SELECT household_id, local_date FROM readings "
+                      "UNION SELECT household_id, local_date FROM reading_days")
+    return rebuild_changed(con)

@@ -331,3 +331,15 @@ def test_polars_reads_the_day_table_as_fixed_length_days(cohort_store):
     frame = cohort_store.sql("SELECT * FROM reading_days").pl()
     assert frame.schema["kwh"] == pl.List(pl.Float64)
     assert (frame["kwh"].list.len() == frame["slots"]).all()
+
+
+def test_rebuild_all_brings_hand_written_readings_in(registered, default_profile, tmp_path):
+    ingest.ingest_file(registered, write_long(tmp_path / "a.csv", day_lines("H1", "2025-03-10", [0.1] * 48)),
+                       default_profile)
+    registered.execute("DELETE FROM readings WHERE slot < 40")  # by hand: no day row follows
+    registered.execute("INSERT INTO readings VALUES ('H2', '2025-03-31 15:00', '2025-04-01 00:00', "
+                       "'2025-04-01', 0, 0.0, 7)")  # a date the calendar does not have yet
+    assert days.rebuild_all(registered) == 2
+    h2 = day_row(registered, "H2", date(2025, 4, 1))
+    assert (h2["slots"], h2["n_readings"], h2["kwh"][:2], h2["file_ids"]) == (48, 1, [0.0, None], [7])  # slots: the zone's
+    assert day_row(registered, "H1", date(2025, 3, 10))["kwh"] == [None] * 40 + [0.1] * 8
