@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--households", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3, help="reference timings per format (at least 3)")
+    parser.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet, csv")
     args = parser.parse_args(argv)
     if args.repeats < 3:
         parser.error("--repeats must be at least 3: the ratio is to the median of the reference")
@@ -114,6 +115,8 @@ def main(argv: list[str] | None = None) -> dict:
         folder = Path(tmp)
         csv, parquet, registry = write_inputs(folder, args.rows, args.households)
         for label, path in (("parquet", parquet), ("csv", csv)):
+            if label not in args.formats.split(","):
+                continue
             # Reference timings on both sides of the ingest, so a load spike on the shared
             # machine does not fall on one side only.
             before = (args.repeats + 1) // 2

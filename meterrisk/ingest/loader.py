@@ -316,7 +316,7 @@ def _finalize(con, file_id: int, delivery: Delivery, sha: str, replace: bool, pr
         # New rows are appended, so zone maps on file_id skip everything stored before them.
         days.note_changed(con, "SELECT DISTINCT household_id, local_date FROM readings WHERE file_id = ?", [file_id])
     _extend_calendar(con, zone)  # before the rebuild: it reads each day's slot count from the calendar
-    days.rebuild_changed(con)
+    days.rebuild_changed(con, new_file=file_id if result.rows_loaded else None)
     drop_temps(con)
     con.execute("DROP TABLE IF EXISTS _stored; "
                 "DROP TABLE IF EXISTS _stage")

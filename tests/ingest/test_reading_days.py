@@ -89,6 +89,13 @@ def test_tokyo_day_known_answer(registered, default_profile, tmp_path):
     assert_days_match_readings(registered)
 
 
+def test_a_full_day_delivered_backwards_is_still_in_slot_order(registered, default_profile, tmp_path):
+    values = [i / 100 for i in range(48)]
+    lines = day_lines("H1", "2025-03-10", values)[::-1]
+    ingest.ingest_file(registered, write_long(tmp_path / "a.csv", lines), default_profile)
+    assert day_row(registered, "H1", date(2025, 3, 10))["kwh"] == values
+
+
 def test_rejected_rows_make_no_day(registered, default_profile, tmp_path):
     lines = day_lines("H3", "2025-03-10", [0.1] * 4) + ["H1,2025-03-10T00:15:00+09:00,0.1"]  # no consent; off grid
     result = ingest.ingest_file(registered, write_long(tmp_path / "a.csv", lines), default_profile)

@@ -39,7 +39,8 @@ WITH per_day AS (
     SELECT *, greatest(slots, max_slot + 1) AS len FROM slotted
 )
 SELECT household_id, local_date, slots::SMALLINT, n::SMALLINT,
-       list_transform(range(len), lambda i: kwhs[list_position(present, i)]),
+       CASE WHEN n = len AND present = range(len)::SMALLINT[] THEN kwhs  -- a full day, slots in order
+            ELSE list_transform(range(len), lambda i: kwhs[list_position(present, i)]) END,
        file_ids,
        currval('reading_days_version')
 FROM sized;
