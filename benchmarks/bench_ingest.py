@@ -74,10 +74,10 @@ spent = [0.0]
 try:
     from meterrisk.ingest import days
     rebuild = days.rebuild_changed
-    def timed(con):
+    def timed(con, **options):
         t = time.perf_counter()
         try:
-            return rebuild(con)
+            return rebuild(con, **options)
         finally:
             spent[0] += time.perf_counter() - t
     days.rebuild_changed = timed
