@@ -114,7 +114,10 @@ def _prior_rows(prior: pl.DataFrame | None, since: pl.DataFrame | None) -> pl.Da
     if since is not None and since.height:
         prior = prior.join(since.select(HH, pl.col("lo").cast(pl.Date)), on=HH, how="inner").filter(
             pl.col("local_date") < pl.col("lo")).drop("lo")
-    return prior.select(HH, "local_date", "halfhour_active")
+    profile = pl.col("halfhour_active")
+    if not isinstance(prior.schema["halfhour_active"], pl.Array):
+        profile = profile.list.to_array(48)
+    return prior.select(HH, "local_date", profile.cast(pl.Array(pl.Int8, 48)))
 
 
 def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | None,
@@ -140,7 +143,7 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
                      maintain_order="left")
         before = pl.col("local_date") < pl.col("_lo")
         lf = lf.with_columns(
-            [pl.when(before).then(pl.col("_prior").list.get(b, null_on_oob=True).cast(pl.Int8))
+            [pl.when(before).then(pl.col("_prior").arr.get(b, null_on_oob=True))
              .otherwise(pl.col(f"_hh{b}")).alias(f"_nh{b}") for b in range(48)]
             + [pl.when(before).then(pl.col("_prior").is_not_null()).otherwise(pl.col("computed")).alias("_valid")])
     else:
