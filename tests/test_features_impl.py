@@ -10,7 +10,7 @@ import pytest
 
 import test_features_reference as reference
 
-from meterrisk.features import daily, profiles
+from reference_numpy import daily  # the numpy engine, as the source of daily rows
 
 
 def _profile_rows(rng, n_req: int) -> pl.DataFrame:
@@ -48,18 +48,6 @@ def test_circadian_metrics_match_the_polars_version(seed):
         assert np.array_equal(np.isnan(g), np.isnan(w)), c
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15, err_msg=c)
     assert got.select(KEYS := ["household_id", "as_of"]).equals(want.select(KEYS))
-
-
-def _window_sums_reference(a, days):
-    c = np.concatenate([np.zeros_like(a[:, :1]), np.cumsum(a, axis=1)], axis=1)
-    hi = np.arange(a.shape[1])
-    return c[:, hi] - c[:, np.maximum(hi - days, 0)]
-
-
-@pytest.mark.parametrize("shape", [(5, 3, 4), (7, 28, 2), (7, 29, 3), (3, 30, 5), (40, 97, 48), (0, 5, 48)])
-def test_window_sums_match_the_fancy_indexing_version(shape):
-    a = (np.random.default_rng(1).random(shape) < 0.5).astype(np.float64)
-    assert np.array_equal(profiles.window_sums(a, 28), _window_sums_reference(a, 28))
 
 
 def _old_style_aggregations() -> list[pl.Expr]:
