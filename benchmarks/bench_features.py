@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +79,12 @@ def write_days(con, households: int, first_day: int, n_days: int) -> int:
     con.execute(
         "INSERT INTO local_calendar SELECT DISTINCT local_date, 48 FROM readings "
         "WHERE local_date NOT IN (SELECT local_date FROM local_calendar)")
+    # Ingest keeps reading_days in step; readings written by hand need their day rows built.
+    from meterrisk.ingest import days as day_rows
+
+    day_rows.note_changed(con, "SELECT DISTINCT household_id, local_date FROM readings "
+                               "WHERE local_date >= ?::DATE", [START + timedelta(days=first_day)])
+    day_rows.rebuild_changed(con)
     return n
 
 
@@ -128,15 +134,18 @@ def main() -> None:
         return time.perf_counter() - t
 
     def extract() -> float:
-        """Only bring every reading into numpy, batch by batch, as the feature stage does: the
+        """Only bring every day row into Polars, batch by batch, as the feature stage does: the
         floor under any feature stage that computes outside DuckDB."""
         from meterrisk.features import store_io
 
         ranges = store_io.query(con, "SELECT household_id, min(local_date) AS read_lo, "
-                                     "max(local_date) AS read_hi FROM readings GROUP BY ALL")
+                                     "max(local_date) AS read_hi FROM reading_days GROUP BY ALL")
         t = time.perf_counter()
-        n = sum(int(store_io.load_readings(con, b).present.sum())
-                for b in store_io.batches(ranges, args.batch_size))
+        n = 0
+        for b in store_io.batches(ranges, args.batch_size):
+            got = store_io.load_days(con, b)
+            n += int(got.select(pl.sum_horizontal(pl.exclude("household_id", "local_date").is_not_null()
+                                                  .cast(pl.Int64))).to_series().sum())
         total = store_io.scalar(con, "SELECT count(*) FROM readings")
         assert n == total, (n, total)
         return time.perf_counter() - t

@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from meterrisk.features import activity as A
@@ -148,30 +149,25 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
             + [pl.when(before).then(pl.col("_prior").is_not_null()).otherwise(pl.col("computed")).alias("_valid")])
     else:
         lf = lf.with_columns([pl.col(f"_hh{b}").alias(f"_nh{b}") for b in range(48)] + [pl.col("computed").alias("_valid")])
-    lf = _timed("prepare", lf)
-    lf, norm_sum, norm_n, norm_days = regularity.with_norm(lf, [f"_nh{b}" for b in range(48)], "_valid")
-    lf = _timed("cum", lf)
-    # Materialised once: each is read several times by the correlation.
-    lf = lf.with_columns([e.alias(f"_ns{b}") for b, e in enumerate(norm_sum)]
-                         + [e.alias(f"_nn{b}") for b, e in enumerate(norm_n)]
-                         + [norm_days.alias("_nd"), dayframe.previous(pl.col("bed_time_h")).alias("_prev_bed")])
-    lf = _timed("norm", lf)
+    f = lf.collect()
+    valid = f["_valid"].fill_null(False).to_numpy()
+    profile = np.column_stack([f[f"_nh{b}"].cast(pl.Float64).to_numpy() for b in range(48)])
+    norm_sum, norm_n, norm_days = regularity.norm_sums(profile, valid, f["_pos"].to_numpy())
+    lf = f.lazy().with_columns(_prev_bed=dayframe.previous(pl.col("bed_time_h")))
     inputs = {
         "prev_bed_time_h": pl.col("_prev_bed"),
-        "halfhour_active": [pl.col(f"_hh{b}") for b in range(48)],
-        "norm_sum": [pl.col(f"_ns{b}") for b in range(48)],
-        "norm_n": [pl.col(f"_nn{b}") for b in range(48)], "norm_days": pl.col("_nd"),
+        "halfhour_active": np.column_stack([f[f"_hh{b}"].cast(pl.Float64).to_numpy() for b in range(48)]),
+        "norm_sum": norm_sum, "norm_n": norm_n, "norm_days": norm_days,
     }
     lf = lf.with_columns(
         fn(*(inputs[p] if p in inputs else pl.col(p) for p in _params(fn))).alias(fn.__name__) for fn in fns)
-    lf = _timed("across fns", lf)
     lf = lf.with_columns(regularity_corr=pl.when(pl.col("computed")).then(pl.col("regularity_corr")))
     lf = lf.with_columns(
         [pl.when(pl.col("covered") if c == "baseload_kwh" else pl.col("ok")).then(pl.col(c)).alias(c)
          for c in BEHAVIOURAL]
         + [pl.when(~pl.col("covered")).then(pl.lit("low_coverage"))
            .when(pl.col("ok")).then(pl.lit("ok")).otherwise(pl.lit("no_baseload")).alias("dq_flag")])
-    full = _timed("mask", lf).collect()
+    full = lf.collect()
     # Select, then filter: the frame has a few hundred working columns by now.
     day = full.select(
         pl.col(c).cast(pl.Int32) if c in INTEGER else
@@ -183,21 +179,7 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
         hourly_active_slots=pl.concat_arr(f"_ha{h}" for h in range(24)),
         halfhour_active=pl.when(pl.col("computed")).then(pl.concat_arr(f"_hh{b}" for b in range(48))),
     ).filter(full["ok"] & (full["present_slots"] > 0))
-    _timed("out", None)
     return day, prof
-
-
-import time as _time
-_T = [_time.perf_counter()]
-def _timed(label, lf):
-    import os
-    if not os.environ.get("MR_PROFILE"):
-        return lf
-    out = lf.collect().lazy() if lf is not None else None
-    now = _time.perf_counter()
-    print(f"  {label}: {now - _T[0]:.3f}")
-    _T[0] = now
-    return out
 
 
 def _empty_outputs() -> tuple[pl.DataFrame, pl.DataFrame]:
