@@ -46,8 +46,28 @@ def both(readings: pl.DataFrame, calendar: pl.DataFrame, zone: str = "Asia/Tokyo
     new_days, new_profiles = daily.compute_daily(dayframe.from_readings(readings, zone), calendar, zone, **kw)
     old_days, old_profiles = reference.compute_daily(readings, calendar, **kw)
     assert_same(new_days, old_days)
-    # The reference keeps profiles as lists, the engine as fixed-size arrays (as stored).
-    assert_same(new_profiles.with_columns(pl.col(c).arr.to_list() for c in PROFILES), old_profiles)
+    # The reference keeps profiles as lists, the engine as fixed-size arrays and bits (as stored).
+    assert_same(new_profiles.select(
+        "household_id", "local_date", pl.col("hourly_excess_kwh").arr.to_list(),
+        pl.col("hourly_active_slots").arr.to_list(), halfhour_active=_from_bits()), old_profiles)
+
+
+def _from_bits() -> pl.Expr:
+    """halfhour_seen/halfhour_active bits -> the reference's list of 48 (null = no reading)."""
+    def bit(name: str, b: int) -> pl.Expr:
+        return (pl.col(name) & pl.lit(1 << b, dtype=pl.Int64)) != 0
+    return pl.when(pl.col("halfhour_seen").is_not_null()).then(pl.concat_list(
+        pl.when(bit("halfhour_seen", b)).then(bit("halfhour_active", b).cast(pl.Int8)) for b in range(48)))
+
+
+def _to_bits(profiles: pl.DataFrame) -> pl.DataFrame:
+    """The reference's halfhour_active lists as the engine's stored bits."""
+    def bits(test) -> pl.Expr:
+        return pl.sum_horizontal(
+            pl.when(test(pl.col("halfhour_active").list.get(b))).then(pl.lit(1 << b, dtype=pl.Int64)).otherwise(0)
+            for b in range(48))
+    return profiles.select("household_id", "local_date", halfhour_seen=bits(lambda e: e.is_not_null()),
+                           halfhour_active=bits(lambda e: (e == 1).fill_null(False)))
 
 
 def calendar_of(readings: pl.DataFrame, zone: str = "Asia/Tokyo") -> pl.DataFrame:
@@ -160,7 +180,11 @@ def test_matches_numpy_when_incremental_with_stored_profiles():
     since = r.select(pl.col("household_id").unique()).with_columns(lo=pl.lit(lo))
     prior = profiles.filter(pl.col("local_date") < lo).select("household_id", "local_date", "halfhour_active")
     recent = r.filter(pl.col("local_date") >= lo - timedelta(days=7))
-    both(recent, calendar_of(r), since=since, prior=prior)
+    zone = "Asia/Tokyo"
+    new_days, _ = daily.compute_daily(dayframe.from_readings(recent, zone), calendar_of(r), zone,
+                                      since=since, prior=_to_bits(prior))
+    old_days, _ = reference.compute_daily(recent, calendar_of(r), since=since, prior=prior)
+    assert_same(new_days, old_days)
 
 
 def test_matches_numpy_on_real_london_households():

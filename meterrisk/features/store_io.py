@@ -59,7 +59,7 @@ def load_prior_profiles(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, da
     """Stored half-hour active profiles of the ``days`` days before each household's ``lo``."""
     with registered(con, _fx_ranges=ranges.select("household_id", "lo")):
         return query(con, f"""
-            SELECT p.household_id, p.local_date, p.halfhour_active
+            SELECT p.household_id, p.local_date, p.halfhour_seen, p.halfhour_active
             FROM daily_profiles p JOIN _fx_ranges g ON p.household_id = g.household_id
              AND p.local_date BETWEEN g.lo - INTERVAL ({days}) DAY AND g.lo - INTERVAL 1 DAY
             """)

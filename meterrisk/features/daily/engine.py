@@ -71,7 +71,8 @@ def compute_daily(days: pl.DataFrame, calendar: pl.DataFrame, zone: str, *,
     before the first day it wants and LOOKAHEAD_DAYS after, and keeps the days it asked for.
 
     Incremental runs pass ``since`` (household_id, lo: first day wanted) and ``prior``
-    (household_id, local_date, halfhour_active: the stored profiles of the 28 days before lo)
+    (household_id, local_date, halfhour_seen, halfhour_active: the stored profile bits of the
+    28 days before lo)
     so regularity does not need four weeks of readings. Returns (daily_features, daily_profiles).
     """
     fns = feature_functions()
@@ -108,6 +109,12 @@ def _within_day(lf: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[in
     ).collect()
 
 
+def _bits(flags) -> pl.Expr:
+    """48 boolean expressions as the bits of one Int64 (bit b = expression b)."""
+    return pl.sum_horizontal(pl.when(f).then(pl.lit(1 << b, dtype=pl.Int64)).otherwise(pl.lit(0, dtype=pl.Int64))
+                             for b, f in enumerate(flags))
+
+
 def _prior_rows(prior: pl.DataFrame | None, since: pl.DataFrame | None) -> pl.DataFrame | None:
     """Stored profiles from before each household's first wanted day (the rest are recomputed)."""
     if prior is None or prior.height == 0:
@@ -115,10 +122,7 @@ def _prior_rows(prior: pl.DataFrame | None, since: pl.DataFrame | None) -> pl.Da
     if since is not None and since.height:
         prior = prior.join(since.select(HH, pl.col("lo").cast(pl.Date)), on=HH, how="inner").filter(
             pl.col("local_date") < pl.col("lo")).drop("lo")
-    profile = pl.col("halfhour_active")
-    if not isinstance(prior.schema["halfhour_active"], pl.Array):
-        profile = profile.list.to_array(48)
-    return prior.select(HH, "local_date", profile.cast(pl.Array(pl.Int8, 48)))
+    return prior.select(HH, "local_date", "halfhour_seen", "halfhour_active")
 
 
 def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | None,
@@ -140,13 +144,17 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
     # The norm's profile per day: recomputed from readings from the first wanted day on,
     # the stored one before it.
     if prior is not None:
-        lf = lf.join(prior.lazy().select(*KEY, _prior=pl.col("halfhour_active")), on=KEY, how="left",
-                     maintain_order="left")
+        lf = lf.join(prior.lazy().select(*KEY, _seen=pl.col("halfhour_seen"), _on=pl.col("halfhour_active")),
+                     on=KEY, how="left", maintain_order="left")
         before = pl.col("local_date") < pl.col("_lo")
+
+        def stored(b: int) -> pl.Expr:
+            bit = pl.lit(1 << b, dtype=pl.Int64)
+            return pl.when((pl.col("_seen") & bit) != 0).then(((pl.col("_on") & bit) != 0).cast(pl.Int8))
+
         lf = lf.with_columns(
-            [pl.when(before).then(pl.col("_prior").arr.get(b, null_on_oob=True))
-             .otherwise(pl.col(f"_hh{b}")).alias(f"_nh{b}") for b in range(48)]
-            + [pl.when(before).then(pl.col("_prior").is_not_null()).otherwise(pl.col("computed")).alias("_valid")])
+            [pl.when(before).then(stored(b)).otherwise(pl.col(f"_hh{b}")).alias(f"_nh{b}") for b in range(48)]
+            + [pl.when(before).then(pl.col("_seen").is_not_null()).otherwise(pl.col("computed")).alias("_valid")])
     else:
         lf = lf.with_columns([pl.col(f"_hh{b}").alias(f"_nh{b}") for b in range(48)] + [pl.col("computed").alias("_valid")])
     f = lf.collect()
@@ -177,7 +185,9 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
         *KEY,
         hourly_excess_kwh=pl.concat_arr(f"_hx{h}" for h in range(24)),
         hourly_active_slots=pl.concat_arr(f"_ha{h}" for h in range(24)),
-        halfhour_active=pl.when(pl.col("computed")).then(pl.concat_arr(f"_hh{b}" for b in range(48))),
+        halfhour_seen=pl.when(pl.col("computed")).then(_bits(pl.col(f"_hh{b}").is_not_null() for b in range(48))),
+        halfhour_active=pl.when(pl.col("computed")).then(_bits((pl.col(f"_hh{b}") == 1).fill_null(False)
+                                                               for b in range(48))),
     ).filter(full["ok"] & (full["present_slots"] > 0))
     return day, prof
 
@@ -187,6 +197,7 @@ def _empty_outputs() -> tuple[pl.DataFrame, pl.DataFrame]:
 
     day = pl.DataFrame(schema={c: (pl.String if c in ("household_id", "dq_flag") else pl.Date if c == "local_date"
                                    else pl.Int32 if c in INTEGER else pl.Float64) for c in COLUMNS})
-    prof = pl.DataFrame(schema={HH: pl.String, "local_date": pl.Date, "hourly_excess_kwh": pl.List(pl.Float64),
-                                "hourly_active_slots": pl.List(pl.Int32), "halfhour_active": pl.List(pl.Int8)})
+    prof = pl.DataFrame(schema={HH: pl.String, "local_date": pl.Date, "hourly_excess_kwh": pl.Array(pl.Float64, 24),
+                                "hourly_active_slots": pl.Array(pl.Int32, 24), "halfhour_seen": pl.Int64,
+                                "halfhour_active": pl.Int64})
     return day, prof

@@ -15,11 +15,13 @@ CREATE TABLE feature_state (
 
 DROP TABLE daily_profiles;
 -- Per valid day: energy above baseload and active half hours per local clock hour 0..23, and
--- active (1) / inactive (0) per clock half hour 0..47 (NULL = no reading) for regularity.
+-- for regularity which clock half hours 0..47 had a reading and which were active, as bit b of
+-- two integers (48 values as 2: writing profiles was a third of a full feature run).
 CREATE TABLE daily_profiles (
     household_id        VARCHAR NOT NULL,
     local_date          DATE NOT NULL,
     hourly_excess_kwh   DOUBLE[24],
     hourly_active_slots INTEGER[24],
-    halfhour_active     TINYINT[48]
+    halfhour_seen       BIGINT,   -- bit b: clock half hour b had a reading
+    halfhour_active     BIGINT    -- bit b: ... and one of its readings was active
 );
