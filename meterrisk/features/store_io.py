@@ -94,9 +94,11 @@ class FreshTables:
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
+        self.open = False
 
     def __enter__(self) -> FreshTables:
         self.con.execute("BEGIN TRANSACTION")
+        self.open = True
         for table in ("daily_features", "daily_profiles", "feature_state"):
             self.con.execute(f"DELETE FROM {table}")
         return self
@@ -105,12 +107,23 @@ class FreshTables:
         con = self.con
         with registered(con, _fx_ranges=ranges.select("household_id", "lo", "hi"), _fx_daily=daily,
                         _fx_profiles=profiles):
-            con.execute("INSERT INTO daily_features BY NAME SELECT * FROM _fx_daily")
-            con.execute("INSERT INTO daily_profiles BY NAME SELECT * FROM _fx_profiles")
-            con.execute(_STATE)
+            try:
+                con.execute("INSERT INTO daily_features BY NAME SELECT * FROM _fx_daily")
+                con.execute("INSERT INTO daily_profiles BY NAME SELECT * FROM _fx_profiles")
+                con.execute(_STATE)
+            except BaseException:
+                # Roll back before the frames are unregistered: an aborted transaction would
+                # refuse that and hide this error behind its own.
+                self._end("ROLLBACK")
+                raise
+
+    def _end(self, how: str) -> None:
+        if self.open:
+            self.open = False
+            self.con.execute(how)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.con.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        self._end("COMMIT" if exc_type is None else "ROLLBACK")
 
 
 def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
