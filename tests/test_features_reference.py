@@ -20,7 +20,7 @@ import math
 import numpy as np
 import polars as pl
 
-from meterrisk.features.circadian import DELTAS, WINDOWS, _block_means  # unchanged by the rewrite
+from reference_numpy.circadian import DELTAS, WINDOWS, _block_means  # unchanged by the rewrite
 
 KEY = ["household_id", "as_of"]
 
@@ -176,7 +176,7 @@ def _apply(fn) -> pl.Expr:
 # numpy grid rewrite (Nov 2026), with circadian metrics from window_metrics above.
 
 def _window_consts():
-    from meterrisk.features import deviation, window
+    from reference_numpy import deviation, window
 
     return window, deviation
 

@@ -1,0 +1,192 @@
+"""Window sums: the cumulative state every window feature is computed from.
+
+Each request's household gets a dense daily frame (one row per local date, from 84 days before
+its earliest as_of to its latest, with or without a daily row), in household order. A feature
+asks :class:`Window` for the sum of a day-level expression over a span of ages; the engine
+accumulates that expression per household (``cum_sum`` over the dense rows) and reads the
+window as the difference of two cumulative rows: ages lo..hi-1 before as_of A are
+``cum[A - lo] - cum[A - hi]``. Every household's frame starts 84 days before its first as_of,
+so row A-84 always exists and a window never mixes households.
+
+Floating point: values are accumulated relative to a per-household constant (the household's
+mean of that feature over the frame), or a constant series would give an SD of rounding noise
+instead of 0, and a variance is clamped at 0 where it is within rounding of 0.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from meterrisk.features.windows import spans
+
+H = "_h"  # household number in the batch
+T = "_t"  # day index in the household's dense frame (0 = its first day)
+VALID = pl.col("_valid")  # the day has a daily row with dq_flag 'ok'
+HAS_ROW = pl.col("_row")  # the day has a daily row at all
+WEEKEND = pl.col("_weekend")  # Saturday or Sunday
+#: Sums whose rounding residue below this share of the sum of squares counts as 0.
+ROUNDING = 1e-13
+
+
+def known(feature: str) -> pl.Expr:
+    """Day-level: the daily feature is known (valid day, not null)."""
+    return VALID & pl.col(feature).is_not_null()
+
+
+def centre(feature: str) -> str:
+    """Name of the per-household constant ``feature`` is accumulated relative to."""
+    return f"_c_{feature}"
+
+
+def centred(feature: str) -> pl.Expr:
+    """Day-level: the feature minus its household constant where known, else 0."""
+    return pl.when(known(feature)).then(pl.col(feature) - pl.col(centre(feature))).otherwise(0.0)
+
+
+class Window:
+    """Sums over spans of days before as_of, as columns of the window frame.
+
+    The methods return expressions over the window frame (one row per request); the sums they
+    read are recorded in ``day_exprs`` / ``sums`` and computed by :func:`window_sums`. So the
+    same feature functions list their columns (the catalogue) and compute them (the engine).
+    """
+
+    def __init__(self) -> None:
+        self.day_exprs: dict[str, pl.Expr] = {}  # accumulated
+        self.point_exprs: dict[str, pl.Expr] = {}  # read on the as_of day only
+        self.sums: dict[str, tuple[str, int, int]] = {}  # column -> (day expr, lo, hi)
+        self.centred: set[str] = set()  # features needing a household constant
+        self.derived: list[dict[str, pl.Expr]] = []  # intermediate columns, by stage
+        self._names: dict[str, dict] = {}  # short column names of the sums and points
+
+    def derive(self, name: str, expr: pl.Expr, stage: int) -> pl.Expr:
+        """``expr`` as an intermediate column of the window frame, computed in ``stage`` (1, 2,
+        ...: a stage may read the columns of earlier ones). Features that reuse a big
+        expression many times (circadian blocks) read it as a column instead of repeating it."""
+        while len(self.derived) < stage:
+            self.derived.append({})
+        self.derived[stage - 1].setdefault(name, expr.alias(name))
+        return pl.col(name)
+
+    # -- the primitives
+    def total(self, day_expr: pl.Expr, span: tuple[int, int]) -> pl.Expr:
+        """Sum of ``day_expr`` (booleans count) over the days at ages span[0]..span[1]-1."""
+        key = str(day_expr)
+        self.day_exprs.setdefault(key, day_expr)
+        names = self._names.setdefault("sums", {})
+        name = names.setdefault((key, *span), f"_sum{len(names)}")
+        self.sums[name] = (key, *span)
+        return pl.col(name)
+
+    def at_as_of(self, day_expr: pl.Expr) -> pl.Expr:
+        """Value of ``day_expr`` on the as_of day itself (no accumulation)."""
+        names = self._names.setdefault("points", {})
+        name = names.setdefault(str(day_expr), f"_at{len(names)}")
+        self.point_exprs.setdefault(name, day_expr)
+        return pl.col(name)
+
+    # -- daily features over a span (age 0 left out for NEXT_MORNING features)
+    def n(self, f: str, span: tuple[int, int]) -> pl.Expr:
+        """Days in the span where daily ``f`` is known."""
+        return self.total(known(f), spans.of_feature(f, span))
+
+    def sum(self, f: str, span: tuple[int, int]) -> pl.Expr:
+        """Sum of (f - household constant) over the known days of the span."""
+        self.centred.add(f)
+        return self.total(centred(f), spans.of_feature(f, span))
+
+    def constant(self, f: str) -> pl.Expr:
+        self.centred.add(f)
+        return self.at_as_of(pl.col(centre(f)))
+
+    def mean(self, f: str, span: tuple[int, int]) -> pl.Expr:
+        """Mean of daily ``f`` over its known days in the span; null when there is none."""
+        n = self.n(f, span)
+        return pl.when(n > 0).then(self.constant(f) + self.sum(f, span) / n)
+
+    def sd(self, f: str, span: tuple[int, int]) -> pl.Expr:
+        """Sample SD (ddof 1) of daily ``f`` over its known days; null with fewer than 2."""
+        n, s = self.n(f, span), self.sum(f, span)
+        sq = self.total(centred(f) ** 2, spans.of_feature(f, span))
+        return pl.when(n > 1).then((residual(sq, s * s / n) / (n - 1)).sqrt())
+
+    def slope_per_week(self, f: str, span: tuple[int, int]) -> pl.Expr:
+        """Least-squares slope of daily ``f`` on the date, per week, over its known days."""
+        span = spans.of_feature(f, span)
+        t = pl.when(known(f)).then(pl.col(T)).otherwise(0.0)
+        n, s = self.n(f, span), self.sum(f, span)
+        st, stt = self.total(t, span), self.total(t * t, span)
+        sty = self.total(t * centred(f), span)
+        # Sums of date index t and t*y, not of age: translation in t does not change a slope.
+        return 7.0 * (sty - st * s / n) / (stt - st * st / n)
+
+
+def residual(sum_sq: pl.Expr, correction: pl.Expr) -> pl.Expr:
+    """sum_sq - correction (a centred sum of squares), 0 where that is rounding residue."""
+    r = sum_sq - correction
+    return pl.when(r > ROUNDING * sum_sq).then(r).otherwise(0.0)
+
+
+def dense_days(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame,
+               w: Window) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """The dense daily frame with the households' constants (lazy), and the requests with
+    their household number and day index (``_h``, ``_t``), in request order."""
+    first = pl.col("as_of").min() - pl.duration(days=spans.HISTORY_DAYS)
+    households = (requests.group_by("household_id").agg(_first=first, _last=pl.col("as_of").max())
+                  .sort("household_id").with_row_index(H))
+    dense = (households.lazy()
+             .select(H, "household_id", "_first", local_date=pl.date_ranges("_first", "_last"))
+             .explode("local_date")
+             .with_columns(_t=(pl.col("local_date") - pl.col("_first")).dt.total_days().cast(pl.Float64)))
+    feature_cols = [c for c in days.columns if c not in ("household_id", "local_date", "dq_flag")]
+    day_rows = days.lazy().select(
+        "household_id", "local_date", "dq_flag",
+        *(pl.col(c).cast(pl.Float64).fill_nan(None) for c in feature_cols), _row=pl.lit(True))
+    dense = dense.join(day_rows, on=["household_id", "local_date"], how="left", maintain_order="left")
+    hourly = [pl.col("hourly_excess_kwh").arr.get(h).alias(f"_x{h}") for h in range(24)]
+    hourly += [pl.col("hourly_active_slots").arr.get(h).alias(f"_a{h}") for h in range(24)]
+    prof = profiles.lazy().select(
+        "household_id", "local_date",
+        pl.col("hourly_excess_kwh").cast(pl.Array(pl.Float64, 24)),
+        pl.col("hourly_active_slots").cast(pl.Array(pl.Float64, 24))).select(
+        "household_id", "local_date", *hourly)
+    dense = dense.join(prof, on=["household_id", "local_date"], how="left", maintain_order="left")
+    dense = dense.with_columns(
+        _row=pl.col("_row").fill_null(False),
+        _valid=(pl.col("dq_flag") == "ok").fill_null(False),
+        _weekend=pl.col("local_date").dt.weekday() >= 6,
+    )
+    constants = [pl.when(known(f)).then(pl.col(f)).mean().over(H).alias(centre(f)) for f in sorted(w.centred)
+                 if f in feature_cols]
+    hours_seen = pl.sum_horizontal(pl.col(f"_x{h}").is_not_null() for h in range(24)).sum().over(H)
+    constants.append((pl.sum_horizontal(pl.col(f"_x{h}") for h in range(24)).sum().over(H)
+                      / hours_seen).alias("_c_hourly"))
+    dense = dense.with_columns(constants)
+    req = (requests.select("household_id", "as_of").with_row_index("_ri")
+           .join(households.select(H, "household_id", "_first"), on="household_id", maintain_order="left")
+           .with_columns(_t=(pl.col("as_of") - pl.col("_first")).dt.total_days()))
+    return dense, req.sort("_ri")
+
+
+def window_sums(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame,
+                w: Window) -> pl.DataFrame:
+    """One row per request (request order) with every sum recorded in ``w``."""
+    dense, req = dense_days(requests, days, profiles, w)
+    schema = pl.LazyFrame(schema=dense.collect_schema()).select(
+        e.alias(k) for k, e in w.day_exprs.items()).collect_schema()
+    # Counts accumulate exactly as integers; float sums per household (not across the batch,
+    # whose running total would swamp a household's own sums).
+    cumulative = [e.cast(pl.Int64 if schema[k] == pl.Boolean else pl.Float64).fill_null(0)
+                  .cum_sum().over(H).alias(k) for k, e in w.day_exprs.items()]
+    cumulative += [e.alias(k) for k, e in w.point_exprs.items()]
+    frame = dense.select(cumulative).collect()
+    # Row of each request's as_of in the dense frame: households are contiguous and in order.
+    lengths = dense.group_by(H).agg(pl.len()).sort(H).collect()["len"]
+    starts = (lengths.cum_sum() - lengths).to_frame("start").with_row_index(H)
+    at = req.join(starts, on=H, how="left", maintain_order="left").select(pl.col("start") + pl.col("_t"))
+    at = at.to_series()
+    offsets = sorted({0} | {k for _, lo, hi in w.sums.values() for k in (lo, hi)})
+    rows = {k: frame[at - k] for k in offsets}
+    out = {name: rows[lo][key] - rows[hi][key] for name, (key, lo, hi) in w.sums.items()}
+    out.update({name: rows[0][name] for name in w.point_exprs})
+    return pl.DataFrame(out).with_columns(household_id=req["household_id"], as_of=req["as_of"])
