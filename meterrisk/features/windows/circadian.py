@@ -31,7 +31,7 @@ TIE = 1e-12
 
 _X = [pl.col(f"_x{h}") for h in range(24)]
 _A = [pl.col(f"_a{h}") for h in range(24)]
-_C = pl.col("_c_hourly")  # the household's mean hourly excess: the centring constant
+_C = [pl.col(f"_c_x{h}") for h in range(24)]  # the household's mean of each clock hour
 
 
 class Hours:
@@ -50,30 +50,35 @@ class Hours:
 
     @cached_property
     def hour_sum(self) -> list[pl.Expr]:
-        """Per clock hour: sum of (x - household constant) over the hours with a reading."""
-        return [self._sum(x - _C) for x in _X]
+        """Per clock hour: sum of (x - household mean of that hour) over its readings."""
+        return [self._sum(x - c) for x, c in zip(_X, _C)]
+
+    @cached_property
+    def hour_mean(self) -> list[pl.Expr]:
+        """Mean x per clock hour (the average day), null for an hour never seen."""
+        return [self.w.derive(f"{self.tag} mean {h}", pl.when(n > 0).then(self.w.at_as_of(c) + s / n), 1)
+                for h, (n, s, c) in enumerate(zip(self.hour_n, self.hour_sum, _C))]
 
     @cached_property
     def n_hours(self) -> pl.Expr:
         return pl.sum_horizontal(self.hour_n)
 
     @cached_property
-    def mean(self) -> pl.Expr:
-        """Mean of x over the window, relative to the household constant."""
-        return pl.sum_horizontal(self.hour_sum) / self.n_hours
+    def between_ss(self) -> pl.Expr:
+        """sum_h n_h (mean_h - mean)^2 over the clock hours with a reading."""
+        total = pl.sum_horizontal(pl.when(n > 0).then(n * m) for n, m in zip(self.hour_n, self.hour_mean))
+        mean = self.w.derive(f"{self.tag} mean", total / self.n_hours, 2)
+        return pl.sum_horizontal(
+            pl.when(n > 0).then(n * (m - mean) ** 2) for n, m in zip(self.hour_n, self.hour_mean))
 
     @cached_property
     def total_ss(self) -> pl.Expr:
-        """sum_i (x_i - mean)^2 over every hour of the window."""
-        sq = self._sum(pl.sum_horizontal([(x - _C) ** 2 for x in _X]))
-        s = pl.sum_horizontal(self.hour_sum)
-        return residual(sq, s * s / self.n_hours)
-
-    @cached_property
-    def between_ss(self) -> pl.Expr:
-        """sum_h n_h (mean_h - mean)^2 over the clock hours with a reading."""
-        return pl.sum_horizontal(
-            pl.when(n > 0).then(n * (s / n - self.mean) ** 2) for n, s in zip(self.hour_n, self.hour_sum))
+        """sum_i (x_i - mean)^2 over every hour of the window: between_ss plus each clock
+        hour's own sum of squares about its mean (so IS never exceeds 1 by rounding)."""
+        within = [residual(self._sum((x - c) ** 2), s * s / n)
+                  for x, c, n, s in zip(_X, _C, self.hour_n, self.hour_sum)]
+        within = pl.sum_horizontal(pl.when(n > 0).then(v) for n, v in zip(self.hour_n, within))
+        return self.w.derive(f"{self.tag} total_ss", self.between_ss + within, 3)
 
     @cached_property
     def mean_sq_step(self) -> pl.Expr:
@@ -88,13 +93,6 @@ class Hours:
         night_n = self._sum(across.is_not_null(), (lo, hi - 1))
         n = within_n + night_n
         return pl.when(n > 0).then((within + night) / n)
-
-    @cached_property
-    def hour_mean(self) -> list[pl.Expr]:
-        """Mean x per clock hour (the average day), null for an hour never seen."""
-        c = self.w.at_as_of(_C)
-        return [self.w.derive(f"{self.tag} mean {h}", pl.when(n > 0).then(c + s / n), 1)
-                for h, (n, s) in enumerate(zip(self.hour_n, self.hour_sum))]
 
     def blocks(self, width: int) -> list[pl.Expr]:
         """Mean of each run of ``width`` consecutive clock hours of the average day, wrapping

@@ -158,9 +158,8 @@ def dense_days(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFram
     )
     constants = [pl.when(known(f)).then(pl.col(f)).mean().over(H).alias(centre(f)) for f in sorted(w.centred)
                  if f in feature_cols]
-    hours_seen = pl.sum_horizontal(pl.col(f"_x{h}").is_not_null() for h in range(24)).sum().over(H)
-    constants.append((pl.sum_horizontal(pl.col(f"_x{h}") for h in range(24)).sum().over(H)
-                      / hours_seen).alias("_c_hourly"))
+    # Hourly profiles are accumulated per clock hour, relative to the household's mean of that hour.
+    constants += [pl.col(f"_x{h}").mean().over(H).alias(f"_c_x{h}") for h in range(24)]
     dense = dense.with_columns(constants)
     req = (requests.select("household_id", "as_of").with_row_index("_ri")
            .join(households.select(H, "household_id", "_first"), on="household_id", maintain_order="left")
