@@ -24,9 +24,9 @@ from meterrisk.features.windows.sums import H, Window, residual
 #: suffix -> (span of ages, what the catalogue says it covers)
 WINDOWS = {"28d": (RECENT, "the 28 days up to as_of"), "baseline": (BASELINE, "weeks 5-12 before as_of")}
 DELTAS = ("interdaily_stability", "intradaily_variability", "relative_amplitude")
-#: Blocks within this share of the lowest (highest) count as tied: the earliest hour wins.
-#: The sums behind each hour's mean round differently from a direct sum, so equal blocks
-#: (a household with the same level every hour) would otherwise be ordered by rounding.
+#: Blocks within this share of the largest block of the lowest (highest) count as tied: the
+#: earliest hour wins. Hour means read from cumulative sums carry rounding of that size (an
+#: hour of zeros reads as 1e-17, not 0), so equal blocks would otherwise be ordered by it.
 TIE = 1e-12
 
 _X = [pl.col(f"_x{h}") for h in range(24)]
@@ -75,8 +75,10 @@ class Hours:
     def total_ss(self) -> pl.Expr:
         """sum_i (x_i - mean)^2 over every hour of the window: between_ss plus each clock
         hour's own sum of squares about its mean (so IS never exceeds 1 by rounding)."""
-        within = [residual(self._sum((x - c) ** 2), s * s / n)
-                  for x, c, n, s in zip(_X, _C, self.hour_n, self.hour_sum)]
+        within = []
+        for x, c, n, s in zip(_X, _C, self.hour_n, self.hour_sum):
+            sq, noise = self.w.squares((x - c) ** 2, self.span)
+            within.append(residual(sq, s * s / n, noise))
         within = pl.sum_horizontal(pl.when(n > 0).then(v) for n, v in zip(self.hour_n, within))
         return self.w.derive(f"{self.tag} total_ss", self.between_ss + within, 3)
 
@@ -106,11 +108,14 @@ class Hours:
             out.append(self.w.derive(f"{self.tag} block{width} {start}", block, 2))
         return out
 
-    def extreme(self, width: int, lowest: bool) -> tuple[pl.Expr, list[pl.Expr]]:
-        """The lowest (highest) block mean of ``width`` hours, and the blocks."""
+    def extreme(self, width: int, lowest: bool) -> tuple[pl.Expr, pl.Expr, list[pl.Expr]]:
+        """The lowest (highest) block mean of ``width`` hours, the largest block's size (the
+        scale of the blocks' rounding), and the blocks."""
         blocks = self.blocks(width)
         best = pl.min_horizontal(blocks) if lowest else pl.max_horizontal(blocks)
-        return self.w.derive(f"{self.tag} {'min' if lowest else 'max'}{width}", best, 3), blocks
+        size = pl.max_horizontal(b.abs() for b in blocks)
+        return (self.w.derive(f"{self.tag} {'min' if lowest else 'max'}{width}", best, 3),
+                self.w.derive(f"{self.tag} size{width}", size, 3), blocks)
 
     @cached_property
     def hourly_active(self) -> list[pl.Expr]:
@@ -120,8 +125,8 @@ class Hours:
 def _first_extreme(h: Hours, width: int, lowest: bool, value: bool) -> pl.Expr:
     """Start hour (or, with ``value``, the mean) of the first block of ``width`` hours within
     TIE of the lowest (highest); null when no block is seen."""
-    best, blocks = h.extreme(width, lowest)
-    margin = best.abs() * TIE
+    best, size, blocks = h.extreme(width, lowest)
+    margin = size * TIE
     out = pl.when(False).then(None)
     for start, b in enumerate(blocks):
         near = (b <= best + margin) if lowest else (b >= best - margin)

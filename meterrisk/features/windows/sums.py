@@ -24,8 +24,9 @@ T = "_t"  # day index in the household's dense frame (0 = its first day)
 VALID = pl.col("_valid")  # the day has a daily row with dq_flag 'ok'
 HAS_ROW = pl.col("_row")  # the day has a daily row at all
 WEEKEND = pl.col("_weekend")  # Saturday or Sunday
-#: Sums whose rounding residue below this share of the sum of squares counts as 0.
-ROUNDING = 1e-13
+#: A centred sum of squares below this share of the cumulative sum it was read from is
+#: rounding residue (the cumulative rows carry errors of that size), so it counts as 0.
+ROUNDING = 1e-12
 
 
 def known(feature: str) -> pl.Expr:
@@ -54,7 +55,7 @@ class Window:
     def __init__(self) -> None:
         self.day_exprs: dict[str, pl.Expr] = {}  # accumulated
         self.point_exprs: dict[str, pl.Expr] = {}  # read on the as_of day only
-        self.sums: dict[str, tuple[str, int, int]] = {}  # column -> (day expr, lo, hi)
+        self.sums: dict[str, tuple[str, int, int | None]] = {}  # column -> (day expr, lo, hi)
         self.centred: set[str] = set()  # features needing a household constant
         self.derived: list[dict[str, pl.Expr]] = []  # intermediate columns, by stage
         self._names: dict[str, dict] = {}  # short column names of the sums and points
@@ -77,6 +78,20 @@ class Window:
         name = names.setdefault((key, *span), f"_sum{len(names)}")
         self.sums[name] = (key, *span)
         return pl.col(name)
+
+    def accumulated(self, day_expr: pl.Expr, span: tuple[int, int]) -> pl.Expr:
+        """The cumulative sum ``total`` reads its top row from: every day up to age span[0].
+        Its size bounds the rounding error of the window sum."""
+        key = str(day_expr)
+        self.day_exprs.setdefault(key, day_expr)
+        names = self._names.setdefault("sums", {})
+        name = names.setdefault((key, span[0], None), f"_sum{len(names)}")
+        self.sums[name] = (key, span[0], None)
+        return pl.col(name)
+
+    def squares(self, day_expr: pl.Expr, span: tuple[int, int]) -> tuple[pl.Expr, pl.Expr]:
+        """total() of a non-negative day expression and the size of its rounding error."""
+        return self.total(day_expr, span), self.accumulated(day_expr, span) * ROUNDING
 
     def at_as_of(self, day_expr: pl.Expr) -> pl.Expr:
         """Value of ``day_expr`` on the as_of day itself (no accumulation)."""
@@ -107,8 +122,8 @@ class Window:
     def sd(self, f: str, span: tuple[int, int]) -> pl.Expr:
         """Sample SD (ddof 1) of daily ``f`` over its known days; null with fewer than 2."""
         n, s = self.n(f, span), self.sum(f, span)
-        sq = self.total(centred(f) ** 2, spans.of_feature(f, span))
-        return pl.when(n > 1).then((residual(sq, s * s / n) / (n - 1)).sqrt())
+        sq, noise = self.squares(centred(f) ** 2, spans.of_feature(f, span))
+        return pl.when(n > 1).then((residual(sq, s * s / n, noise) / (n - 1)).sqrt())
 
     def slope_per_week(self, f: str, span: tuple[int, int]) -> pl.Expr:
         """Least-squares slope of daily ``f`` on the date, per week, over its known days."""
@@ -121,10 +136,10 @@ class Window:
         return 7.0 * (sty - st * s / n) / (stt - st * st / n)
 
 
-def residual(sum_sq: pl.Expr, correction: pl.Expr) -> pl.Expr:
-    """sum_sq - correction (a centred sum of squares), 0 where that is rounding residue."""
+def residual(sum_sq: pl.Expr, correction: pl.Expr, noise: pl.Expr) -> pl.Expr:
+    """sum_sq - correction (a centred sum of squares), 0 where it is within ``noise``."""
     r = sum_sq - correction
-    return pl.when(r > ROUNDING * sum_sq).then(r).otherwise(0.0)
+    return pl.when(r > noise).then(r).otherwise(0.0)
 
 
 def dense_days(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame,
@@ -184,8 +199,9 @@ def window_sums(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFra
     starts = (lengths.cum_sum() - lengths).to_frame("start").with_row_index(H)
     at = req.join(starts, on=H, how="left", maintain_order="left").select(pl.col("start") + pl.col("_t"))
     at = at.to_series()
-    offsets = sorted({0} | {k for _, lo, hi in w.sums.values() for k in (lo, hi)})
+    offsets = sorted({0} | {k for _, lo, hi in w.sums.values() for k in (lo, hi) if k is not None})
     rows = {k: frame[at - k] for k in offsets}
-    out = {name: rows[lo][key] - rows[hi][key] for name, (key, lo, hi) in w.sums.items()}
+    out = {name: rows[lo][key] if hi is None else rows[lo][key] - rows[hi][key]
+           for name, (key, lo, hi) in w.sums.items()}
     out.update({name: rows[0][name] for name in w.point_exprs})
     return pl.DataFrame(out).with_columns(household_id=req["household_id"], as_of=req["as_of"])
