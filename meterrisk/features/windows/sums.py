@@ -136,6 +136,11 @@ class Window:
         return 7.0 * (sty - st * s / n) / (stt - st * st / n)
 
 
+def _dense_height(req: pl.DataFrame) -> int:
+    """Rows of the dense frame: a segment ends on its last as_of, the last segment last."""
+    return int(req["_row"].max()) + 1
+
+
 def residual(sum_sq: pl.Expr, correction: pl.Expr, noise: pl.Expr) -> pl.Expr:
     """sum_sq - correction (a centred sum of squares), 0 where it is within ``noise``."""
     r = sum_sq - correction
@@ -144,11 +149,21 @@ def residual(sum_sq: pl.Expr, correction: pl.Expr, noise: pl.Expr) -> pl.Expr:
 
 def dense_days(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame,
                w: Window) -> tuple[pl.LazyFrame, pl.DataFrame]:
-    """The dense daily frame with the households' constants (lazy), and the requests with
-    their household number and day index (``_h``, ``_t``), in request order."""
+    """The dense daily frame with the segments' constants (lazy), and the requests with their
+    segment number and day index (``_h``, ``_t``), in request order.
+
+    A household's requests are cut into segments of as_of dates less than 84 days apart, each
+    with its own dense frame from 84 days before its first as_of: assessments years apart do
+    not fill the years between, and the cumulative sums (whose rounding grows with them)
+    never span more than 168 days."""
     first = pl.col("as_of").min() - pl.duration(days=spans.HISTORY_DAYS)
-    households = (requests.group_by("household_id").agg(_first=first, _last=pl.col("as_of").max())
-                  .sort("household_id").with_row_index(H))
+    requests = requests.with_columns(
+        _seg=(pl.col("as_of") - pl.col("as_of").min().over("household_id")).dt.total_days()
+        // spans.HISTORY_DAYS)
+    households = (requests.group_by("household_id", "_seg").agg(_first=first, _last=pl.col("as_of").max())
+                  .sort("household_id", "_seg").with_row_index(H)
+                  .with_columns(_len=(pl.col("_last") - pl.col("_first")).dt.total_days() + 1)
+                  .with_columns(_start=pl.col("_len").cum_sum() - pl.col("_len")))
     dense = (households.lazy()
              .select(H, "household_id", "_first", local_date=pl.date_ranges("_first", "_last"))
              .explode("local_date")
@@ -176,9 +191,11 @@ def dense_days(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFram
     # Hourly profiles are accumulated per clock hour, relative to the household's mean of that hour.
     constants += [pl.col(f"_x{h}").mean().over(H).alias(f"_c_x{h}") for h in range(24)]
     dense = dense.with_columns(constants)
-    req = (requests.select("household_id", "as_of").with_row_index("_ri")
-           .join(households.select(H, "household_id", "_first"), on="household_id", maintain_order="left")
-           .with_columns(_t=(pl.col("as_of") - pl.col("_first")).dt.total_days()))
+    req = (requests.select("household_id", "as_of", "_seg").with_row_index("_ri")
+           .join(households.select(H, "household_id", "_seg", "_first", "_start"),
+                 on=["household_id", "_seg"], maintain_order="left")
+           .with_columns(_t=(pl.col("as_of") - pl.col("_first")).dt.total_days())
+           .with_columns(_row=pl.col("_start") + pl.col("_t")))
     return dense, req.sort("_ri")
 
 
@@ -194,11 +211,9 @@ def window_sums(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFra
                   .cum_sum().over(H).alias(k) for k, e in w.day_exprs.items()]
     cumulative += [e.alias(k) for k, e in w.point_exprs.items()]
     frame = dense.select(cumulative).collect()
-    # Row of each request's as_of in the dense frame: households are contiguous and in order.
-    lengths = dense.group_by(H).agg(pl.len()).sort(H).collect()["len"]
-    starts = (lengths.cum_sum() - lengths).to_frame("start").with_row_index(H)
-    at = req.join(starts, on=H, how="left", maintain_order="left").select(pl.col("start") + pl.col("_t"))
-    at = at.to_series()
+    if frame.height != _dense_height(req):  # a repeated daily row would shift every position
+        raise ValueError("daily rows or profiles repeat a (household_id, local_date)")
+    at = req["_row"]  # each request's as_of row: segments are contiguous and in order
     offsets = sorted({0} | {k for _, lo, hi in w.sums.values() for k in (lo, hi) if k is not None})
     rows = {k: frame[at - k] for k in offsets}
     out = {name: rows[lo][key] if hi is None else rows[lo][key] - rows[hi][key]
