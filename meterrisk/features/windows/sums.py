@@ -15,6 +15,7 @@ instead of 0, and a variance is clamped at 0 where it is within rounding of 0.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from meterrisk.features.windows import spans
@@ -136,9 +137,8 @@ class Window:
         return 7.0 * (sty - st * s / n) / (stt - st * st / n)
 
 
-def _dense_height(req: pl.DataFrame) -> int:
-    """Rows of the dense frame: a segment ends on its last as_of, the last segment last."""
-    return int(req["_row"].max()) + 1
+def _dense_height(req: pl.DataFrame, length: int) -> int:
+    return (int(req[H].max()) + 1) * length
 
 
 def residual(sum_sq: pl.Expr, correction: pl.Expr, noise: pl.Expr) -> pl.Expr:
@@ -148,75 +148,101 @@ def residual(sum_sq: pl.Expr, correction: pl.Expr, noise: pl.Expr) -> pl.Expr:
 
 
 def dense_days(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame,
-               w: Window) -> tuple[pl.LazyFrame, pl.DataFrame]:
-    """The dense daily frame with the segments' constants (lazy), and the requests with their
+               w: Window) -> tuple[pl.LazyFrame, pl.DataFrame, int]:
+    """The dense daily frame with the segments' constants, and the requests with their
     segment number and day index (``_h``, ``_t``), in request order.
 
     A household's requests are cut into segments of as_of dates less than 84 days apart, each
     with its own dense frame from 84 days before its first as_of: assessments years apart do
     not fill the years between, and the cumulative sums (whose rounding grows with them)
-    never span more than 168 days."""
+    never span more than 168 days. Returns the frame, the requests and the segment length."""
     first = pl.col("as_of").min() - pl.duration(days=spans.HISTORY_DAYS)
     requests = requests.with_columns(
         _seg=(pl.col("as_of") - pl.col("as_of").min().over("household_id")).dt.total_days()
         // spans.HISTORY_DAYS)
     households = (requests.group_by("household_id", "_seg").agg(_first=first, _last=pl.col("as_of").max())
-                  .sort("household_id", "_seg").with_row_index(H)
-                  .with_columns(_len=(pl.col("_last") - pl.col("_first")).dt.total_days() + 1)
-                  .with_columns(_start=pl.col("_len").cum_sum() - pl.col("_len")))
-    dense = (households.lazy()
-             .select(H, "household_id", "_first", local_date=pl.date_ranges("_first", "_last"))
-             .explode("local_date")
-             .with_columns(_t=(pl.col("local_date") - pl.col("_first")).dt.total_days().cast(pl.Float64)))
+                  .sort("household_id", "_seg").with_row_index(H))
+    # Every segment gets the length of the longest (earlier days are read by no window): the
+    # dense frame is then a (segments, days) grid, accumulated along the days.
+    length = int(((households["_last"] - households["_first"]).dt.total_days() + 1).max())
+    households = households.with_columns(
+        _first=pl.col("_last") - pl.duration(days=length - 1), _start=pl.col(H).cast(pl.Int64) * length)
+    n_rows = households.height * length
+    seg_first = households["_first"].cast(pl.Int64).to_numpy()
+
+    def placed(rows: pl.DataFrame) -> pl.DataFrame:
+        """``rows`` with their dense row ``_pos``, once per segment whose days hold them."""
+        placed = (rows.join(households.select(H, "household_id", "_first"), on="household_id")
+                  .with_columns(_t=(pl.col("local_date") - pl.col("_first")).dt.total_days())
+                  .filter((pl.col("_t") >= 0) & (pl.col("_t") < length))
+                  .with_columns(_pos=pl.col(H).cast(pl.Int64) * length + pl.col("_t")))
+        if placed["_pos"].is_duplicated().any():  # a repeated row would double its day
+            raise ValueError("daily rows or profiles repeat a (household_id, local_date)")
+        return placed
+
     feature_cols = [c for c in days.columns if c not in ("household_id", "local_date", "dq_flag")]
-    day_rows = days.lazy().select(
-        "household_id", "local_date", "dq_flag",
-        *(pl.col(c).cast(pl.Float64).fill_nan(None) for c in feature_cols), _row=pl.lit(True))
-    dense = dense.join(day_rows, on=["household_id", "local_date"], how="left", maintain_order="left")
+    day_rows = placed(days.select(
+        "household_id", "local_date", *(pl.col(c).cast(pl.Float64).fill_nan(None) for c in feature_cols),
+        _row=pl.lit(True), _valid=(pl.col("dq_flag") == "ok").fill_null(False)))
     hourly = [pl.col("hourly_excess_kwh").arr.get(h).alias(f"_x{h}") for h in range(24)]
     hourly += [pl.col("hourly_active_slots").arr.get(h).alias(f"_a{h}") for h in range(24)]
-    prof = profiles.lazy().select(
+    prof_rows = placed(profiles.select(
         "household_id", "local_date",
         pl.col("hourly_excess_kwh").cast(pl.Array(pl.Float64, 24)),
-        pl.col("hourly_active_slots").cast(pl.Array(pl.Float64, 24))).select(
-        "household_id", "local_date", *hourly)
-    dense = dense.join(prof, on=["household_id", "local_date"], how="left", maintain_order="left")
-    dense = dense.with_columns(
-        _row=pl.col("_row").fill_null(False),
-        _valid=(pl.col("dq_flag") == "ok").fill_null(False),
-        _weekend=pl.col("local_date").dt.weekday() >= 6,
-    )
-    constants = [pl.when(known(f)).then(pl.col(f)).mean().over(H).alias(centre(f)) for f in sorted(w.centred)
-                 if f in feature_cols]
-    # Hourly profiles are accumulated per clock hour, relative to the household's mean of that hour.
-    constants += [pl.col(f"_x{h}").mean().over(H).alias(f"_c_x{h}") for h in range(24)]
-    dense = dense.with_columns(constants)
+        pl.col("hourly_active_slots").cast(pl.Array(pl.Float64, 24))).select("household_id", "local_date", *hourly))
+    # The dense frame is a regular (segment, day) grid: row = segment * length + day, so the
+    # daily rows are scattered into place rather than joined on (household_id, local_date).
+    pos = np.arange(n_rows)
+    seg = pos // length
+    columns = {H: pl.Series(H, seg), T: pl.Series(T, (pos % length).astype(np.float64)),
+               "local_date": pl.Series("local_date", seg_first[seg] + pos % length).cast(pl.Date)}
+    for rows, names in ((day_rows, [*feature_cols, "_row", "_valid"]),
+                        (prof_rows, [f"_x{h}" for h in range(24)] + [f"_a{h}" for h in range(24)])):
+        for c in names:
+            empty = pl.Series(c, dtype=rows[c].dtype).extend_constant(None, n_rows)
+            columns[c] = empty.scatter(rows["_pos"], rows[c])
+    # Per segment: the constant each feature (and clock hour) is accumulated relative to,
+    # its mean over the segment's known values.
+    constants = day_rows.lazy().with_columns(pl.col("_valid").alias("_valid")).group_by(H).agg(
+        pl.when(known(f)).then(pl.col(f)).mean().alias(centre(f)) for f in sorted(w.centred) if f in feature_cols)
+    hour_constants = prof_rows.lazy().group_by(H).agg(
+        pl.col(f"_x{h}").mean().alias(f"_c_x{h}") for h in range(24))
+    every = pl.LazyFrame({H: np.arange(households.height, dtype=np.int64)})
+    constants = (every.join(constants.with_columns(pl.col(H).cast(pl.Int64)), on=H, how="left")
+                 .join(hour_constants.with_columns(pl.col(H).cast(pl.Int64)), on=H, how="left")
+                 .sort(H).drop(H).collect())
+    dense = pl.DataFrame(columns).with_columns(
+        _row=pl.col("_row").fill_null(False), _valid=pl.col("_valid").fill_null(False),
+        _weekend=pl.col("local_date").dt.weekday() >= 6)
+    dense = pl.concat([dense, constants[seg]], how="horizontal").lazy()
     req = (requests.select("household_id", "as_of", "_seg").with_row_index("_ri")
            .join(households.select(H, "household_id", "_seg", "_first", "_start"),
                  on=["household_id", "_seg"], maintain_order="left")
            .with_columns(_t=(pl.col("as_of") - pl.col("_first")).dt.total_days())
            .with_columns(_row=pl.col("_start") + pl.col("_t")))
-    return dense, req.sort("_ri")
+    return dense, req.sort("_ri"), length
 
 
 def window_sums(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame,
                 w: Window) -> pl.DataFrame:
     """One row per request (request order) with every sum recorded in ``w``."""
-    dense, req = dense_days(requests, days, profiles, w)
-    schema = pl.LazyFrame(schema=dense.collect_schema()).select(
-        e.alias(k) for k, e in w.day_exprs.items()).collect_schema()
-    # Counts accumulate exactly as integers; float sums per household (not across the batch,
-    # whose running total would swamp a household's own sums).
-    cumulative = [e.cast(pl.Int64 if schema[k] == pl.Boolean else pl.Float64).fill_null(0)
-                  .cum_sum().over(H).alias(k) for k, e in w.day_exprs.items()]
-    cumulative += [e.alias(k) for k, e in w.point_exprs.items()]
-    frame = dense.select(cumulative).collect()
-    if frame.height != _dense_height(req):  # a repeated daily row would shift every position
+    dense, req, length = dense_days(requests, days, profiles, w)
+    frame = dense.select(*(e.cast(pl.Float64).fill_null(0).alias(k) for k, e in w.day_exprs.items()),
+                         *(e.alias(k) for k, e in w.point_exprs.items())).collect()
+    if frame.height != _dense_height(req, length):  # a repeated daily row would shift every position
         raise ValueError("daily rows or profiles repeat a (household_id, local_date)")
-    at = req["_row"]  # each request's as_of row: segments are contiguous and in order
-    offsets = sorted({0} | {k for _, lo, hi in w.sums.values() for k in (lo, hi) if k is not None})
-    rows = {k: frame[at - k] for k in offsets}
-    out = {name: rows[lo][key] if hi is None else rows[lo][key] - rows[hi][key]
-           for name, (key, lo, hi) in w.sums.items()}
-    out.update({name: rows[0][name] for name in w.point_exprs})
+    seg, t = req[H].to_numpy().astype(np.int64), req["_t"].to_numpy().astype(np.int64)
+    wanted: dict[str, list[tuple[str, int, int | None]]] = {}
+    for name, (key, lo, hi) in w.sums.items():
+        wanted.setdefault(key, []).append((name, lo, hi))
+    out = {}
+    for key, sums in wanted.items():
+        # Per segment, along its days: a segment's sums never mix with another's. Counts are
+        # whole numbers in float64, exact far beyond any window.
+        cum = frame[key].to_numpy().reshape(-1, length).cumsum(axis=1)
+        for name, lo, hi in sums:
+            top = cum[seg, t - lo]
+            out[name] = top if hi is None else top - cum[seg, t - hi]
+    rows = req["_row"]
+    out.update({name: frame[name].gather(rows) for name in w.point_exprs})
     return pl.DataFrame(out).with_columns(household_id=req["household_id"], as_of=req["as_of"])
