@@ -106,3 +106,25 @@ def test_registry_lists_every_window_column_in_catalogue_order():
     private = [f for m in registry.modules(registry.WINDOW_MODULES) for f in registry.public_functions(m)
                if f.__name__.startswith("_")]
     assert private == []
+
+
+def test_catalogue_is_the_one_before_the_registry(tmp_path):
+    """Names, levels, units, descriptions and order as the numpy engine's catalogue had them
+    (tests/reference_numpy/feature_catalog.csv), and the window columns in the order of the
+    household_features table the migrations create."""
+    from pathlib import Path
+
+    from meterrisk import store
+    from meterrisk.features.catalog import catalog
+
+    want = pl.read_csv(Path(__file__).parent / "reference_numpy" / "feature_catalog.csv", infer_schema=False)
+    got = catalog()
+    assert got.columns == want.columns
+    for c in got.columns:
+        assert got[c].fill_null("").to_list() == want[c].fill_null("").to_list(), c
+    con = store.connect(tmp_path / "s.duckdb")
+    table = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'household_features' "
+        "ORDER BY ordinal_position").fetchall()]
+    con.close()
+    assert [c for c in table if c not in ("household_id", "as_of", "computed_at")] == window_columns()
