@@ -128,3 +128,17 @@ def test_catalogue_is_the_one_before_the_registry(tmp_path):
         "ORDER BY ordinal_position").fetchall()]
     con.close()
     assert [c for c in table if c not in ("household_id", "as_of", "computed_at")] == window_columns()
+
+
+def test_read_ranges_merge_overlapping_windows_and_skip_the_gaps():
+    from meterrisk.features.store_io import _read_ranges
+
+    d = date(2025, 1, 1)
+    days = [0, 90, 120, 400, 401]  # 90's window starts 6 days after 0's ends; 120's overlaps 90's
+    requests = pl.DataFrame({"household_id": ["a"] * len(days) + ["b"],
+                             "as_of": [d + timedelta(days=k) for k in days] + [d]})
+    got = _read_ranges(requests, 84).sort("household_id", "lo")
+    assert got.rows() == [("a", d - timedelta(days=83), d),
+                          ("a", d + timedelta(days=90 - 83), d + timedelta(days=120)),
+                          ("a", d + timedelta(days=400 - 83), d + timedelta(days=401)),
+                          ("b", d - timedelta(days=83), d)]

@@ -94,16 +94,16 @@ def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
                        history_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """What windows.frame.window_frame reads for ``requests``: each household's daily rows
     (household_id, local_date, dq_flag, the summarised features, temp_c) and valid-day
-    profiles (Array(Float64, 24) per hour), from history_days-1 days before its first as_of
-    to its last, each row once however many of its windows it falls in."""
+    profiles (Array(Float64, 24) per hour) in the windows of its as_of dates, each row once
+    however many of its windows it falls in (as_of dates a year apart do not read the year
+    between)."""
     from meterrisk.features.windows.spans import SUMMARISED
 
     has_temp = table_exists(con, "temperature")
     temp = ", t.temp_c::DOUBLE AS temp_c" if has_temp else ", NULL::DOUBLE AS temp_c"
     temp_join = "LEFT JOIN temperature t ON t.local_date = d.local_date" if has_temp else ""
     features = ", ".join(f"d.{f}" for f in SUMMARISED)
-    spans = requests.group_by("household_id").agg(
-        lo=pl.col("as_of").min() - pl.duration(days=history_days - 1), hi=pl.col("as_of").max())
+    spans = _read_ranges(requests, history_days)
     with registered(con, _fx_spans=spans):
         days = query(con,
             f"""
@@ -123,6 +123,21 @@ def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
             """
         )
     return days, profiles
+
+
+def _read_ranges(requests: pl.DataFrame, history_days: int) -> pl.DataFrame:
+    """Disjoint (household_id, lo, hi) date ranges covering every request's window: the
+    requests grouped as the window engine groups them (as_of dates < history_days apart),
+    overlapping ranges merged so no row is read twice."""
+    hh = "household_id"
+    grouped = (requests.with_columns(
+        _seg=(pl.col("as_of") - pl.col("as_of").min().over(hh)).dt.total_days() // history_days)
+        .group_by(hh, "_seg").agg(lo=pl.col("as_of").min() - pl.duration(days=history_days - 1),
+                                   hi=pl.col("as_of").max())
+        .sort(hh, "lo"))
+    starts = (pl.col("lo") > pl.col("hi").shift(1).over(hh) + pl.duration(days=1)).fill_null(True)
+    return (grouped.with_columns(_range=starts.cum_sum())
+            .group_by(hh, "_range").agg(pl.col("lo").min(), pl.col("hi").max()).drop("_range"))
 
 
 def replace_windows(con: duckdb.DuckDBPyConnection, features: pl.DataFrame) -> None:
