@@ -36,7 +36,7 @@ def _profile_rows(rng, n_req: int) -> pl.DataFrame:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_circadian_metrics_match_the_polars_version(seed):
-    from meterrisk.features import circadian
+    from reference_numpy import circadian
 
     rng = np.random.default_rng(seed)
     days = _profile_rows(rng, 30)
@@ -53,7 +53,7 @@ def test_circadian_metrics_match_the_polars_version(seed):
 def _old_style_aggregations() -> list[pl.Expr]:
     """Slopes, weekend differences and the baseline-day check written inside the aggregation,
     as they were before prepare() added row-level helper columns for them."""
-    from meterrisk.features import deviation, window
+    from reference_numpy import deviation, window
 
     R = reference  # the Polars window stage lives there now
 
@@ -84,7 +84,7 @@ def _old_style_aggregations() -> list[pl.Expr]:
 def test_window_aggregations_match_the_in_aggregation_versions(seed):
     from benchmarks.bench_features import readings_chunk
 
-    from meterrisk.features import window
+    from reference_numpy import window
 
     readings = readings_chunk([f"H{i}" for i in range(8)], 0, 100, seed=seed)
     readings = readings.filter(pl.Series(np.random.default_rng(seed).random(readings.height) > 0.03))

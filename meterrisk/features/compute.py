@@ -17,20 +17,21 @@ import time
 from datetime import date, datetime, timezone
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from meterrisk.features import activity as A
 from meterrisk.features.catalog import catalog, window_columns
-from meterrisk.features import ahead, changes, circadian, daily, store_io, window
-from meterrisk.store import registered, setting
+from meterrisk.features import ahead, changes, daily, store_io
 from meterrisk.features.store_io import FreshTables
+from meterrisk.features.windows import spans as window
+from meterrisk.features.windows.frame import window_frame
+from meterrisk.store import registered, setting
 
 DEFAULT_BATCH = 500
 WINDOW_BATCH_FACTOR = 4
 KEY = ["household_id", "as_of"]
 #: Window columns kept when a window has too few valid days (everything else is nulled).
-ALWAYS_SET = {"valid_days_28d", "days_with_readings_28d", "valid_days_baseline", "days_since_last_reading"}
+ALWAYS_SET = set(window.ALWAYS_SET)
 
 
 def compute(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None, full: bool = False,
@@ -229,7 +230,7 @@ def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list
     def compute_batch(batch: pl.DataFrame) -> pl.DataFrame:
         cur = con.cursor()  # its own connection: worker threads read while the main one writes
         try:
-            days, profiles = store_io.load_window_inputs(cur, batch, window.HISTORY_DAYS, window.HISTORY_DAYS)
+            days, profiles = store_io.load_window_inputs(cur, batch, window.HISTORY_DAYS)
         finally:
             cur.close()
         return window_frame(batch, days, profiles)
@@ -241,42 +242,3 @@ def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list
         if collect is not None:
             collect.append(features)
     return requests.height
-
-
-def window_frame(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
-    """Household-window features for ``requests`` from their daily rows and valid-day profiles.
-
-    One output row per request row. Everything is computed on dense (request, age) numpy
-    grids (window.Days); NaN marks an undefined value until the frame is built, then null.
-    """
-    n = requests.height
-    cols = window_columns()
-    values = window.features(window.days_grid(requests, days))
-    rows = window.with_request_index(requests, profiles)
-    if rows.height:
-        values.update(circadian.metrics(
-            n, rows["_ri"].to_numpy().astype(np.int64), rows["age"].to_numpy().astype(np.int64),
-            circadian.grid24(rows["hourly_excess_kwh"]), circadian.grid24(rows["hourly_active_slots"])))
-    enough = values["valid_days_28d"] >= window.MIN_VALID_DAYS
-    baseline = values["valid_days_baseline"] >= 14
-    out = {}
-    for c in cols:
-        if c == "dq_flag":
-            continue
-        v = values.get(c)
-        v = np.full(n, np.nan) if v is None else v.astype(np.float64)
-        if c not in ALWAYS_SET:
-            v = np.where(enough, v, np.nan)
-        if c.endswith(("_baseline", "_delta")) and c.split("_")[0] in _CIRCADIAN_WORDS:
-            v = np.where(baseline, v, np.nan)
-        out[c] = v
-    flag = np.where(~enough, "insufficient_data", np.where(~baseline, "no_baseline", "ok"))
-    counts = [fn.__name__ for fn in window.COUNTS]
-    # NaN never leaves this module: an undefined statistic is null.
-    frame = pl.DataFrame(out).with_columns(pl.all().fill_nan(None)).with_columns(
-        pl.col(counts).cast(pl.Int32), dq_flag=pl.Series(flag, dtype=pl.String))
-    return pl.concat([requests.select(KEY), frame], how="horizontal").select(*KEY, *cols)
-
-
-#: First words of the circadian columns whose baseline and delta need 14 valid baseline days.
-_CIRCADIAN_WORDS = {"interdaily", "intradaily", "l5", "m10", "relative", "activity"}

@@ -127,38 +127,53 @@ class FreshTables:
 
 
 def load_window_inputs(con: duckdb.DuckDBPyConnection, requests: pl.DataFrame,
-                       history_days: int, profile_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Daily features (ages 0..history_days-1) and valid-day profiles for each request.
-
-    Rows carry ``_ri``, the request's row number in ``requests`` (what compute.window_frame
-    keys on instead of household_id, as_of), and ``age``; profiles come as Array(Float64, 24).
-    """
-    from meterrisk.features.window import SUMMARISED
+                       history_days: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What windows.frame.window_frame reads for ``requests``: each household's daily rows
+    (household_id, local_date, dq_flag, the summarised features, temp_c) and valid-day
+    profiles (Array(Float64, 24) per hour) in the windows of its as_of dates, each row once
+    however many of its windows it falls in (as_of dates a year apart do not read the year
+    between)."""
+    from meterrisk.features.windows.spans import SUMMARISED
 
     has_temp = table_exists(con, "temperature")
     temp = ", t.temp_c::DOUBLE AS temp_c" if has_temp else ", NULL::DOUBLE AS temp_c"
     temp_join = "LEFT JOIN temperature t ON t.local_date = d.local_date" if has_temp else ""
     features = ", ".join(f"d.{f}" for f in SUMMARISED)
-    req = requests.select("household_id", "as_of").with_row_index("_ri")
-    with registered(con, _fx_req=req):
+    spans = _read_ranges(requests, history_days)
+    with registered(con, _fx_spans=spans):
         days = query(con,
             f"""
-            SELECT q._ri, (q.as_of - d.local_date)::INTEGER AS age, d.dq_flag, {features}{temp}
-            FROM _fx_req q JOIN daily_features d ON d.household_id = q.household_id
-             AND d.local_date BETWEEN q.as_of - INTERVAL ({history_days - 1}) DAY AND q.as_of
+            SELECT d.household_id, d.local_date, d.dq_flag, {features}{temp}
+            FROM _fx_spans q JOIN daily_features d ON d.household_id = q.household_id
+             AND d.local_date BETWEEN q.lo AND q.hi
             {temp_join}
             """
         )
         profiles = query(con,
-            f"""
-            SELECT q._ri, (q.as_of - p.local_date)::INTEGER AS age,
+            """
+            SELECT p.household_id, p.local_date,
                    p.hourly_excess_kwh::DOUBLE[24] AS hourly_excess_kwh,
                    p.hourly_active_slots::DOUBLE[24] AS hourly_active_slots
-            FROM _fx_req q JOIN daily_profiles p ON p.household_id = q.household_id
-             AND p.local_date BETWEEN q.as_of - INTERVAL ({profile_days - 1}) DAY AND q.as_of
+            FROM _fx_spans q JOIN daily_profiles p ON p.household_id = q.household_id
+             AND p.local_date BETWEEN q.lo AND q.hi
             """
         )
     return days, profiles
+
+
+def _read_ranges(requests: pl.DataFrame, history_days: int) -> pl.DataFrame:
+    """Disjoint (household_id, lo, hi) date ranges covering every request's window: the
+    requests grouped as the window engine groups them (as_of dates < history_days apart),
+    overlapping ranges merged so no row is read twice."""
+    hh = "household_id"
+    grouped = (requests.with_columns(
+        _seg=(pl.col("as_of") - pl.col("as_of").min().over(hh)).dt.total_days() // history_days)
+        .group_by(hh, "_seg").agg(lo=pl.col("as_of").min() - pl.duration(days=history_days - 1),
+                                   hi=pl.col("as_of").max())
+        .sort(hh, "lo"))
+    starts = (pl.col("lo") > pl.col("hi").shift(1).over(hh) + pl.duration(days=1)).fill_null(True)
+    return (grouped.with_columns(_range=starts.cum_sum())
+            .group_by(hh, "_range").agg(pl.col("lo").min(), pl.col("hi").max()).drop("_range"))
 
 
 def replace_windows(con: duckdb.DuckDBPyConnection, features: pl.DataFrame) -> None:

@@ -13,7 +13,7 @@ columns (expected/present/zero slots, coverage, dq_flag) but every behavioural f
 null. Values are never imputed.
 """
 
-from meterrisk.features.daily.engine import MODULES, compute_daily, feature_functions
+from meterrisk.features.daily.engine import compute_daily, feature_functions
 from meterrisk.features.daily.meals import EVENING, MORNING, NOON
 from meterrisk.features.daily.night import BLIP_END_H, BLIP_MAX_KWH, BLIP_MIN_KWH, BLIP_MIN_SLOTS
 from meterrisk.features.daily.outings import DAYTIME, STUCK_MIN_LEVEL_KWH
@@ -33,7 +33,7 @@ COLUMNS = ["household_id", "local_date", *ACCOUNTING, *BEHAVIOURAL]
 INTEGER = {"expected_slots", "present_slots", "zero_slots", "active_slots", "meal_windows_active",
            "night_blips"}
 
-__all__ = ["ACCOUNTING", "BEHAVIOURAL", "CATALOGUED", "COLUMNS", "INTEGER", "MODULES", "NEXT_MORNING", "compute_daily",
+__all__ = ["ACCOUNTING", "BEHAVIOURAL", "CATALOGUED", "COLUMNS", "INTEGER", "NEXT_MORNING", "compute_daily",
            "feature_functions", "MORNING", "NOON", "EVENING", "DAYTIME", "WAKE_AFTER_H", "STUCK_MIN_LEVEL_KWH",
            "BLIP_END_H", "BLIP_MIN_KWH", "BLIP_MAX_KWH", "BLIP_MIN_SLOTS"]
 

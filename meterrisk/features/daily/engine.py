@@ -18,28 +18,19 @@ import polars as pl
 
 from meterrisk.features import activity as A
 from meterrisk.features import dayframe, layouts
-from meterrisk.features.daily import accounting, activity, energy, meals, night, outings, regularity, sleep
+from meterrisk.features import registry
 from meterrisk.features.daily import profiles as P
-from meterrisk.features.daily.inputs import half_hours
+from meterrisk.features.daily.inputs import half_hours, regularity_norm
 
 HH = "household_id"
 KEY = [HH, "local_date"]
-#: The modules whose public functions are daily features, in catalogue order.
-MODULES = [accounting, energy, activity, sleep, meals, outings, regularity, night]
 #: Inputs only the cross-day stage has (everything else is within one day row).
 CROSS_DAY = {"prev_bed_time_h", "halfhour_active", "norm_sum", "norm_n", "norm_days"}
 
 
 def feature_functions() -> list[Callable[..., pl.Expr]]:
-    """Every daily feature function: the public functions defined in MODULES that return a
-    ``pl.Expr``, in source order."""
-    out = []
-    for module in MODULES:
-        for name, fn in vars(module).items():
-            if (inspect.isfunction(fn) and not name.startswith("_") and fn.__module__ == module.__name__
-                    and inspect.signature(fn).return_annotation in ("pl.Expr", pl.Expr)):
-                out.append(fn)
-    return out
+    """Every daily feature function (meterrisk.features.registry.DAILY_MODULES), in order."""
+    return list(registry.daily_functions().values())
 
 
 def _params(fn) -> list[str]:
@@ -160,7 +151,7 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
     f = lf.collect()
     valid = f["_valid"].fill_null(False).to_numpy()
     profile = np.column_stack([f[f"_nh{b}"].cast(pl.Float64).to_numpy() for b in range(48)])
-    norm_sum, norm_n, norm_days = regularity.norm_sums(profile, valid, f["_pos"].to_numpy())
+    norm_sum, norm_n, norm_days = regularity_norm(profile, valid, f["_pos"].to_numpy())
     lf = f.lazy().with_columns(_prev_bed=dayframe.previous(pl.col("bed_time_h")))
     inputs = {
         "prev_bed_time_h": pl.col("_prev_bed"),

@@ -116,3 +116,27 @@ def _lower_median(values: pl.Series) -> pl.Series:
     n = (~np.isnan(ordered)).sum(axis=1)
     mid = np.take_along_axis(ordered, (np.maximum(n - 1, 0) // 2)[:, None], axis=1)[:, 0]
     return pl.Series(np.where(n > 0, mid, np.nan)).fill_nan(None)
+
+
+def regularity_norm(profile: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per day (row): the summed active flags and reading counts per clock half hour over the
+    valid days among the previous 28, and how many such days there are.
+
+    ``profile`` is (rows, 48) with NaN for a half hour without a reading, ``valid`` says which
+    days count, ``pos`` is each row's day number within its household (rows sorted by
+    household and date, dense). A window is a difference of two cumulative rows, restarted
+    at each household's first row. A numpy kernel: the same as 97 Polars cumulative sums and
+    shifts, at a tenth of the cost.
+    """
+    use = valid[:, None] & ~np.isnan(profile)
+    # One int32 array (active flags, reading counts, valid days), one scan and one gather.
+    both = np.concatenate([np.where(use, profile, 0.0).astype(np.int32), use.astype(np.int32),
+                           valid[:, None].astype(np.int32)], axis=1)
+    c = np.zeros((len(both) + 1, both.shape[1]), dtype=np.int32)
+    np.cumsum(both, axis=0, out=c[1:])
+    i = np.arange(len(both))
+    lo = np.maximum(i - A.REGULARITY_DAYS, i - pos)  # first of the 28 rows before, in the household
+    sums = c[i] - c[lo]
+    k = profile.shape[1]
+    return sums[:, :k], sums[:, k:2 * k], sums[:, 2 * k]
+
