@@ -61,7 +61,6 @@ _NEW_FILE_AND_NOTED_READINGS = f"""
 # come from ``local_calendar`` (ingest extends it first), else from the store's zone (readings
 # written by hand, as tests and benchmarks do, have no calendar rows).
 _DAY_ROWS = f"""
-CREATE OR REPLACE TEMP TABLE _day_rows AS
 WITH keys AS (SELECT DISTINCT household_id, local_date FROM {_NOTED}),
 per_day AS (
     SELECT household_id, local_date, count(*) AS n, max(slot) AS max_slot,
@@ -98,16 +97,16 @@ def rebuild_changed(con: duckdb.DuckDBPyConnection, *, new_file: int | None = No
         con.execute(f"DROP TABLE {_NOTED}")
         return 0
     version = con.execute("SELECT nextval('reading_days_version')").fetchall()[0][0]
-    if new_file is None:
-        con.execute(_DAY_ROWS.format(readings=_NOTED_READINGS), {"version": version})
-    else:
-        con.execute(_DAY_ROWS.format(readings=_NEW_FILE_AND_NOTED_READINGS),
-                    {"version": version, "new_file": new_file})
-    con.execute("""
-        DELETE FROM reading_days d USING _day_rows n
+    # Every noted day gets a row below, so deleting first and inserting the query's rows
+    # straight into the table saves materialising them twice.
+    con.execute(f"""
+        DELETE FROM reading_days d USING (SELECT DISTINCT household_id, local_date FROM {_NOTED}) n
         WHERE d.household_id = n.household_id AND d.local_date = n.local_date""")
-    written = con.execute("INSERT INTO reading_days SELECT * FROM _day_rows").fetchall()[0][0]
-    con.execute(f"DROP TABLE _day_rows; DROP TABLE {_NOTED}")
+    readings, params = ((_NOTED_READINGS, {"version": version}) if new_file is None else
+                        (_NEW_FILE_AND_NOTED_READINGS, {"version": version, "new_file": new_file}))
+    written = con.execute(f"INSERT INTO reading_days SELECT * FROM ({_DAY_ROWS.format(readings=readings)})",
+                          params).fetchall()[0][0]
+    con.execute(f"DROP TABLE {_NOTED}")
     return written
 
 
