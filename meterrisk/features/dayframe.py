@@ -39,16 +39,12 @@ def widen(days: pl.DataFrame) -> pl.DataFrame:
                                            for i in range(MAX_SLOTS)))
 
 
-def dense(days: pl.DataFrame, zone: str, *, first_dates: pl.DataFrame | None = None) -> pl.DataFrame:
+def dense(days: pl.DataFrame, zone: str) -> pl.DataFrame:
     """The day frame for ``days`` (household_id, local_date, k0..k49 or a kwh list), sorted by
-    household and date. ``first_dates`` (household_id, first) extends a household's rows back
-    to ``first`` (for the stored profiles an incremental run reads instead of readings)."""
+    household and date."""
     if "kwh" in days.columns:
         days = widen(days)
     span = days.group_by(HH).agg(first=pl.col("local_date").min(), last=pl.col("local_date").max())
-    if first_dates is not None and first_dates.height:
-        span = span.join(first_dates.select(HH, pl.col("first").alias("_f")), on=HH, how="left").with_columns(
-            first=pl.min_horizontal("first", "_f")).drop("_f")
     if span.height == 0:
         return pl.DataFrame(schema={HH: pl.String, "local_date": pl.Date})
     lo, hi = span["first"].min(), span["last"].max()

@@ -70,8 +70,7 @@ def compute_daily(days: pl.DataFrame, calendar: pl.DataFrame, zone: str, *,
     within = [f for f in fns if not CROSS_DAY & set(_params(f))]
     across = [f for f in fns if CROSS_DAY & set(_params(f))]
     prior = _prior_rows(prior, since)
-    first = prior.group_by(HH).agg(first=pl.col("local_date").min()) if prior is not None else None
-    frame = dayframe.dense(days, zone, first_dates=first)
+    frame = dayframe.dense(days, zone)
     if frame.height == 0:
         return _empty_outputs()
 
@@ -80,7 +79,24 @@ def compute_daily(days: pl.DataFrame, calendar: pl.DataFrame, zone: str, *,
         parts.append(_within_day(group.lazy(), layouts.clocks_of(lay),
                                  layouts.clocks_of(nxt if nxt is not None else 0), within))
     f = pl.concat(parts, how="vertical_relaxed").sort(KEY)
+    if prior is not None:
+        f = _with_prior_days(f, prior)
     return _across_days(f, calendar, since, prior, across)
+
+
+def _with_prior_days(f: pl.DataFrame, prior: pl.DataFrame) -> pl.DataFrame:
+    """``f`` with empty rows for the days before each household's first day row back to its
+    first stored profile: the regularity norm reads those days' stored profiles, and nothing
+    else is computed for them (an incremental day computes ~9 days, not 37)."""
+    firsts = f.group_by(HH).agg(_first=pl.col("local_date").min())
+    pre = (prior.join(firsts, on=HH).filter(pl.col("local_date") < pl.col("_first"))
+           .group_by(HH).agg(lo=pl.col("local_date").min(), hi=pl.col("_first").first() - pl.duration(days=1)))
+    if pre.height == 0:
+        return f
+    pre = pre.select(HH, local_date=pl.date_ranges("lo", "hi")).explode("local_date")
+    return (pl.concat([pre, f], how="diagonal_relaxed").sort(KEY)
+            .with_columns(_pos=(pl.col("local_date") - pl.col("local_date").min().over(HH))
+                          .dt.total_days().cast(pl.Int32)))
 
 
 def _within_day(lf: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[int, ...],
