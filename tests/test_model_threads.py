@@ -1,0 +1,86 @@
+"""The thread cap of the model code: how it is chosen, that it applies, that it changes nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from threadpoolctl import threadpool_info
+
+from meterrisk.errors import MeterriskError
+from meterrisk.model import threads
+from meterrisk.model.pipeline import make_pipeline
+
+
+def _openmp_threads() -> set[int]:
+    return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"}
+
+
+def test_idle_cpus_subtracts_the_load_within_one_and_the_usable_cpus():
+    assert threads.idle_cpus(2, 0.0) == 2
+    assert threads.idle_cpus(2, 0.4) == 2      # our own process, mostly
+    assert threads.idle_cpus(2, 1.6) == 1
+    assert threads.idle_cpus(2, 9.0) == 1      # never 0: the fit must still run
+    assert threads.idle_cpus(8, 2.2) == 6
+    assert threads.idle_cpus(8, -1.0) == 8     # never more than we may use
+    assert threads.idle_cpus(4, None) == 4 and threads.idle_cpus(4, float("nan")) == 4
+
+
+def test_thread_count_argument_then_environment_then_idle_cpus(monkeypatch):
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 16)
+    monkeypatch.setattr(threads, "_load_average", lambda: 3.0)
+    monkeypatch.delenv(threads.ENV, raising=False)
+    assert threads.thread_count() == threads.MAX_DEFAULT_THREADS  # 13 idle, capped at 8
+    monkeypatch.setattr(threads, "_load_average", lambda: 14.7)
+    assert threads.thread_count() == 1
+    monkeypatch.setenv(threads.ENV, " 3 ")
+    assert threads.thread_count() == 3
+    assert threads.thread_count(12) == 12  # an explicit number may exceed the default cap
+
+
+@pytest.mark.parametrize("raw", ["two", "1.5"])
+def test_a_bad_environment_value_says_what_to_set(monkeypatch, raw):
+    monkeypatch.setenv(threads.ENV, raw)
+    with pytest.raises(MeterriskError, match="METERRISK_THREADS=.* is not a whole number"):
+        threads.thread_count()
+
+
+def test_zero_threads_is_refused(monkeypatch):
+    monkeypatch.setenv(threads.ENV, "0")
+    with pytest.raises(MeterriskError, match="at least 1"):
+        threads.thread_count()
+
+
+def test_the_cap_applies_inside_and_is_lifted_after():
+    before = _openmp_threads()
+    assert before, "scikit-learn's OpenMP runtime should be loaded by now"
+    with threads.limited(1):
+        assert _openmp_threads() == {1}
+    assert _openmp_threads() == before
+
+
+def test_the_wait_policy_is_set_before_sklearn_loads_openmp():
+    import os
+
+    assert os.environ["OMP_WAIT_POLICY"]  # PASSIVE unless the environment chose otherwise
+
+
+def _tiny_problem(seed: int = 3) -> tuple[pl.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = 400
+    x = rng.normal(size=(n, 6))
+    x[rng.random((n, 6)) < 0.05] = np.nan  # missing values take their own branch in the trees
+    y = (np.nan_to_num(x[:, 0]) + 0.5 * np.nan_to_num(x[:, 1]) ** 2 + rng.normal(0, 0.7, n) > 0.6).astype(int)
+    return pl.DataFrame(x, schema=[f"f{i}" for i in range(6)]), y
+
+
+def test_predictions_do_not_depend_on_the_thread_cap():
+    X, y = _tiny_problem()
+    probs = []
+    for cap in (1, 2, 4):
+        with threads.limited(cap):
+            pipe = make_pipeline(random_state=0, cv=3, max_iter=40).fit(X, y)
+            probs.append(pipe.predict_proba(X)[:, 1])
+    assert np.ptp(probs[0]) > 0.3  # a model that learnt something, not a constant
+    np.testing.assert_array_equal(probs[0], probs[1])
+    np.testing.assert_array_equal(probs[0], probs[2])
