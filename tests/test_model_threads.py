@@ -84,3 +84,40 @@ def test_predictions_do_not_depend_on_the_thread_cap():
     assert np.ptp(probs[0]) > 0.3  # a model that learnt something, not a constant
     np.testing.assert_array_equal(probs[0], probs[1])
     np.testing.assert_array_equal(probs[0], probs[2])
+
+
+def test_train_fits_inside_the_cap(monkeypatch, tmp_path):
+    """``train(threads=1)`` caps every fit, and the cap is lifted when it returns."""
+    from datetime import date
+
+    from meterrisk.model import training
+
+    rng = np.random.default_rng(5)
+    n = 120  # households, each assessed twice: the split needs earlier and later examples
+    frail = rng.random(n) < 0.4
+    examples = pl.DataFrame({
+        "household_id": [f"h{i:03d}" for i in range(n) for _ in range(2)],
+        "as_of": [d for _ in range(n) for d in (date(2024, 6, 1), date(2025, 6, 1))],
+        "label": np.repeat(frail.astype(np.int64), 2),
+        "age": rng.integers(65, 95, 2 * n).astype(float),
+        "active_share": np.repeat(0.5 - 0.2 * frail, 2) + rng.normal(0, 0.05, 2 * n),
+    })
+    monkeypatch.setattr(training, "build_examples", lambda con, feature_fn=None: examples)
+    seen = []
+    real = training.make_pipeline
+
+    def recording(**kw):
+        pipe = real(**kw)
+        fit = pipe.fit
+
+        def fit_and_record(X, y):
+            seen.append(_openmp_threads())
+            return fit(X, y)
+        pipe.fit = fit_and_record
+        return pipe
+
+    monkeypatch.setattr(training, "make_pipeline", recording)
+    before = _openmp_threads()
+    training.train(None, models_dir=tmp_path, cv=2, max_iter=10, threads=1)
+    assert seen == [{1}, {1}]  # the split's fit and the refit
+    assert _openmp_threads() == before
