@@ -8,9 +8,10 @@ loops and up to 549 s for one fit beside other jobs (issue 12; benchmarks/bench_
 So the model code never starts more threads than there are CPUs to spare, and idle OpenMP
 workers sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``).
 
-The cap changes speed only, never results: the histogram sums are reduced in a fixed order,
-so a model fitted with 1 thread predicts exactly what one fitted with 8 threads predicts
-(tests/test_model_threads.py checks it).
+The cap changes speed only, never results: the trees' threads split the work by feature
+(each histogram is summed by one thread, in sample order) and by contiguous sample chunks
+joined in order, so a model fitted with 1 thread predicts exactly what one fitted with 4
+predicts (sklearn 1.9's histogram.pyx / splitting.pyx; tests/test_model_threads.py checks it).
 
 ``METERRISK_THREADS=N`` (or ``train(..., threads=N)``) fixes the number; without it the
 default is the CPUs this process may run on (``os.sched_getaffinity``) that the 1-minute load
