@@ -16,23 +16,12 @@ def _openmp_threads() -> set[int]:
     return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"}
 
 
-def test_idle_cpus_subtracts_the_load_within_one_and_the_usable_cpus():
-    assert threads.idle_cpus(2, 0.0) == 2
-    assert threads.idle_cpus(2, 0.4) == 2      # our own process, mostly
-    assert threads.idle_cpus(2, 1.6) == 1
-    assert threads.idle_cpus(2, 9.0) == 1      # never 0: the fit must still run
-    assert threads.idle_cpus(8, 2.2) == 6
-    assert threads.idle_cpus(8, -1.0) == 8     # never more than we may use
-    assert threads.idle_cpus(4, None) == 4 and threads.idle_cpus(4, float("nan")) == 4
-
-
-def test_thread_count_argument_then_environment_then_idle_cpus(monkeypatch):
-    monkeypatch.setattr(threads, "usable_cpus", lambda: 16)
-    monkeypatch.setattr(threads, "_load_average", lambda: 3.0)
+def test_thread_count_argument_then_environment_then_usable_cpus(monkeypatch):
     monkeypatch.delenv(threads.ENV, raising=False)
-    assert threads.thread_count() == threads.MAX_DEFAULT_THREADS  # 13 idle, capped at 8
-    monkeypatch.setattr(threads, "_load_average", lambda: 14.7)
-    assert threads.thread_count() == 1
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 2)
+    assert threads.thread_count() == 2
+    monkeypatch.setattr(threads, "usable_cpus", lambda: 16)
+    assert threads.thread_count() == threads.MAX_DEFAULT_THREADS == 8
     monkeypatch.setenv(threads.ENV, " 3 ")
     assert threads.thread_count() == 3
     assert threads.thread_count(12) == 12  # an explicit number may exceed the default cap
@@ -49,6 +38,13 @@ def test_zero_threads_is_refused(monkeypatch):
     monkeypatch.setenv(threads.ENV, "0")
     with pytest.raises(MeterriskError, match="at least 1"):
         threads.thread_count()
+
+
+def test_usable_cpus_follow_the_affinity_mask(monkeypatch):
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    assert threads.usable_cpus() == 3
 
 
 def test_the_cap_applies_inside_and_is_lifted_after():

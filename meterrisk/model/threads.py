@@ -1,12 +1,15 @@
 """How many threads the model's OpenMP and BLAS code may use while it fits and predicts.
 
-Why a cap: scikit-learn's boosted trees run every tree level as OpenMP parallel regions, one
-thread per CPU by default, ending in barriers. On a shared 2-core machine where other
-processes keep the CPUs busy, a thread that has been preempted holds up the barrier while the
-others spin for it: a training that takes 9 s on a quiet machine took 75 s beside two busy
-loops and up to 549 s for one fit beside other jobs (issue 12; benchmarks/bench_train.py).
-So the model code never starts more threads than there are CPUs to spare, and idle OpenMP
-workers sleep instead of spinning (``OMP_WAIT_POLICY=PASSIVE``).
+Why: scikit-learn's boosted trees run every tree level as OpenMP parallel regions ending in
+barriers. libgomp's idle workers spin at a barrier before they sleep, so on a shared 2-core
+machine a preempted thread holds the others spinning on the cores the busy neighbours need:
+one ``meterrisk train`` of 1,000 households took 9 s quiet, 75 s beside two busy loops and
+187-194 s beside the other jobs of this machine (user CPU 67-98 s for 9 s of work), and one
+5-fold fit 549 s. With ``OMP_WAIT_POLICY=PASSIVE`` (idle workers sleep at once) the CPU time
+stays at the quiet figure; the same fit took 16 s with 2 threads beside a matmul loop,
+66 s with 1 thread (a single thread gets the smallest share of a busy machine), and
+18-20 s either way beside the other jobs alone (issue 12, benchmarks/bench_train.py).
+So the default is every CPU this process may use, and the wait policy passive.
 
 The cap changes speed only, never results: the trees' threads split the work by feature
 (each histogram is summed by one thread, in sample order) and by contiguous sample chunks
@@ -14,14 +17,13 @@ joined in order, so a model fitted with 1 thread predicts exactly what one fitte
 predicts (sklearn 1.9's histogram.pyx / splitting.pyx; tests/test_model_threads.py checks it).
 
 ``METERRISK_THREADS=N`` (or ``train(..., threads=N)``) fixes the number; without it the
-default is the CPUs this process may run on (``os.sched_getaffinity``) that the 1-minute load
-average leaves idle, at least 1 and at most :data:`MAX_DEFAULT_THREADS`.
+default is the CPUs this process may run on (``os.sched_getaffinity``: taskset, cpusets; not a CPU quota), at
+most :data:`MAX_DEFAULT_THREADS`.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import os
 
 # libgomp reads its wait policy once, when scikit-learn's compiled modules load it, so this
@@ -34,8 +36,9 @@ from threadpoolctl import threadpool_limits  # noqa: E402 (after the wait policy
 from meterrisk.errors import MeterriskError  # noqa: E402
 
 ENV = "METERRISK_THREADS"
-#: Beyond this the trees of a town-sized training set (thousands of rows) gain nothing from
-#: more threads and the barriers cost more; an explicit setting may still go higher.
+#: A ceiling for big machines, not measured here (2 cores): a town's training set is a few
+#: thousand rows, too few to keep many threads busy between barriers. METERRISK_THREADS may
+#: go higher.
 MAX_DEFAULT_THREADS = 8
 
 
@@ -47,28 +50,8 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def idle_cpus(usable: int, load: float | None) -> int:
-    """``usable`` CPUs minus the runnable processes of the last minute, within [1, usable].
-
-    Examples
-    --------
-    >>> idle_cpus(2, 0.3), idle_cpus(2, 2.7), idle_cpus(8, 3.2), idle_cpus(4, None)
-    (2, 1, 5, 4)
-    """
-    if load is None or not math.isfinite(load):
-        return usable
-    return max(1, min(usable, round(usable - load)))
-
-
-def _load_average() -> float | None:
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):  # not available on this platform
-        return None
-
-
 def thread_count(threads: int | None = None) -> int:
-    """The cap to use: ``threads``, else ``METERRISK_THREADS``, else the idle usable CPUs."""
+    """The cap to use: ``threads``, else ``METERRISK_THREADS``, else the usable CPUs (at most 8)."""
     if threads is None:
         raw = os.environ.get(ENV, "").strip()
         if raw:
@@ -82,7 +65,7 @@ def thread_count(threads: int | None = None) -> int:
             raise MeterriskError(f"{threads} threads: the model needs at least 1",
                                  hint=f"pass --threads 1 or more, or unset {ENV}")
         return threads
-    return min(MAX_DEFAULT_THREADS, idle_cpus(usable_cpus(), _load_average()))
+    return min(MAX_DEFAULT_THREADS, usable_cpus())
 
 
 def limited(threads: int | None = None) -> threadpool_limits:
