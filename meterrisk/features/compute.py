@@ -190,8 +190,9 @@ def _update_daily(con, *, full: bool, batch_size: int) -> tuple[pl.DataFrame, st
 
 
 #: Day rows per daily batch: Polars' per-expression cost is paid once per batch, so batches are
-#: as large as memory allows (a batch holds ~450 working columns per day row, ~1 KB a row).
-DAILY_BATCH_ROWS = 200_000
+#: as large as memory allows (a batch holds ~450 working columns per day row, ~3 KB a row
+#: with its intermediates; 200,000 rows peaked at 2.9 GiB at 10,000 households, 2 workers).
+DAILY_BATCH_ROWS = 100_000
 
 
 def _daily_batch(ranges: pl.DataFrame, batch_size: int) -> int:
