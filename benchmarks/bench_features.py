@@ -15,6 +15,13 @@ runs in a child process so it does not count).
 
     .venv/bin/python benchmarks/bench_features.py                  # 10,000 x 90 (43.2M readings)
     .venv/bin/python benchmarks/bench_features.py --households 2000
+    .venv/bin/python benchmarks/bench_features.py --scaling          # 1,000 vs 10,000 households
+    .venv/bin/python benchmarks/bench_features.py --scaling 200 1000 # the quick pair
+
+``--scaling SMALL LARGE`` runs the whole benchmark once per size, each in its own process
+with its own store and its own reference, and reports the cost per reading of the full run
+at each size (seconds per million readings, and as a multiple of that size's reference) and
+the ratio large / small of both: the issue's goal is within +-30% (0.7-1.3).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +86,12 @@ def write_days(con, households: int, first_day: int, n_days: int) -> int:
     con.execute(
         "INSERT INTO local_calendar SELECT DISTINCT local_date, 48 FROM readings "
         "WHERE local_date NOT IN (SELECT local_date FROM local_calendar)")
+    # Ingest keeps reading_days in step; readings written by hand need their day rows built.
+    from meterrisk.ingest import days as day_rows
+
+    day_rows.note_changed(con, "SELECT DISTINCT household_id, local_date FROM readings "
+                               "WHERE local_date >= ?::DATE", [START + timedelta(days=first_day)])
+    day_rows.rebuild_changed(con)
     return n
 
 
@@ -97,14 +110,51 @@ def rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB
 
 
+def scaling(sizes: list[int], days: int, batch_size: int) -> None:
+    """One full benchmark per size (separate processes and stores), then per-reading costs."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench_scaling_") as tmp:
+        for n in sizes:
+            out = Path(tmp) / f"{n}.json"
+            subprocess.run([sys.executable, __file__, "--households", str(n), "--days", str(days),
+                            "--batch-size", str(batch_size), "--json-out", str(out)],
+                           check=True, stdout=subprocess.DEVNULL)
+            runs.append(json.loads(out.read_text()))
+    rows = []
+    for r in runs:
+        ref = sorted(r["reference_s"])[len(r["reference_s"]) // 2]
+        rows.append({"households": r["households"], "readings": r["readings"], "full_s": r["full_s"],
+                     "reference_s": r["reference_s"],
+                     "full_s_per_million_readings": round(r["full_s"] / r["readings"] * 1e6, 3),
+                     "reference_s_per_million_readings": round(ref / r["readings"] * 1e6, 3),
+                     "full_vs_reference": r["full_vs_reference"], "peak_rss_gib": r["peak_rss_gib"]})
+    small, large = rows
+    print(json.dumps({
+        "days": days, "sizes": rows,
+        # 1.0 = the same cost per reading at both sizes; the goal is 0.7-1.3.
+        "per_reading_large_vs_small": round(large["full_s_per_million_readings"]
+                                            / small["full_s_per_million_readings"], 2),
+        "per_reading_vs_reference_large_vs_small": round(large["full_vs_reference"] / small["full_vs_reference"], 2),
+    }, indent=2))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--households", type=int, default=10_000)
     ap.add_argument("--days", type=int, default=90)
     ap.add_argument("--batch-size", type=int, default=500)
     ap.add_argument("--db", type=Path, default=None, help="store path [default: a temp dir]")
+    ap.add_argument("--scaling", type=int, nargs="*", metavar="HOUSEHOLDS",
+                    help="compare the cost per reading at two sizes [default sizes: 1000 10000]")
+    ap.add_argument("--json-out", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.scaling is not None:
+        sizes = args.scaling or [1_000, 10_000]
+        if len(sizes) != 2 or sizes[0] >= sizes[1]:
+            ap.error("--scaling takes two sizes, smaller first (e.g. --scaling 1000 10000)")
+        scaling(sizes, args.days, args.batch_size)
+        return
     scratch = None if args.db else Path(tempfile.mkdtemp(prefix="bench_features_"))
     db = args.db or scratch / "bench.duckdb"
     if args.generate_only:
@@ -128,15 +178,18 @@ def main() -> None:
         return time.perf_counter() - t
 
     def extract() -> float:
-        """Only bring every reading into numpy, batch by batch, as the feature stage does: the
+        """Only bring every day row into Polars, batch by batch, as the feature stage does: the
         floor under any feature stage that computes outside DuckDB."""
         from meterrisk.features import store_io
 
         ranges = store_io.query(con, "SELECT household_id, min(local_date) AS read_lo, "
-                                     "max(local_date) AS read_hi FROM readings GROUP BY ALL")
+                                     "max(local_date) AS read_hi FROM reading_days GROUP BY ALL")
         t = time.perf_counter()
-        n = sum(int(store_io.load_readings(con, b).present.sum())
-                for b in store_io.batches(ranges, args.batch_size))
+        n = 0
+        for b in store_io.batches(ranges, args.batch_size):
+            got = store_io.load_days(con, b)
+            n += int(got.select(pl.sum_horizontal(pl.exclude("household_id", "local_date").is_not_null()
+                                                  .cast(pl.Int64))).to_series().sum())
         total = store_io.scalar(con, "SELECT count(*) FROM readings")
         assert n == total, (n, total)
         return time.perf_counter() - t
@@ -171,6 +224,8 @@ def main() -> None:
         "incremental_summary": {k: str(v) for k, v in inc.items()},
     }
     print(json.dumps(report, indent=2))
+    if args.json_out is not None:
+        args.json_out.write_text(json.dumps(report))
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)  # a 10,000-household store is ~1 GB
 

@@ -14,11 +14,15 @@ FULL = [
     ["benchmarks/bench_ingest.py", "--rows", "10000000"],
     ["benchmarks/bench_synth.py", "--households", "10000", "--days", "365"],
     ["benchmarks/bench_features.py", "--households", "10000", "--days", "90"],
+    ["benchmarks/bench_features.py", "--scaling", "1000", "10000", "--days", "90"],
+    ["benchmarks/bench_train.py", "--households", "3000", "--days", "180"],
 ]
 QUICK = [
     ["benchmarks/bench_ingest.py", "--rows", "1000000", "--households", "200"],
     ["benchmarks/bench_synth.py", "--households", "500", "--days", "365"],
     ["benchmarks/bench_features.py", "--households", "500", "--days", "90"],
+    ["benchmarks/bench_features.py", "--scaling", "200", "1000", "--days", "90"],
+    ["benchmarks/bench_train.py", "--households", "400", "--days", "180"],
 ]
 
 

@@ -269,15 +269,16 @@ def test_withdraw_purges_every_table_and_view(two_homes):
 
 
 def test_withdraw_keeps_incremental_feature_sync_trustworthy(two_homes):
-    """Readings are deleted with the household's features: the next feature run may still find
-    new readings by file id instead of re-hashing every household-day."""
+    """Day rows are deleted with the household's features: the next feature run stays
+    incremental and finds nothing to recompute for the households that stay."""
+    from meterrisk import features
     from meterrisk.consent import withdraw
-    from meterrisk.features import changes
 
     con = two_homes
-    changes.record_sync(con, changes.snapshot(con))
+    features.compute(con)
     withdraw(con, GONE)
-    assert changes.changed_by_file(con, changes.snapshot(con)) is not None
+    summary = features.compute(con)
+    assert summary["changes_found_by"] == "version" and summary["households_updated"] == 0
 
 
 def test_withdraw_is_one_transaction(two_homes, monkeypatch):

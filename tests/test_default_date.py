@@ -18,6 +18,7 @@ import pytest
 from pipelines_conftest import SAMPLE, cwd, needs_run_alerts, prefect_harness  # noqa: F401  (fixtures)
 from test_cli import cli
 
+from meterrisk.ingest import days as day_rows
 from meterrisk import store
 from meterrisk.errors import MeterriskError
 from meterrisk.store.coverage import ADEQUATE_COVERAGE, last_covered_day
@@ -66,6 +67,8 @@ def one_reading_in_2031(db: Path) -> None:
         con.execute("INSERT INTO readings SELECT ?, TIMESTAMP '2031-01-01 00:00:00', TIMESTAMP '2031-01-01 09:00:00', "
                     "DATE '2031-01-01', 18, 0.2, max(file_id) FROM ingest_files", [h])
         con.execute("INSERT OR IGNORE INTO local_calendar VALUES (DATE '2031-01-01', 48)")
+        day_rows.note_changed(con, "SELECT ? AS household_id, DATE '2031-01-01' AS local_date", [h])
+        day_rows.rebuild_changed(con)
     finally:
         con.close()
 
@@ -115,8 +118,11 @@ def test_the_daily_run_defaults_to_the_last_covered_day(db, tmp_path, prefect_ha
 def _drop_readings(db: Path, day: date, households: list[str], keep_slots: int) -> None:
     con = store.connect(db, create=False)
     try:
+        day_rows.note_changed(con, "SELECT DISTINCT household_id, local_date FROM readings "
+                                   "WHERE local_date = ? AND list_contains(?, household_id)", [day, households])
         con.execute("DELETE FROM readings WHERE local_date = ? AND slot >= ? AND list_contains(?, household_id)",
                     [day, keep_slots, households])
+        day_rows.rebuild_changed(con)  # as every writer of readings does
     finally:
         con.close()
 
@@ -157,9 +163,11 @@ def test_no_covered_day_at_all_is_a_clear_error(db):
     con = store.connect(db, create=False)
     try:
         con.execute("DELETE FROM readings WHERE slot >= 10")
+        day_rows.rebuild_all(con)  # as every writer of readings does
         with pytest.raises(MeterriskError, match="80%"):
             last_covered_day(con)
         con.execute("DELETE FROM readings")
+        day_rows.rebuild_all(con)
         with pytest.raises(MeterriskError, match="no readings"):
             last_covered_day(con)
     finally:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import polars as pl
 from polars.testing import assert_frame_equal
-from test_features_support import q, store_readings
+from test_features_support import delete_readings, q, store_readings
 
 from meterrisk import features, store
 
@@ -53,10 +53,9 @@ def test_incremental_update_equals_full_recompute(tmp_path):
     # New days arrive, one past day is corrected, one day is withdrawn.
     store_readings(inc, random_readings(hh, 70, 2, seed=2), file_id=2)
     fix_day = START + timedelta(days=40)
-    inc.execute("DELETE FROM readings WHERE household_id = 'a' AND local_date = ?", [fix_day])
+    delete_readings(inc, "a", fix_day)
     store_readings(inc, random_readings(["a"], 40, 1, seed=3), file_id=3)
-    inc.execute("DELETE FROM readings WHERE household_id = 'b' AND local_date = ?",
-                [START + timedelta(days=60)])
+    delete_readings(inc, "b", START + timedelta(days=60))
     summary = features.compute(inc)
     assert summary["households_updated"] == 3
     assert 0 < summary["days_recomputed"] < 3 * 72  # not everything
@@ -78,14 +77,14 @@ def test_incremental_update_equals_full_recompute(tmp_path):
     full.close()
 
 
-def test_new_files_are_found_by_file_id_and_give_the_full_result(tmp_path):
+def test_new_day_rows_are_found_by_version_and_give_the_full_result(tmp_path):
     hh = ["a", "b"]
     inc = store.connect(tmp_path / "inc.duckdb", timezone="Asia/Tokyo")
     store_readings(inc, random_readings(hh, 0, 60, seed=4), file_id=1)
-    assert features.compute(inc)["changes_found_by"] == "content"  # first run: nothing recorded yet
+    assert features.compute(inc)["changes_found_by"] == "full"  # first run: nothing recorded yet
     store_readings(inc, random_readings(hh, 60, 1, seed=5), file_id=2)
     summary = features.compute(inc)
-    assert summary["changes_found_by"] == "file_id"
+    assert summary["changes_found_by"] == "version"
     assert summary["households_updated"] == 2
     assert features.compute(inc)["households_updated"] == 0  # nothing new: nothing recomputed
 
@@ -96,23 +95,24 @@ def test_new_files_are_found_by_file_id_and_give_the_full_result(tmp_path):
     a, b = snapshot(inc), snapshot(full)
     for name in a:
         assert_frame_equal(a[name], b[name], check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
-    state = q(inc, "SELECT * EXCLUDE (computed_at) FROM feature_state ORDER BY ALL")
-    assert state.equals(q(full, "SELECT * EXCLUDE (computed_at) FROM feature_state ORDER BY ALL"))
+    # Versions are each store's own; the days computed are the same.
+    state = q(inc, "SELECT household_id, local_date FROM feature_state ORDER BY ALL")
+    assert state.equals(q(full, "SELECT household_id, local_date FROM feature_state ORDER BY ALL"))
 
 
-def test_deleted_or_back_filled_readings_are_found_by_content(tmp_path):
+def test_deleted_or_back_filled_readings_are_found_by_version(tmp_path):
     con = store.connect(tmp_path / "s.duckdb", timezone="Asia/Tokyo")
     store_readings(con, random_readings(["a"], 0, 40, seed=6), file_id=5)
     features.compute(con)
     gone = START + timedelta(days=20)
-    con.execute("DELETE FROM readings WHERE local_date = ?", [gone])  # e.g. consent purge
+    delete_readings(con, "a", gone)  # e.g. a --replace with a file that lacks the day
     summary = features.compute(con)
-    assert summary["changes_found_by"] == "content"
+    assert summary["changes_found_by"] == "version"
     assert q(con, "SELECT count(*) AS n FROM daily_features WHERE local_date = ?", [gone])["n"][0] == 0
     # A file that committed late with an older id than the last sync saw.
     store_readings(con, random_readings(["a"], 20, 1, seed=7), file_id=4)
     summary = features.compute(con)
-    assert summary["changes_found_by"] == "content"
+    assert summary["changes_found_by"] == "version"
     assert q(con, "SELECT count(*) AS n FROM daily_features WHERE local_date = ?", [gone])["n"][0] == 1
 
 

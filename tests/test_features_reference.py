@@ -20,7 +20,7 @@ import math
 import numpy as np
 import polars as pl
 
-from meterrisk.features.circadian import DELTAS, WINDOWS, _block_means  # unchanged by the rewrite
+from reference_numpy.circadian import DELTAS, WINDOWS, _block_means  # unchanged by the rewrite
 
 KEY = ["household_id", "as_of"]
 
@@ -176,7 +176,7 @@ def _apply(fn) -> pl.Expr:
 # numpy grid rewrite (Nov 2026), with circadian metrics from window_metrics above.
 
 def _window_consts():
-    from meterrisk.features import deviation, window
+    from reference_numpy import deviation, window
 
     return window, deviation
 
@@ -325,7 +325,7 @@ def load_window_inputs(con, requests: pl.DataFrame, history_days: int = 84,
             {temp_join}""")
         profiles = query(con, f"""
             SELECT q.household_id, q.as_of, (q.as_of - p.local_date)::INTEGER AS age,
-                   p.hourly_excess_kwh, p.hourly_active_slots
+                   p.hourly_excess_kwh::DOUBLE[] AS hourly_excess_kwh, p.hourly_active_slots::INTEGER[] AS hourly_active_slots
             FROM _fx_req q JOIN daily_profiles p ON p.household_id = q.household_id
              AND p.local_date BETWEEN q.as_of - INTERVAL ({profile_days - 1}) DAY AND q.as_of""")
     finally:

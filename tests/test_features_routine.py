@@ -10,8 +10,7 @@ import pytest
 from test_features_support import daily_row, days, routine, store_readings, tokyo_day
 
 from meterrisk import features
-from meterrisk.features import daily
-from meterrisk.features.timeline import Segments
+from meterrisk.features.daily.inputs import lower_median
 
 D0 = date(2025, 1, 1)
 
@@ -51,10 +50,10 @@ def test_night_blips_floor_is_the_nights_own_median_not_the_baseload(tokyo):
 
 
 def test_low_median_of_an_even_count_is_the_lower_middle_reading():
-    kwh = np.array([[0.05, 0.01, 0.04, 0.02, 9.0, 9.0]])
-    got = daily._day_low_median(kwh, np.array([True, True, True, True, False, False]),
-                                Segments(np.array([0, 0, 0, 0, 1, 1]), 2))
-    assert got[0, 0] == 0.02 and np.isnan(got[0, 1])
+    frame = pl.DataFrame({"a": [0.05, None, None], "b": [0.01, None, 0.3], "c": [0.04, None, None],
+                          "d": [0.02, None, None]})
+    got = frame.select(lower_median([pl.col(c) for c in "abcd"]).alias("m"))["m"].to_list()
+    assert got == [0.02, None, 0.3]
 
 
 def test_night_blips_mean_84d_reads_the_whole_window(tokyo):

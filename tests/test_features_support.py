@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from meterrisk.ingest import days as day_rows
+
 
 def store_readings(con, frame: pl.DataFrame, *, file_id: int = 1) -> None:
     """Insert readings given as household_id, ts_utc (naive UTC), kwh; derive the local columns
@@ -31,6 +33,8 @@ def store_readings(con, frame: pl.DataFrame, *, file_id: int = 1) -> None:
     con.register("_t_readings", df.select("household_id", "ts_utc", "local_ts", "local_date", "slot", "kwh", "file_id"))
     con.register("_t_cal", cal)
     con.execute("INSERT INTO readings BY NAME SELECT * FROM _t_readings")
+    day_rows.note_changed(con, "SELECT DISTINCT household_id, local_date FROM _t_readings")
+    day_rows.rebuild_changed(con)  # ingest keeps reading_days in step; readings written by hand must too
     con.execute("INSERT INTO local_calendar SELECT * FROM _t_cal WHERE local_date NOT IN "
                 "(SELECT local_date FROM local_calendar)")
     con.unregister("_t_readings")
@@ -82,3 +86,11 @@ def daily_row(con, household: str, day: date) -> dict:
              [household, day]).to_dicts()
     assert len(rows) == 1, rows
     return rows[0]
+
+
+def delete_readings(con, household: str, day: date) -> None:
+    """Delete one household-day's readings as a writer must: its day row follows."""
+    where = "household_id = ? AND local_date = ?"
+    day_rows.note_changed(con, f"SELECT household_id, local_date FROM readings WHERE {where}", [household, day])
+    con.execute(f"DELETE FROM readings WHERE {where}", [household, day])
+    day_rows.rebuild_changed(con)

@@ -1,5 +1,6 @@
-"""The numpy window stage (compute.window_frame on window.Days grids) against the Polars one it
-replaced (tests/test_features_reference.py): random daily frames and the committed sample."""
+"""The window stage (compute.window_frame: Polars window sums) against the numpy grid version it
+replaced (tests/reference_numpy) and that one against the Polars version before it
+(tests/test_features_reference.py): random daily frames and the committed sample."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import polars as pl
 import pytest
 
 import test_features_reference as reference
+from reference_numpy import frame as numpy_reference
+from reference_numpy import window
 
 from meterrisk import features, store
-from meterrisk.features import window
 from meterrisk.features.compute import window_frame
 
 KEY = ["household_id", "as_of"]
@@ -98,28 +100,40 @@ def test_window_frame_matches_the_polars_version(seed, temperature):
     requests = requests.sample(fraction=1.0, shuffle=True, seed=seed)
     long_days = _long(requests, days, keep_key=True)
     long_profiles = _long(requests, profiles, keep_key=False)
-    got = window_frame(requests, long_days, long_profiles)
-    want = reference.window_frame(requests, long_days, long_profiles)
-    assert_frames_match(got, want)
+    old = numpy_reference.window_frame(requests, long_days, long_profiles)
+    assert_frames_match(old, reference.window_frame(requests, long_days, long_profiles))
+    got = window_frame(requests, days, _arrays(profiles))
+    assert_frames_match(got, old)
     flags = set(got["dq_flag"])
     assert flags == {"ok", "no_baseline", "insufficient_data"}
     assert got.filter(pl.col("dq_flag") == "ok")["wake_time_h_z"].null_count() == 0
     ok = got.filter(pl.col("dq_flag") != "insufficient_data")
     assert (ok["kwh_per_hdd_28d"].null_count() < ok.height) == temperature
     # No profile rows at all: circadian columns null, the rest unchanged.
-    got = window_frame(requests, long_days, long_profiles.clear())
-    want = reference.window_frame(requests, long_days, long_profiles.clear())
+    got = window_frame(requests, days, _arrays(profiles).clear())
+    want = numpy_reference.window_frame(requests, long_days, long_profiles.clear())
     assert_frames_match(got, want)
+
+
+def _arrays(profiles: pl.DataFrame) -> pl.DataFrame:
+    """Profiles as store_io.load_window_inputs reads them: Array(Float64, 24)."""
+    return profiles.with_columns(pl.col("hourly_excess_kwh", "hourly_active_slots")
+                                 .cast(pl.List(pl.Float64)).list.to_array(24))
 
 
 def test_window_frame_of_requests_without_rows():
     requests = pl.DataFrame({"household_id": ["a", "b"], "as_of": [D0, D0]})
-    days = _long(requests, _daily_table(np.random.default_rng(0), 1, 1, True).clear(), keep_key=True)
+    table = _daily_table(np.random.default_rng(0), 1, 1, True).clear()
+    days = _long(requests, table, keep_key=True)
     profiles = pl.DataFrame(schema={"household_id": pl.String, "as_of": pl.Date, "age": pl.Int32,
                                     "hourly_excess_kwh": pl.List(pl.Float64),
                                     "hourly_active_slots": pl.List(pl.Int32)})
-    assert_frames_match(window_frame(requests, days, profiles),
-                        reference.window_frame(requests, days, profiles))
+    want = numpy_reference.window_frame(requests, days, profiles)
+    assert_frames_match(want, reference.window_frame(requests, days, profiles))
+    empty = pl.DataFrame(schema={"household_id": pl.String, "local_date": pl.Date,
+                                 "hourly_excess_kwh": pl.Array(pl.Float64, 24),
+                                 "hourly_active_slots": pl.Array(pl.Float64, 24)})
+    assert_frames_match(window_frame(requests, table, empty), want)
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +156,8 @@ def test_sample_windows_through_the_store_match_the_polars_version(sample_store)
     got = features.window_features(con, requests)  # computed, stored and returned
     stored = store.frame(con, "SELECT * EXCLUDE (computed_at) FROM household_features").sort(KEY)
     want = reference.window_frame(requests, *reference.load_window_inputs(con, requests)).sort(KEY)
+    assert_frames_match(numpy_reference.window_frame(
+        requests, *numpy_reference.load_window_inputs(con, requests)).sort(KEY), want)
     assert_frames_match(got, want)
     assert_frames_match(stored.select(want.columns), want)
     assert got.filter(pl.col("dq_flag") != "insufficient_data").height > 40

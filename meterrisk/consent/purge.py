@@ -14,8 +14,8 @@ withdrawal in a loaded registry. In one transaction it
 3. redacts the id in the text columns of ``ingest_files`` (path, file name, message, and any
    text column added later, e.g. ``archived_as``), replacing it by ``<withdrawn>``; the
    accounting rows stay, with the counts of the delivery as it was loaded;
-4. keeps the incremental feature sync (``feature_sync``) exact, so the next feature run still
-   finds new readings by file id;
+4. leaves the incremental feature sync alone: it finds changed days by the day rows' version
+   (``meterrisk.features.changes``), and the household's day rows go with its features;
 5. writes the tombstone-and-audit row in ``withdrawals`` (pseudonym, date, rows deleted per
    table, files touched), the only place the pseudonym survives.
 
@@ -136,7 +136,6 @@ def purge_household(con: duckdb.DuckDBPyConnection, household_id: str, *, withdr
     files = _files_of(con, household_id, others)
     quarantine_by_file = _delete_quarantine(con, household_id, files)
     readings_by_file = {fid: f["own_readings"] for fid, f in files.items()}
-    _keep_feature_sync_exact(con, household_id)
     rows_deleted = {"quarantine": sum(quarantine_by_file.values())}
     for table in household_tables(con):
         rows_deleted[table] = con.execute(f'DELETE FROM "{table}" WHERE household_id = ?',
@@ -259,19 +258,6 @@ def _delete_quarantine(con, household_id: str, files: dict[int, dict]) -> dict[i
     con.execute("DELETE FROM quarantine WHERE rowid IN (SELECT rid FROM _wd_gone)")
     con.execute("DROP TABLE _wd_gone; DROP TABLE _wd_quarantine")
     return per_file
-
-
-def _keep_feature_sync_exact(con, household_id: str) -> None:
-    """The feature sync trusts "rows now = rows then + rows with a newer file id"; deleting this
-    household's already-synced readings (with its features) keeps that true if the count the
-    sync recorded drops by as many."""
-    last = store.one(con, "SELECT file_watermark FROM feature_sync")
-    if last is None:
-        return
-    synced = store.one(con, "SELECT count(*) FROM readings WHERE household_id = ? AND file_id <= ?",
-                       [household_id, last[0]])[0]
-    if synced:
-        con.execute("UPDATE feature_sync SET readings_count = readings_count - ?", [synced])
 
 
 def _redact_ingest_files(con, household_id: str, others: list[str]) -> dict[int, list[str]]:

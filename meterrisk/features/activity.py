@@ -1,17 +1,13 @@
-"""Half-hour building blocks on the timeline: the night baseload and active half hours.
+"""Half-hour building blocks: the night baseload, and which half hours are active.
 
-Everything downstream (daily features, circadian metrics) is defined on the arrays made
-here, so the thresholds live in one place. Zeros are readings; a missing half hour is NaN
-in the timeline and is never filled.
+Everything downstream (daily features, profiles, circadian metrics) is defined on the flags
+made here, so the thresholds live in one place. Zeros are readings; a missing half hour is
+null and is never filled.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-
-from meterrisk.features.timeline import Timeline
+import polars as pl
 
 #: Night window for the baseload and night activity (local clock hours, [start, end)).
 NIGHT_START_H, NIGHT_END_H = 0.0, 5.0
@@ -36,83 +32,32 @@ REGULARITY_MIN_DAYS = 14
 #: previous day (bedtime looks into the next morning).
 DEPENDS_FORWARD = REGULARITY_DAYS + BASELOAD_DAYS - 1  # 34
 LOOKAHEAD_DAYS = 1
-#: Readings needed before the first recomputed day: its baseload window, plus one day so the
+#: Day rows needed before the first recomputed day: its baseload window, plus one day so the
 #: previous evening's bedtime (for inactive_night_h) is exact. Older days' active profiles
 #: come from daily_profiles.halfhour_active.
 READ_BEFORE = BASELOAD_DAYS
 
 
-def night_baseload(tl: Timeline) -> np.ndarray:
-    """(H, D) baseload: the 10th percentile (linear interpolation) of the 00:00-05:00 readings
-    of the last 7 local days including today; NaN with fewer than 10 such readings, or when
-    today has no night reading at all (such a day cannot reach 80% coverage anyway)."""
-    table = tl.columns_by_bin(np.zeros(len(tl.day), dtype=np.int64), 1,
-                              tl.clock_min < NIGHT_END_H * 60)[:, 0, :]
-    nights = Timeline.gather(tl.kwh, table, np.nan)  # (H, D, k) night readings per day
-    h, d, k = nights.shape
-    padded = np.concatenate([np.full((h, BASELOAD_DAYS - 1, k), np.nan), nights], axis=1)
-    window = np.lib.stride_tricks.sliding_window_view(padded, BASELOAD_DAYS, axis=1).reshape(h, d, -1)
-    n = (~np.isnan(window)).sum(axis=2)
-    # Only the smallest few values matter for a 10th percentile: partition, then sort those.
-    smallest = min(int(BASELOAD_QUANTILE * (window.shape[2] - 1)) + 2, window.shape[2])
-    ordered = np.sort(np.partition(np.where(np.isnan(window), np.inf, window), smallest - 1, axis=2)
-                      [:, :, :smallest], axis=2)
-    pos = BASELOAD_QUANTILE * np.maximum(n - 1, 0)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
-    lo_v = np.take_along_axis(ordered, np.minimum(lo, smallest - 1)[..., None], axis=2)[..., 0]
-    hi_v = np.take_along_axis(ordered, np.minimum(hi, smallest - 1)[..., None], axis=2)[..., 0]
-    with np.errstate(invalid="ignore"):
-        q = lo_v + (pos - lo) * (hi_v - lo_v)
-    tonight = (~np.isnan(nights)).any(axis=2)
-    return np.where((n >= BASELOAD_MIN_SLOTS) & tonight, q, np.nan)
-
-
-def active_threshold(baseload_kwh: np.ndarray) -> np.ndarray:
+def active_threshold(baseload_kwh: pl.Expr) -> pl.Expr:
     """kWh a half hour must exceed to count as active: baseload plus a noise margin."""
-    return baseload_kwh + np.maximum(ACTIVE_MARGIN_KWH, ACTIVE_MARGIN_REL * baseload_kwh)
+    return baseload_kwh + pl.max_horizontal(pl.lit(ACTIVE_MARGIN_KWH), ACTIVE_MARGIN_REL * baseload_kwh)
 
 
-@dataclass
-class Activity:
-    """Per half hour (H, T): ``counted`` (a reading on a day with a baseload: the half hours
-    activity shares are taken over), ``active``, ``excess_kwh`` above the baseload (0 where not
-    counted) and the sustained onsets/offsets; per day (H, D): ``baseload_kwh``."""
-
-    baseload_kwh: np.ndarray
-    counted: np.ndarray
-    active: np.ndarray
-    excess_kwh: np.ndarray
-    sustained_start: np.ndarray
-    sustained_end: np.ndarray
+def is_active(kwh: pl.Expr, baseload_kwh: pl.Expr) -> pl.Expr:
+    """Above the threshold; False for a missing reading or a day without baseload."""
+    return (kwh > active_threshold(baseload_kwh)).fill_null(False)
 
 
-def activity(tl: Timeline, baseload_kwh: np.ndarray) -> Activity:
-    base = tl.days.spread(baseload_kwh)
-    present = tl.present
-    counted = present & ~np.isnan(base)
-    with np.errstate(invalid="ignore"):
-        active = tl.kwh > active_threshold(base)  # False wherever either side is NaN
-        excess = np.where(counted, np.maximum(tl.kwh - base, 0.0), 0.0)
-    # Neighbours by column: the next column is the next half hour for every household, and a
-    # missing reading is neither active nor present, so gaps break runs. "Sustained": at least
-    # 2 of 3 consecutive half hours active, anchored on this one. Starts must be onsets (the
-    # half hour before is not active) and ends offsets, so load that runs on from the night
-    # (an all-electric home's water heater until 05:00) is not read as waking at 04:00.
-    nxt1, nxt2 = _shift(active, -1), _shift(active, -2) & _shift(present, -1)
-    prv1, prv2 = _shift(active, 1), _shift(active, 2) & _shift(present, 1)
-    return Activity(
-        baseload_kwh=baseload_kwh, counted=counted, active=active, excess_kwh=excess,
-        sustained_start=active & (nxt1 | nxt2) & ~prv1,
-        sustained_end=active & (prv1 | prv2) & ~nxt1,
-    )
-
-
-def _shift(a: np.ndarray, by: int) -> np.ndarray:
-    """a shifted along columns: out[:, t] = a[:, t - by], False where that is outside."""
-    out = np.zeros_like(a)
-    if by > 0:
-        out[:, by:] = a[:, :-by]
-    else:
-        out[:, :by] = a[:, -by:]
-    return out
+def night_baseload(night: pl.Expr) -> pl.Expr:
+    """Baseload from a list of the 7 days' night readings (nulls allowed): the 10th percentile
+    with linear interpolation, computed as numpy's default does (lo + frac * (hi - lo)), null
+    with fewer than BASELOAD_MIN_SLOTS readings."""
+    ordered = night.list.drop_nulls().list.sort()
+    n = ordered.list.len()
+    pos = BASELOAD_QUANTILE * pl.max_horizontal(n.cast(pl.Int64) - 1, pl.lit(0, dtype=pl.Int64)).cast(pl.Float64)
+    lo = pos.floor().cast(pl.Int64)
+    hi = pl.min_horizontal(lo + 1, pl.max_horizontal(n.cast(pl.Int64) - 1, pl.lit(0, dtype=pl.Int64)))
+    lo_v = ordered.list.get(lo, null_on_oob=True)
+    hi_v = ordered.list.get(hi, null_on_oob=True)
+    q = lo_v + (pos - lo.cast(pl.Float64)) * (hi_v - lo_v)
+    return pl.when(n >= BASELOAD_MIN_SLOTS).then(q)

@@ -1,8 +1,11 @@
-"""The feature catalogue, built from the feature functions' docstrings.
+"""The feature catalogue, built from the registered feature functions' docstrings.
 
 A docstring's text is the description; a line ``Unit: ...`` gives the unit. Window families
 (one function producing a column per daily feature) use ``{f}`` in their docstring and are
-expanded to one entry per column they produce.
+expanded to one entry per column they produce; their unit may say "as the daily feature"
+(the daily feature's unit), "as the daily feature's amount" (its unit without the clock note:
+a spread or change of a clock time is a duration) or "daily feature amount per week".
+Circadian metrics get an entry per window and their deltas one each (see the registry).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from meterrisk.features import circadian, daily, deviation, routine, window
+from meterrisk.features import registry
 
 _ACCOUNTING = [
     ("expected_slots", "slots", "Half hours the local date has in the store's zone (46/48/50 on clock-change days), from local_calendar; 48 if the calendar lacks the date."),
@@ -40,14 +43,11 @@ def _parse(fn: Callable) -> tuple[str, str]:
 
 
 def daily_entries() -> list[tuple[str, str, str, str]]:
-    fns = {f.__name__: f for f in daily.CATALOGUED}
+    fns = registry.daily_functions()
     extra = {name: (unit, desc) for name, unit, desc in _ACCOUNTING}
     out = []
-    for name in daily.COLUMNS[2:]:
-        if name in fns:
-            unit, desc = _parse(fns[name])
-        else:
-            unit, desc = extra[name]
+    for name in registry.daily_columns():
+        unit, desc = _parse(fns[name]) if name in fns else extra[name]
         out.append((name, "daily", unit, desc))
     return out
 
@@ -56,38 +56,36 @@ def _daily_units() -> dict[str, str]:
     return {name: unit for name, _, unit, _ in daily_entries()}
 
 
-def _family(fn: Callable, names: list[str], units: dict[str, str]) -> list[tuple[str, str, str, str]]:
-    unit_t, desc_t = _parse(fn)
+def _family_entry(col: registry.WindowColumn, units: dict[str, str]) -> tuple[str, str, str, str]:
+    unit_t, desc_t = _parse(col.fn)
     desc_t = re.sub(r"^\{f\}\w*:\s*", "", desc_t)
-    out = []
-    for name in names:
-        base = max((f for f in units if name.startswith(f + "_")), key=len)
-        # Spreads, slopes and differences are durations/amounts, not clock readings.
-        u = units[base] if fn is window.means_28d else units[base].split(" (")[0]
-        unit = (unit_t.replace("as the daily feature", u)
-                .replace("daily feature unit per week", f"{u} per week"))
-        out.append((name, "household_window", unit, desc_t.replace("{f}", base)))
-    return out
+    base = max((f for f in units if col.name.startswith(f + "_")), key=len)
+    amount = units[base].split(" (")[0]
+    unit = (unit_t.replace("as the daily feature's amount", amount)
+            .replace("daily feature amount per week", f"{amount} per week")
+            .replace("as the daily feature", units[base]))
+    return col.name, "household_window", unit, desc_t.replace("{f}", base)
 
 
 def window_entries() -> list[tuple[str, str, str, str]]:
+    from meterrisk.features.windows import circadian
+    from meterrisk.features.windows.sums import Window
+
     units = _daily_units()
-    empty = window.Days.empty()  # a family's columns are the keys it returns
     out = []
-    for fam in (*window.FAMILIES, *deviation.FAMILIES):
-        out += _family(fam, list(fam(empty)), units)
-    for fn in (*window.COUNTS, *window.TEMPERATURE, *routine.FEATURES):
-        unit, desc = _parse(fn)
-        out.append((fn.__name__, "household_window", unit, desc))
-    for suffix, (lo, hi) in circadian.WINDOWS.items():
-        span = "the 28 days up to as_of" if lo == 0 else "weeks 5-12 before as_of"
-        for fn in circadian.METRICS:
-            unit, desc = _parse(fn)
-            out.append((f"{fn.__name__}_{suffix}", "household_window", unit, f"{desc} Over valid days in {span}."))
-    for m in circadian.DELTAS:
-        unit, _ = _parse(getattr(circadian, m))
-        out.append((f"{m}_delta", "household_window", unit,
-                    f"{m}_28d minus {m}_baseline: change of the rhythm against the household's own weeks 5-12."))
+    for col in registry.window_columns(Window()):  # expressions are built, never evaluated
+        unit, desc = _parse(col.fn)
+        if col.family:
+            out.append(_family_entry(col, units))
+        elif col.window == "delta":
+            m = col.fn.__name__
+            out.append((col.name, "household_window", unit,
+                        f"{m}_28d minus {m}_baseline: change of the rhythm against the household's own weeks 5-12."))
+        elif col.window is not None:
+            span = circadian.WINDOWS[col.window][1]
+            out.append((col.name, "household_window", unit, f"{desc} Over valid days in {span}."))
+        else:
+            out.append((col.name, "household_window", unit, desc))
     out.append((*_WINDOW_DQ[:1], "household_window", *_WINDOW_DQ[1:]))
     return out
 

@@ -1,12 +1,14 @@
 """Orchestration: which household-days and windows to (re)compute, in household batches.
 
-Incremental rule. A day's features read its own readings, the 34 days before it (7-day
-baseload feeding the 28-day regularity norm) and the next morning (bedtime). So when the
-readings of days lo..hi change, days lo-1 .. hi+34 are recomputed, and every stored window
-whose 12-week history touches them (as_of in lo .. hi+34+83: a window leaves out its as_of
-day's next-morning features, daily.NEXT_MORNING, the only ones of day lo-1 that change). Which days changed comes
-from :mod:`meterrisk.features.changes`: by file id when only new files arrived, otherwise by
-comparing a content hash per household-day with ``feature_state``.
+Incremental rule. A day's features read its own half hours, the 6 days before it (7-day
+baseload), the stored active profiles of the 28 days before (regularity norm) and the next
+morning (bedtime). So when the day rows of days lo..hi change, days lo-1 .. hi+34 are
+recomputed (a changed night moves 7 baseloads, whose active profiles feed 28 norms), and
+every stored window whose 12-week history touches them (as_of in lo .. hi+34+83: a window
+leaves out its as_of day's next-morning features, daily.NEXT_MORNING, the only ones of day
+lo-1 that change). Which days changed comes from the day rows' versions
+(:mod:`meterrisk.features.changes`). A full run recomputes every day and writes fresh tables
+in one transaction.
 """
 
 from __future__ import annotations
@@ -15,19 +17,21 @@ import time
 from datetime import date, datetime, timezone
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from meterrisk.features import activity as A
 from meterrisk.features.catalog import catalog, window_columns
-from meterrisk.features import ahead, changes, circadian, daily, store_io, window
-from meterrisk.store import registered
+from meterrisk.features import ahead, changes, daily, store_io
+from meterrisk.features.store_io import FreshTables
+from meterrisk.features.windows import spans as window
+from meterrisk.features.windows.frame import window_frame
+from meterrisk.store import registered, setting
 
 DEFAULT_BATCH = 500
 WINDOW_BATCH_FACTOR = 4
 KEY = ["household_id", "as_of"]
 #: Window columns kept when a window has too few valid days (everything else is nulled).
-ALWAYS_SET = {"valid_days_28d", "days_with_readings_28d", "valid_days_baseline", "days_since_last_reading"}
+ALWAYS_SET = set(window.ALWAYS_SET)
 
 
 def compute(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None, full: bool = False,
@@ -99,10 +103,10 @@ def _normalise(requests: pl.DataFrame) -> pl.DataFrame:
 
 
 def _sync(con, *, full: bool, batch_size: int) -> tuple[dict, pl.DataFrame]:
-    """Update daily features for changed readings; return a summary and the stored windows
+    """Update daily features for changed day rows; return a summary and the stored windows
     that depend on them (household_id, as_of), which the caller must recompute."""
     ranges, detected_by = _update_daily(con, full=full, batch_size=batch_size)
-    if full:
+    if detected_by == "full":
         stale = store_io.query(con, "SELECT household_id, as_of FROM household_features")
     elif ranges.height:
         with registered(con, _fx_changed=ranges):
@@ -132,53 +136,70 @@ def _count(con, table: str, ranges: pl.DataFrame) -> int:
 
 def _update_daily(con, *, full: bool, batch_size: int) -> tuple[pl.DataFrame, str]:
     """Recompute the daily rows that changed; return their ranges and how they were found."""
-    now = changes.snapshot(con)
-    if not full and store_io.scalar(
-            con, "SELECT count(*) FROM daily_profiles WHERE halfhour_active IS NULL") > 0:
-        full = True  # profiles written before V0101 cannot seed incremental regularity
-
-    newer = None if full else changes.changed_by_file(con, now)
-    detected_by = "full" if full else "content"
-    if newer is not None:
-        changes.hash_days(con, newer)
-        ranges, detected_by = newer, "file_id"
+    now = changes.current_version(con)
+    synced = None if full else changes.last_synced(con)
+    full = synced is None
+    if full:
+        ranges = changes.all_ranges(con)
     else:
-        changes.hash_days(con)
-        ranges = changes.all_ranges(con) if full else changes.changed_by_content(con)
-    if not full:
-        ranges = ranges.with_columns(
+        ranges = changes.changed_since(con, synced).with_columns(
             lo=pl.col("lo") - pl.duration(days=A.LOOKAHEAD_DAYS),
             hi=pl.col("hi") + pl.duration(days=A.DEPENDS_FORWARD),
         )
+    detected_by = "full" if full else "version"
     if ranges.height == 0:
+        if full:
+            with FreshTables(con):
+                pass
         changes.record_sync(con, now)
-        return ranges, detected_by
+        return ranges.select("household_id", "lo", "hi"), detected_by
     ranges = ranges.with_columns(
         read_lo=pl.col("lo") - pl.duration(days=A.READ_BEFORE),
         read_hi=pl.col("hi") + pl.duration(days=A.LOOKAHEAD_DAYS),
     )
     cal = store_io.calendar(con)
+    zone = setting(con, "timezone") or "Asia/Tokyo"
 
     def compute_batch(batch: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         cur = con.cursor()  # its own connection: worker threads read while the main one writes
         try:
-            readings = store_io.load_readings(cur, batch)
-            if not readings.n_days:
-                empty = pl.DataFrame(schema={"household_id": pl.String, "local_date": pl.Date})
-                return empty, empty
-            prior = store_io.load_prior_profiles(cur, batch, A.REGULARITY_DAYS)
+            days = store_io.load_days(cur, batch)
+            prior = None if full else store_io.load_prior_profiles(cur, batch, A.REGULARITY_DAYS)
         finally:
             cur.close()
-        days, profiles = daily.compute_daily(readings, cal, since=batch.select("household_id", "lo"), prior=prior)
+        if days.height == 0:
+            empty = pl.DataFrame(schema={"household_id": pl.String, "local_date": pl.Date})
+            return empty, empty
+        since = None if full else batch.select("household_id", "lo")
+        days_out, profiles = daily.compute_daily(days, cal, zone, since=since, prior=prior)
         inside = (pl.col("local_date") >= pl.col("lo")) & (pl.col("local_date") <= pl.col("hi"))
         keep = batch.select("household_id", "lo", "hi")
-        return (days.join(keep, on="household_id").filter(inside).drop("lo", "hi"),
+        return (days_out.join(keep, on="household_id").filter(inside).drop("lo", "hi"),
                 profiles.join(keep, on="household_id").filter(inside).drop("lo", "hi"))
 
-    for batch, (days, profiles) in ahead.ordered(compute_batch, store_io.batches(ranges, batch_size)):
-        store_io.replace_daily(con, batch, days, profiles)
+    work = ahead.ordered(compute_batch, store_io.batches(ranges, _daily_batch(ranges, batch_size)))
+    if full:
+        with FreshTables(con) as fresh:
+            for batch, (days_out, profiles) in work:
+                fresh.write(batch, days_out, profiles)
+    else:
+        for batch, (days_out, profiles) in work:
+            store_io.replace_daily(con, batch, days_out, profiles)
     changes.record_sync(con, now)
     return ranges.select("household_id", "lo", "hi"), detected_by
+
+
+#: Day rows per daily batch: Polars' per-expression cost is paid once per batch, so batches are
+#: as large as memory allows (a batch holds ~450 working columns per day row, ~3 KB a row
+#: with its intermediates; 200,000 rows peaked at 2.9 GiB at 10,000 households, 2 workers).
+DAILY_BATCH_ROWS = 100_000
+
+
+def _daily_batch(ranges: pl.DataFrame, batch_size: int) -> int:
+    """Households per daily batch: ``batch_size``, or more while the batch stays under
+    DAILY_BATCH_ROWS day rows (an incremental day reads ~10 rows a household, a full run all)."""
+    days = ranges.select(((pl.col("read_hi") - pl.col("read_lo")).dt.total_days() + 1).mean()).item() or 1
+    return max(batch_size, int(DAILY_BATCH_ROWS // max(days, 1)))
 
 
 def _default_requests(con, as_of: date | None) -> pl.DataFrame:
@@ -210,7 +231,7 @@ def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list
     def compute_batch(batch: pl.DataFrame) -> pl.DataFrame:
         cur = con.cursor()  # its own connection: worker threads read while the main one writes
         try:
-            days, profiles = store_io.load_window_inputs(cur, batch, window.HISTORY_DAYS, window.HISTORY_DAYS)
+            days, profiles = store_io.load_window_inputs(cur, batch, window.HISTORY_DAYS)
         finally:
             cur.close()
         return window_frame(batch, days, profiles)
@@ -222,42 +243,3 @@ def _compute_windows(con, requests: pl.DataFrame, batch_size: int, collect: list
         if collect is not None:
             collect.append(features)
     return requests.height
-
-
-def window_frame(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
-    """Household-window features for ``requests`` from their daily rows and valid-day profiles.
-
-    One output row per request row. Everything is computed on dense (request, age) numpy
-    grids (window.Days); NaN marks an undefined value until the frame is built, then null.
-    """
-    n = requests.height
-    cols = window_columns()
-    values = window.features(window.days_grid(requests, days))
-    rows = window.with_request_index(requests, profiles)
-    if rows.height:
-        values.update(circadian.metrics(
-            n, rows["_ri"].to_numpy().astype(np.int64), rows["age"].to_numpy().astype(np.int64),
-            circadian.grid24(rows["hourly_excess_kwh"]), circadian.grid24(rows["hourly_active_slots"])))
-    enough = values["valid_days_28d"] >= window.MIN_VALID_DAYS
-    baseline = values["valid_days_baseline"] >= 14
-    out = {}
-    for c in cols:
-        if c == "dq_flag":
-            continue
-        v = values.get(c)
-        v = np.full(n, np.nan) if v is None else v.astype(np.float64)
-        if c not in ALWAYS_SET:
-            v = np.where(enough, v, np.nan)
-        if c.endswith(("_baseline", "_delta")) and c.split("_")[0] in _CIRCADIAN_WORDS:
-            v = np.where(baseline, v, np.nan)
-        out[c] = v
-    flag = np.where(~enough, "insufficient_data", np.where(~baseline, "no_baseline", "ok"))
-    counts = [fn.__name__ for fn in window.COUNTS]
-    # NaN never leaves this module: an undefined statistic is null.
-    frame = pl.DataFrame(out).with_columns(pl.all().fill_nan(None)).with_columns(
-        pl.col(counts).cast(pl.Int32), dq_flag=pl.Series(flag, dtype=pl.String))
-    return pl.concat([requests.select(KEY), frame], how="horizontal").select(*KEY, *cols)
-
-
-#: First words of the circadian columns whose baseline and delta need 14 valid baseline days.
-_CIRCADIAN_WORDS = {"interdaily", "intradaily", "l5", "m10", "relative", "activity"}

@@ -2,7 +2,8 @@
 
 ``readers`` split bytes into rows, ``parse`` types and checks them, ``layouts`` handles long,
 wide and register files, ``register`` turns meter indexes into use, ``loader`` owns the
-transaction and the accounting, ``registry`` loads households and enforces consent.
+transaction and the accounting, ``registry`` loads households and enforces consent, ``days``
+keeps ``reading_days`` (one row per household and local day) in step with the readings.
 """
 
 from meterrisk.ingest.loader import Delivery, FileResult, delivery_path_of, ingest_file

@@ -39,8 +39,8 @@ import polars as pl
 from meterrisk import store
 from meterrisk.errors import InputFileError, MeterriskError
 from meterrisk.files import sha256_of
-from meterrisk.ingest import folds, parse
-from meterrisk.ingest.dedup import collapse_repeats, drop_temps, raw_text
+from meterrisk.ingest import days, folds, parse
+from meterrisk.ingest.dedup import collapse_repeats, distinct_key_hashes, drop_temps, key_hashes, raw_text
 from meterrisk.ingest.layouts import chunks_for
 from meterrisk.ingest.profiles import Profile
 from meterrisk.ingest.reasons import INFO, Reason
@@ -207,6 +207,9 @@ def _load(con, delivery: Delivery, profile: Profile, registry: pl.DataFrame, zon
     solar = set(registry.filter(pl.col("has_solar"))["household_id"].to_list())
     consent = registry.select("household_id", "consent_given_on", "consent_withdrawn_on")
     household_id = profile.household_id_for(path, delivery.delivery_path)
+    # Keys as staged, to skip the search for repeats when there are none. Folds move staged
+    # rows to other instants and register files restage everything, so those search in SQL.
+    hashes: list[pl.Series] | None = [] if profile.fold != "order" and profile.layout != "register" else None
     for chunk in chunks_for(path, profile, solar=solar, household_id=household_id):
         result.rows_read += chunk.height
         chunk = chunk.join(consent, on="household_id", how="left")
@@ -221,6 +224,8 @@ def _load(con, delivery: Delivery, profile: Profile, registry: pl.DataFrame, zon
             "line_number", "raw_line", "household_id",
             pl.col("ts_utc").dt.replace_time_zone(None), "local_ts", "local_date", "slot", "kwh",
             pl.col("fold_late").dt.replace_time_zone(None))
+        if hashes is not None:
+            hashes.append(key_hashes(good))
         con.register("_chunk", good.to_arrow())
         con.execute("INSERT INTO _stage SELECT * FROM _chunk")
         con.unregister("_chunk")
@@ -231,7 +236,8 @@ def _load(con, delivery: Delivery, profile: Profile, registry: pl.DataFrame, zon
     if profile.layout == "register":
         from meterrisk.ingest.register import register_to_usage
         register_to_usage(con, file_id, profile, reasons, result)
-    _finalize(con, file_id, delivery, sha, replace, profile, zone, result, reasons)
+    keys_distinct = hashes is not None and distinct_key_hashes(hashes)
+    _finalize(con, file_id, delivery, sha, replace, profile, zone, result, reasons, keys_distinct)
     result.rows_quarantined = sum(reasons.values())
     result.reasons = dict(reasons)
     return result
@@ -264,8 +270,9 @@ def _quarantine(con, file_id: int, bad: pl.DataFrame) -> None:
 
 
 def _finalize(con, file_id: int, delivery: Delivery, sha: str, replace: bool, profile: Profile,
-              zone: str, result: FileResult, reasons: Counter) -> None:
-    """Resolve duplicates within the file and against the store, then insert."""
+              zone: str, result: FileResult, reasons: Counter, keys_distinct: bool = False) -> None:
+    """Resolve duplicates within the file and against the store, insert, and rebuild the
+    household-days that changed (``reading_days``, in this same transaction)."""
     if replace:
         # Earlier versions of this delivery: the same delivery path, or the same file on disk
         # (``ingest DIR`` then ``ingest --replace DIR/B/201706.csv``). Never the bare name.
@@ -274,9 +281,11 @@ def _finalize(con, file_id: int, delivery: Delivery, sha: str, replace: bool, pr
             "AND status IN ('loaded', 'loaded_with_quarantine')",
             [delivery.delivery_path, str(delivery.path.resolve()), sha]).fetchall()]
         if old:
+            days.note_changed(con, f"SELECT DISTINCT household_id, local_date FROM readings "
+                                   f"WHERE file_id IN ({','.join('?' * len(old))})", old)
             con.execute(f"DELETE FROM readings WHERE file_id IN ({','.join('?' * len(old))})", old)
             con.execute(f"UPDATE ingest_files SET status = 'replaced' WHERE file_id IN ({','.join('?' * len(old))})", old)
-    collapse_repeats(con, file_id, column="kwh", reasons=reasons, result=result,
+    collapse_repeats(con, file_id, column="kwh", reasons=reasons, result=result, keys_distinct=keys_distinct,
                      message="household %s has %d values for %s UTC in this file (%g to %g kWh); none loaded")
     # Against the store: only the file's time range can collide, which lets zone maps prune.
     lo_ts, hi_ts = con.execute("SELECT min(ts_utc), max(ts_utc) FROM _stage").fetchall()[0]
@@ -303,7 +312,11 @@ def _finalize(con, file_id: int, delivery: Delivery, sha: str, replace: bool, pr
         SELECT k.household_id, k.ts_utc, k.local_ts, k.local_date, k.slot, k.kwh, ?
         FROM _keys k {'ANTI JOIN _stored x USING (household_id, ts_utc)' if has_stored else ''}""",
         [file_id]).fetchall()[0][0]
-    _extend_calendar(con, zone)
+    if result.rows_loaded:
+        # New rows are appended, so zone maps on file_id skip everything stored before them.
+        days.note_changed(con, "SELECT DISTINCT household_id, local_date FROM readings WHERE file_id = ?", [file_id])
+    _extend_calendar(con, zone)  # before the rebuild: it reads each day's slot count from the calendar
+    days.rebuild_changed(con, new_file=file_id if result.rows_loaded else None)
     drop_temps(con)
     con.execute("DROP TABLE IF EXISTS _stored; "
                 "DROP TABLE IF EXISTS _stage")

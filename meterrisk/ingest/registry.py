@@ -28,6 +28,7 @@ from meterrisk import store
 from meterrisk.consent import WithdrawalReport, local_today, purge_household, tombstones
 from meterrisk.consent.purge import purge_due_withdrawals
 from meterrisk.errors import InputFileError
+from meterrisk.ingest import days
 from meterrisk.privacy import new_pseudonym
 
 COLUMNS = ["household_id", "birth_year", "lives_alone", "consent_given_on",
@@ -200,13 +201,23 @@ def _apply_tombstones(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, resul
 
 
 def purge_without_consent(con: duckdb.DuckDBPyConnection) -> int:
-    """Delete readings on dates without consent in force; return how many went."""
-    return con.execute("""
+    """Delete readings on dates without consent in force; return how many went.
+
+    Their days stay in ``reading_days`` emptied (``n_readings = 0``, every kWh NULL) under a new
+    version, so the feature engine sees the deletion (``meterrisk.ingest.days``)."""
+    outside = """
+        FROM readings r JOIN households h USING (household_id)
+        WHERE h.consent_given_on IS NULL OR r.local_date < h.consent_given_on
+           OR (h.consent_withdrawn_on IS NOT NULL AND r.local_date >= h.consent_withdrawn_on)"""
+    days.note_changed(con, f"SELECT DISTINCT r.household_id, r.local_date {outside}")
+    purged = con.execute("""
         DELETE FROM readings r USING households h
         WHERE r.household_id = h.household_id
           AND (h.consent_given_on IS NULL OR r.local_date < h.consent_given_on
                OR (h.consent_withdrawn_on IS NOT NULL AND r.local_date >= h.consent_withdrawn_on))
     """).fetchall()[0][0]
+    days.rebuild_changed(con)
+    return purged
 
 
 def consent_windows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

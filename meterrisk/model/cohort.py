@@ -22,6 +22,7 @@ from meterrisk.model import metrics, registry
 from meterrisk.model.dataset import build_examples, feature_columns, load_assessments, to_matrix
 from meterrisk.model.evaluation import activity_rule_score
 from meterrisk.model.pipeline import make_age_baseline
+from meterrisk.model.threads import capped
 from meterrisk.model.training import lead_time
 
 
@@ -51,6 +52,7 @@ def _timezone(cohort: Path) -> str | None:
     return None
 
 
+@capped
 def evaluate_on_cohort(model_dir: str | Path, cohort: str | Path, *, capacity: float | None = None,
                        workdir: str | Path | None = None, lead_every_days: int = 14,
                        lead_sample: int | None = None, seed: int = 0) -> dict:

@@ -20,6 +20,7 @@ from meterrisk.model.change import new_concern
 from meterrisk.model.eligibility import eligibility
 from meterrisk.model.metrics import top_k
 from meterrisk.model.reasons import explain
+from meterrisk.model.threads import capped
 from meterrisk.store import transaction
 
 INSUFFICIENT_REASON = "insufficient data"
@@ -37,6 +38,7 @@ def _quality(row_flag, valid) -> str:
     return f"ok: {valid} of 28 days valid" if valid is not None else "ok"
 
 
+@capped  # predict_proba (and every reason's re-prediction) runs OpenMP regions
 def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str | Path = "models",
           capacity: float | None = None, feature_fn=None) -> dict:
     """Score every registry household on ``as_of``; write ``risk_scores``; return counts."""

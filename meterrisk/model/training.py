@@ -15,6 +15,7 @@ from meterrisk.model.card import model_card
 from meterrisk.model.change import care_team_first_flags, change_columns
 from meterrisk.model.dataset import build_examples, feature_columns, fingerprint
 from meterrisk.model.pipeline import make_pipeline
+from meterrisk.model.threads import limited
 
 
 def lead_time(con, pipeline, features, households, truth_dir, *, capacity, every_days=14, feature_fn=None,
@@ -51,7 +52,8 @@ def lead_time(con, pipeline, features, households, truth_dir, *, capacity, every
 
 def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, truth_dir: str | Path | None = None,
           version: str | None = None, feature_fn=None, seed: int = 0, cv: int = 5,
-          refit: bool = True, max_iter: int = 300, trend: bool = False) -> tuple[Path, dict]:
+          refit: bool = True, max_iter: int = 300, trend: bool = False,
+          threads: int | None = None) -> tuple[Path, dict]:
     """Build examples, evaluate on a household+time split, save a model folder.
 
     The metrics (and lead time) are those of the pipeline fitted on the training side of the
@@ -61,7 +63,17 @@ def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, tru
 
     ``trend`` (off by default: it doubles the fitting time and is not validated, see
     docs/model.md) also fits the change-aware trend pipeline behind the new-concern list.
+
+    ``threads`` caps the OpenMP/BLAS threads of every fit and prediction (default:
+    :func:`meterrisk.model.threads.thread_count`); it changes the time taken, not the model.
     """
+    with limited(threads):
+        return _train(con, models_dir=models_dir, capacity=capacity, truth_dir=truth_dir, version=version,
+                      feature_fn=feature_fn, seed=seed, cv=cv, refit=refit, max_iter=max_iter, trend=trend)
+
+
+def _train(con, *, models_dir, capacity, truth_dir, version, feature_fn, seed, cv, refit, max_iter,
+           trend) -> tuple[Path, dict]:
     examples = build_examples(con, feature_fn=feature_fn)
     features = feature_columns(examples)
     if examples.height < 20 or examples["label"].n_unique() < 2:

@@ -32,7 +32,9 @@ RECENT_DAYS = 14
 
 _SQL = """
 WITH per_day AS (
-    SELECT household_id, local_date, count(*) AS present FROM readings GROUP BY ALL
+    -- The day table has one row per household-day already (ingest keeps it in step with
+    -- readings): a scan of it, not a group-by over every reading.
+    SELECT household_id, local_date, n_readings AS present FROM reading_days WHERE n_readings > 0
 ), dates AS (
     SELECT DISTINCT local_date FROM per_day
 ), active AS (  -- households with readings in the RECENT_DAYS days up to each date

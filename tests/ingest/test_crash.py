@@ -47,9 +47,15 @@ def test_kill_minus_9_mid_file_then_rerun(tmp_path):
     con = store.connect(db)
     n_rows = con.execute("SELECT count(*) FROM readings").fetchall()[0][0]
     files = con.execute("SELECT count(*) FROM ingest_files").fetchall()[0][0]
-    assert (n_rows, files) == (0, 0), "a killed ingest left partial data"
+    n_days = con.execute("SELECT count(*) FROM reading_days").fetchall()[0][0]
+    assert (n_rows, files, n_days) == (0, 0, 0), "a killed ingest left partial data"
     assert b"loaded" not in proc.stdout.read()
     result = ingest.ingest_file(con, data, ingest.load_profile("default"))
     assert result.status in ("loaded", "already_ingested")
     assert con.execute("SELECT count(*), count(DISTINCT (household_id, ts_utc)) FROM readings").fetchall() == [(ROWS, ROWS)]
     assert con.execute("SELECT count(*) FROM ingest_files WHERE status = 'loaded'").fetchall() == [(1,)]
+    # Every household-day once, holding exactly the readings of that day.
+    assert con.execute("""
+        SELECT count(*), sum(n_readings), count(DISTINCT (household_id, local_date)) FROM reading_days""").fetchall() == [
+        con.execute("SELECT count(DISTINCT (household_id, local_date)), count(*), count(DISTINCT (household_id, local_date)) "
+                    "FROM readings").fetchall()[0]]

@@ -62,3 +62,21 @@ def test_rerun_is_a_no_op(lcl_store):
     again = ingest.ingest_paths(con, FILES[:5], ingest.load_profile("lcl"))
     assert {r.status for r in again} == {"already_ingested"}
     assert con.execute("SELECT count(*) FROM readings").fetchall() == [(1_674_718,)]
+
+
+def test_day_rows_hold_every_reading_at_its_slot(lcl_store):
+    """reading_days on real data, clock-change days included (2013-03-31: 46, 2013-10-27: 50)."""
+    con, _ = lcl_store
+    misplaced = con.execute("""
+        SELECT count(*) FROM readings r LEFT JOIN reading_days d USING (household_id, local_date)
+        WHERE d.kwh[r.slot + 1] IS DISTINCT FROM r.kwh""").fetchall()[0][0]
+    assert misplaced == 0
+    extra = con.execute("""
+        SELECT count(*) FROM reading_days d LEFT JOIN local_calendar c USING (local_date)
+        WHERE d.n_readings <> len(list_filter(d.kwh, lambda v: v IS NOT NULL))
+           OR len(d.kwh) <> c.expected_slots OR d.slots <> c.expected_slots""").fetchall()[0][0]
+    assert extra == 0
+    assert con.execute("SELECT sum(n_readings), count(*) FROM reading_days").fetchall() == [
+        con.execute("SELECT count(*), count(DISTINCT (household_id, local_date)) FROM readings").fetchall()[0]]
+    assert sorted(con.execute("SELECT DISTINCT slots FROM reading_days WHERE local_date IN "
+                              "('2013-03-31', '2013-10-27')").fetchall()) == [(46,), (50,)]

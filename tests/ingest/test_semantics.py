@@ -153,3 +153,24 @@ def test_replace_by_folder_matches_the_relative_path(registered, default_profile
     assert r.rows_loaded == 48 and r.reasons == {}
     assert registered.execute("SELECT household_id, max(kwh) FROM readings GROUP BY 1 ORDER BY 1").fetchall() == [
         ("H1", 0.3), ("H2", 0.2)]
+
+
+def test_repeats_in_different_chunks_are_still_found(registered, default_profile, tmp_path, monkeypatch):
+    # The search for repeated keys is skipped when the chunks' key hashes are all distinct:
+    # a repeat split over two chunks must still make them differ.
+    from meterrisk.ingest import readers
+    monkeypatch.setattr(readers, "CHUNK_BYTES", 64)  # about two lines per chunk
+    lines = day_lines("H1", "2025-04-01", [0.1] * 6)
+    lines += [lines[0], lines[1].replace(",0.1", ",0.7")]  # same value again; another value
+    result = ingest.ingest_file(registered, write_long(tmp_path / "d.csv", lines), default_profile)
+    assert (result.rows_loaded, result.rows_duplicate, result.reasons) == (5, 1, {"conflicting_duplicate": 2})
+    assert result.balanced
+
+
+def test_equal_key_hashes_send_the_search_to_sql():
+    import polars as pl
+
+    from meterrisk.ingest.dedup import distinct_key_hashes
+    assert distinct_key_hashes([pl.Series([1, 2], dtype=pl.UInt64), pl.Series([3], dtype=pl.UInt64)])
+    assert not distinct_key_hashes([pl.Series([1, 2], dtype=pl.UInt64), pl.Series([2], dtype=pl.UInt64)])
+    assert distinct_key_hashes([])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from meterrisk.features.window import Days, mean_where
+from reference_numpy.window import Days, mean_where
 
 
 def night_blips_mean_84d(d: Days) -> np.ndarray:

@@ -21,9 +21,9 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 
-from meterrisk.features import activity as A
-from meterrisk.features import profiles as P
-from meterrisk.features.timeline import Segments, Timeline
+from reference_numpy import activity as A
+from reference_numpy import profiles as P
+from reference_numpy.timeline import Segments, Timeline
 
 MORNING = (6.0, 9.0)
 NOON = (11.0, 13.5)

@@ -8,11 +8,10 @@ reads "wakes 1.5 h later than usual", ``meal_kwh_ratio_8w`` = 0.6 reads "cooking
 
 from __future__ import annotations
 
-import numpy as np
+import polars as pl
 
-from meterrisk.features.window import _F, Days
-
-MIN_BASELINE_DAYS = 14
+from meterrisk.features.windows.spans import BASELINE, MIN_BASELINE_DAYS, RECENT
+from meterrisk.features.windows.sums import VALID, Window
 
 #: Daily features with z and delta columns, with the SD floor (natural units) that keeps a very
 #: regular household's tiny SD from turning a trivial change into a huge z.
@@ -27,52 +26,48 @@ RATIOS = ["daily_kwh", "excess_kwh", "meal_kwh", "breakfast_kwh", "lunch_kwh", "
           "active_share"]
 
 
-def _enough(d: Days) -> np.ndarray:
-    return d.base.sum(axis=1) >= MIN_BASELINE_DAYS
+def _enough(w: Window) -> pl.Expr:
+    return w.total(VALID, BASELINE) >= MIN_BASELINE_DAYS
 
 
-def _delta(d: Days, f: str) -> np.ndarray:
-    return d.recent_mean[:, _F[f]] - d.baseline_mean[:, _F[f]]
+def _delta(w: Window, f: str) -> pl.Expr:
+    # Both means relative to the household constant: it cancels (the sums stay small).
+    recent = pl.when(w.n(f, RECENT) > 0).then(w.sum(f, RECENT) / w.n(f, RECENT))
+    base = pl.when(w.n(f, BASELINE) > 0).then(w.sum(f, BASELINE) / w.n(f, BASELINE))
+    return recent - base
 
 
-def deltas(d: Days) -> dict[str, np.ndarray]:
+def deltas(w: Window) -> dict[str, pl.Expr]:
     """{f}_delta: mean daily {f} over the last 28 days minus its mean over weeks 5-12 before as_of.
 
-    Unit: as the daily feature
+    Unit: as the daily feature's amount
     Edge cases: null with fewer than 14 valid baseline days.
     """
-    enough = _enough(d)
-    return {f"{f}_delta": np.where(enough, _delta(d, f), np.nan) for f in DEVIATING}
+    return {f"{f}_delta": pl.when(_enough(w)).then(_delta(w, f)) for f in DEVIATING}
 
 
-def z_scores(d: Days) -> dict[str, np.ndarray]:
+def z_scores(w: Window) -> dict[str, pl.Expr]:
     """{f}_z: {f}_delta divided by the day-to-day SD of {f} in weeks 5-12 (floored per feature).
 
     Unit: standard deviations
     Edge cases: null with fewer than 14 valid baseline days.
     """
-    enough = _enough(d)
     out = {}
     for f, floor in DEVIATING.items():
-        sd = np.fmax(d.baseline_sd[:, _F[f]], floor)  # an undefined SD (< 2 days) gives the floor
-        out[f"{f}_z"] = np.where(enough, _delta(d, f) / sd, np.nan)
+        sd = pl.max_horizontal(w.sd(f, BASELINE), pl.lit(floor))  # an undefined SD gives the floor
+        out[f"{f}_z"] = pl.when(_enough(w)).then(_delta(w, f) / sd)
     return out
 
 
-def ratios(d: Days) -> dict[str, np.ndarray]:
+def ratios(w: Window) -> dict[str, pl.Expr]:
     """{f}_ratio_8w: mean daily {f} over the last 4 weeks divided by its mean over weeks 5-12
     (0.6 = down 40%).
 
     Unit: ratio
     Edge cases: null with fewer than 14 valid baseline days or a baseline mean below 0.001.
     """
-    enough = _enough(d)
     out = {}
     for f in RATIOS:
-        base = d.baseline_mean[:, _F[f]]
-        ok = enough & (base > 1e-3)
-        out[f"{f}_ratio_8w"] = np.where(ok, d.recent_mean[:, _F[f]] / np.where(ok, base, 1.0), np.nan)
+        base = w.mean(f, BASELINE)
+        out[f"{f}_ratio_8w"] = pl.when(_enough(w) & (base > 1e-3)).then(w.mean(f, RECENT) / base)
     return out
-
-
-FAMILIES = [deltas, z_scores, ratios]

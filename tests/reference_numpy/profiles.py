@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from meterrisk.features import activity as A
-from meterrisk.features.timeline import Timeline
+from reference_numpy import activity as A
+from reference_numpy.timeline import Timeline
 
 
 def _bin_sums(tl: Timeline, values: np.ndarray, minutes: int, fill) -> np.ndarray:

@@ -352,7 +352,7 @@ FAMILIES = [means_28d, sds_28d, trends, weekend_differences]
 
 def features(d: Days) -> dict[str, np.ndarray]:
     """Every window family and deviation column for the requests of ``d`` (NaN = undefined)."""
-    from meterrisk.features import deviation, routine
+    from reference_numpy import deviation, routine
 
     out = {}
     for fam in (*FAMILIES, *deviation.FAMILIES):

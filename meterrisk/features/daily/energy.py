@@ -1,0 +1,48 @@
+"""Energy: how much electricity the day used, its standby floor and its peak."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from meterrisk.features.halfhours import HalfHours
+
+
+def daily_kwh(kwh: HalfHours) -> pl.Expr:
+    """Energy used on the local day (sum of present half hours; null on low-coverage days).
+
+    Unit: kWh
+    """
+    return kwh.map(lambda e: e.fill_null(0.0)).total()
+
+
+def baseload_kwh(baseload: pl.Expr) -> pl.Expr:
+    """Standby floor: 10th percentile of 00:00-05:00 half hours over the last 7 days incl. today.
+
+    Unit: kWh per half hour
+    Edge cases: null when fewer than 10 night readings fall in the 7-day window.
+    """
+    return baseload
+
+
+def excess_kwh(excess: HalfHours) -> pl.Expr:
+    """Energy above the baseload summed over the day (use attributable to people).
+
+    Unit: kWh
+    """
+    return excess.total()
+
+
+def peak_kwh(kwh: HalfHours) -> pl.Expr:
+    """Largest half-hour reading of the day.
+
+    Unit: kWh per half hour
+    """
+    return kwh.maximum()
+
+
+def peak_time_h(kwh: HalfHours, peak_kwh: pl.Expr) -> pl.Expr:
+    """Local clock time of the day's largest half hour (earliest if tied).
+
+    Unit: hours (local clock, 0-24)
+    """
+    return kwh.map(lambda e: (e == peak_kwh).fill_null(False)).first_clock()

@@ -1,0 +1,142 @@
+"""The half-hour inputs daily features are written against, for one slot layout.
+
+:func:`half_hours` adds one column per half hour to a day frame (kWh, active, counted,
+excess, sustained onset/offset; see :mod:`meterrisk.features.activity`) and returns the
+:class:`~meterrisk.features.halfhours.HalfHours` a feature function asks for by parameter name:
+
+- ``kwh``, ``present``, ``active``, ``counted``, ``excess``, ``sustained_start``,
+  ``sustained_end``: today's half hours (clock hours 0-24);
+- ``bday_present``, ``bday_counted``, ``bday_active``, ``bday_sustained_end``: the behavioural
+  day, today from 03:00 and the next morning until 03:00 (clock hours 3-27);
+- ``baseload``: today's baseload; ``night_median_kwh``: the lower median of today's readings
+  before 04:30 (expressions, not sequences).
+
+"Sustained": at least 2 of 3 consecutive half hours active, anchored on this one. Starts
+must be onsets (the half hour before is not active) and ends offsets, so load that runs on
+from the night (an all-electric home's water heater until 05:00) is not read as waking at
+04:00. Neighbours across midnight come from yesterday's and tomorrow's rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from meterrisk.features import activity as A
+from meterrisk.features.halfhours import HalfHours
+
+BDAY_H = A.BDAY_SHIFT_H
+#: The night whose median reading night blips are measured against ends here (local clock).
+NIGHT_FLOOR_END_H = 4.5
+
+
+def _col(name: str) -> pl.Expr:
+    return pl.col(name)
+
+
+def half_hours(frame: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[int, ...]
+               ) -> tuple[pl.LazyFrame, dict[str, object]]:
+    """``frame`` (a day frame restricted to one layout and next-day layout) with the per-half-hour
+    columns added, and the named inputs over them."""
+    n = len(clocks)
+    morning = sum(c < BDAY_H * 60 for c in next_clocks)  # next-day half hours before 03:00
+    m = max(2, morning + 1)  # and the one after, which an offset at 02:30 looks at
+    # The extended sequence: yesterday's last two half hours, today's, tomorrow's first m.
+    ext = ([pl.col("_p0"), pl.col("_p1")] + [pl.col(f"k{i}") for i in range(n)]
+           + [pl.col(f"_n{j}") for j in range(m)])
+    base = [pl.col("prev_baseload")] * 2 + [pl.col("baseload")] * n + [pl.col("next_baseload")] * m
+    night = [pl.col(f"k{i}") for i, c in enumerate(clocks) if c < NIGHT_FLOOR_END_H * 60]
+    frame = frame.with_columns(
+        [e.alias(f"e{t}") for t, e in enumerate(ext)]
+        + [lower_median(night).alias("night_median_kwh")]
+    ).with_columns(
+        [A.is_active(_col(f"e{t}"), b).alias(f"ea{t}") for t, b in enumerate(base)]
+        + [_col(f"e{t}").is_not_null().alias(f"ep{t}") for t in range(len(ext))]
+    )
+    T = len(ext)
+
+    def a(t):  # active at extended index t; False outside the sequence
+        return _col(f"ea{t}") if 0 <= t < T else pl.lit(False)
+
+    def p(t):
+        return _col(f"ep{t}") if 0 <= t < T else pl.lit(False)
+
+    def start(t):
+        return a(t) & (a(t + 1) | (a(t + 2) & p(t + 1))) & ~a(t - 1)
+
+    def end(t):
+        return a(t) & (a(t - 1) | (a(t - 2) & p(t - 1))) & ~a(t + 1)
+
+    today = range(2, 2 + n)
+    nextm = range(2 + n, 2 + n + morning)
+    frame = frame.with_columns(
+        [start(t).alias(f"ss{t}") for t in today]
+        + [end(t).alias(f"se{t}") for t in (*today, *nextm)]
+        + [(p(t) & pl.col("baseload").is_not_null()).alias(f"ec{t}") for t in today]
+        + [(p(t) & pl.col("next_baseload").is_not_null()).alias(f"ec{t}") for t in nextm]
+    ).with_columns(
+        [pl.when(_col(f"ec{t}")).then(pl.max_horizontal(_col(f"e{t}") - pl.col("baseload"), pl.lit(0.0)))
+         .otherwise(pl.lit(0.0)).alias(f"ex{t}") for t in today]
+    )
+    clock_h = tuple(c / 60.0 for c in clocks)
+    next_h = tuple(24.0 + c / 60.0 for c in next_clocks[:morning])
+
+    def seq(prefix: str, idx=today, clocks=clock_h) -> HalfHours:
+        return HalfHours(tuple(_col(f"{prefix}{t}") for t in idx), clocks)
+
+    def bday(prefix: str) -> HalfHours:
+        return seq(prefix).from_(BDAY_H) + seq(prefix, nextm, next_h)
+
+    inputs = {
+        "kwh": seq("e", today), "present": seq("ep", today), "active": seq("ea", today),
+        "counted": seq("ec", today), "excess": seq("ex", today),
+        "sustained_start": seq("ss", today), "sustained_end": seq("se", today),
+        "bday_present": bday("ep"), "bday_counted": bday("ec"), "bday_active": bday("ea"),
+        "bday_sustained_end": bday("se"),
+        "baseload": pl.col("baseload"),
+        "night_median_kwh": pl.col("night_median_kwh"),
+    }
+    return frame, inputs
+
+
+def lower_median(exprs: list[pl.Expr]) -> pl.Expr:
+    """Per row, the lower median of the non-null values (the middle one, or the lower of the
+    two middle ones: always an actual reading, so comparisons with it are exact); null when
+    all are null. A numpy kernel over the few night columns: a per-row list sort in Polars
+    cost 2.5 s per 45,000 days, this a few milliseconds."""
+    if not exprs:
+        return pl.lit(None, dtype=pl.Float64)
+    return pl.concat_arr([e.cast(pl.Float64) for e in exprs]).map_batches(_lower_median, return_dtype=pl.Float64)
+
+
+def _lower_median(values: pl.Series) -> pl.Series:
+    m = values.to_numpy()
+    m = np.asarray(m, dtype=np.float64).reshape(len(values), -1)
+    ordered = np.sort(m, axis=1)  # NaN (null) sorts last
+    n = (~np.isnan(ordered)).sum(axis=1)
+    mid = np.take_along_axis(ordered, (np.maximum(n - 1, 0) // 2)[:, None], axis=1)[:, 0]
+    return pl.Series(np.where(n > 0, mid, np.nan)).fill_nan(None)
+
+
+def regularity_norm(profile: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per day (row): the summed active flags and reading counts per clock half hour over the
+    valid days among the previous 28, and how many such days there are.
+
+    ``profile`` is (rows, 48) with NaN for a half hour without a reading, ``valid`` says which
+    days count, ``pos`` is each row's day number within its household (rows sorted by
+    household and date, dense). A window is a difference of two cumulative rows, restarted
+    at each household's first row. A numpy kernel: the same as 97 Polars cumulative sums and
+    shifts, at a tenth of the cost.
+    """
+    use = valid[:, None] & ~np.isnan(profile)
+    # One int32 array (active flags, reading counts, valid days), one scan and one gather.
+    both = np.concatenate([np.where(use, profile, 0.0).astype(np.int32), use.astype(np.int32),
+                           valid[:, None].astype(np.int32)], axis=1)
+    c = np.zeros((len(both) + 1, both.shape[1]), dtype=np.int32)
+    np.cumsum(both, axis=0, out=c[1:])
+    i = np.arange(len(both))
+    lo = np.maximum(i - A.REGULARITY_DAYS, i - pos)  # first of the 28 rows before, in the household
+    sums = c[i] - c[lo]
+    k = profile.shape[1]
+    return sums[:, :k], sums[:, k:2 * k], sums[:, 2 * k]
+
