@@ -84,6 +84,12 @@ def compute_daily(days: pl.DataFrame, calendar: pl.DataFrame, zone: str, *,
     return _across_days(f, calendar, since, prior, across)
 
 
+def _matrix(f: pl.DataFrame, prefix: str) -> np.ndarray:
+    """The 48 Int8 profile columns ``{prefix}0..47`` as one (rows, 48) int8 array, -1 = null
+    (filled before leaving Polars: a nullable column becomes float64 with NaN otherwise)."""
+    return f.select(pl.col(f"{prefix}{b}").fill_null(-1) for b in range(48)).to_numpy().astype(np.int8, copy=False)
+
+
 def _with_prior_days(f: pl.DataFrame, prior: pl.DataFrame) -> pl.DataFrame:
     """``f`` with empty rows for the days before each household's first day row back to its
     first stored profile: the regularity norm reads those days' stored profiles, and nothing
@@ -166,12 +172,12 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
         lf = lf.with_columns([pl.col(f"_hh{b}").alias(f"_nh{b}") for b in range(48)] + [pl.col("computed").alias("_valid")])
     f = lf.collect()
     valid = f["_valid"].fill_null(False).to_numpy()
-    profile = np.column_stack([f[f"_nh{b}"].cast(pl.Float64).to_numpy() for b in range(48)])
+    profile = _matrix(f, "_nh")
     norm_sum, norm_n, norm_days = regularity_norm(profile, valid, f["_pos"].to_numpy())
     lf = f.lazy().with_columns(_prev_bed=dayframe.previous(pl.col("bed_time_h")))
     inputs = {
         "prev_bed_time_h": pl.col("_prev_bed"),
-        "halfhour_active": np.column_stack([f[f"_hh{b}"].cast(pl.Float64).to_numpy() for b in range(48)]),
+        "halfhour_active": _matrix(f, "_hh").astype(np.float64) if prior is not None else profile.astype(np.float64),
         "norm_sum": norm_sum, "norm_n": norm_n, "norm_days": norm_days,
     }
     lf = lf.with_columns(

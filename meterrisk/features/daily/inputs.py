@@ -122,17 +122,20 @@ def regularity_norm(profile: np.ndarray, valid: np.ndarray, pos: np.ndarray) -> 
     """Per day (row): the summed active flags and reading counts per clock half hour over the
     valid days among the previous 28, and how many such days there are.
 
-    ``profile`` is (rows, 48) with NaN for a half hour without a reading, ``valid`` says which
-    days count, ``pos`` is each row's day number within its household (rows sorted by
-    household and date, dense). A window is a difference of two cumulative rows, restarted
+    ``profile`` is (rows, 48) int8: 1 active, 0 not, -1 no reading in the half hour; ``valid``
+    says which days count, ``pos`` is each row's day number within its household (rows sorted
+    by household and date, dense). A window is a difference of two cumulative rows, restarted
     at each household's first row. A numpy kernel: the same as 97 Polars cumulative sums and
     shifts, at a tenth of the cost.
     """
-    use = valid[:, None] & ~np.isnan(profile)
+    k = profile.shape[1]
     # One int32 array (active flags, reading counts, valid days), one scan and one gather.
-    both = np.concatenate([np.where(use, profile, 0.0).astype(np.int32), use.astype(np.int32),
-                           valid[:, None].astype(np.int32)], axis=1)
-    c = np.zeros((len(both) + 1, both.shape[1]), dtype=np.int32)
+    # Column-major: the scan runs down each column, 6x faster than across C-ordered rows.
+    both = np.empty((len(profile), 2 * k + 1), dtype=np.int32, order="F")
+    np.logical_and(valid[:, None], profile == 1, out=both[:, :k], casting="unsafe")
+    np.logical_and(valid[:, None], profile >= 0, out=both[:, k:2 * k], casting="unsafe")
+    both[:, 2 * k] = valid
+    c = np.zeros((len(both) + 1, both.shape[1]), dtype=np.int32, order="F")
     np.cumsum(both, axis=0, out=c[1:])
     i = np.arange(len(both))
     lo = np.maximum(i - A.REGULARITY_DAYS, i - pos)  # first of the 28 rows before, in the household

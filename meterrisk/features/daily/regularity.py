@@ -27,7 +27,8 @@ def regularity_corr(halfhour_active: np.ndarray, norm_sum: np.ndarray, norm_n: n
     # Its inputs are (days, 48) arrays the norm kernel made, so the sums run in numpy too:
     # written as 48-column Polars expressions this one feature cost more than all the others.
     with np.errstate(invalid="ignore", divide="ignore"):
-        m = ~np.isnan(halfhour_active) & (norm_n > 0)
+        # halfhour_active: 1 active, 0 not, -1 (or NaN) no reading in the half hour.
+        m = (halfhour_active >= 0) & (norm_n > 0)
         x = np.where(m, halfhour_active, 0.0)
         y = np.where(m, np.divide(norm_sum, norm_n, dtype=np.float64), 0.0)
         n = m.sum(axis=1)
