@@ -57,14 +57,15 @@ def compute_daily(days: pl.DataFrame, calendar: pl.DataFrame, zone: str, *,
                   prior: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Daily features and profiles for the household-days of ``days`` with readings.
 
-    ``days`` has household_id, local_date and kwh (list in elapsed-time order, null = missing);
-    ``calendar`` has local_date, expected_slots. The caller passes READ_BEFORE context days
+    ``days`` has household_id, local_date and the half hours in elapsed-time order, as columns
+    k0..k49 (what store_io.load_days reads) or as a list ``kwh`` (null = missing, 0 a reading);
+    ``calendar`` has local_date, expected_slots; ``zone`` is the store's zone. The caller passes READ_BEFORE context days
     before the first day it wants and LOOKAHEAD_DAYS after, and keeps the days it asked for.
 
     Incremental runs pass ``since`` (household_id, lo: first day wanted) and ``prior``
     (household_id, local_date, halfhour_seen, halfhour_active: the stored profile bits of the
-    28 days before lo)
-    so regularity does not need four weeks of readings. Returns (daily_features, daily_profiles).
+    28 days before lo) so regularity does not need four weeks of readings. Returns
+    (daily_features, daily_profiles).
     """
     fns = feature_functions()
     within = [f for f in fns if not CROSS_DAY & set(_params(f))]
