@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 from test_features_support import delete_readings, q, store_readings
 
@@ -142,3 +143,33 @@ def test_next_day_changes_only_next_morning_features_and_no_window(tmp_path):
     features.compute(con, full=True)  # recomputed from scratch, with the next morning known
     assert_frame_equal(snapshot(con)["windows"].filter(pl.col("as_of") == last), window_before,
                        check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_a_full_run_that_fails_part_way_leaves_the_previous_tables_whole(tmp_path, monkeypatch):
+    """A full run writes fresh tables in one transaction: an error in a later batch rolls the
+    whole run back, with the error itself (not an aborted-transaction error) reaching the caller."""
+    import importlib
+
+    compute = importlib.import_module("meterrisk.features.compute")
+    con = store.connect(tmp_path / "s.duckdb", timezone="Asia/Tokyo")
+    store_readings(con, random_readings(["a", "b", "c"], 0, 40, seed=10), file_id=1)
+    features.compute(con)
+    before = snapshot(con)
+    real = compute.daily.compute_daily
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(compute.daily, "compute_daily", failing)
+    monkeypatch.setattr(compute, "DAILY_BATCH_ROWS", 1)  # one household a batch
+    monkeypatch.setenv("METERRISK_FEATURE_THREADS", "0")
+    with pytest.raises(RuntimeError, match="disk full"):
+        features.compute(con, full=True, batch_size=1)
+    after = snapshot(con)
+    for name in before:
+        assert_frame_equal(after[name], before[name])
+    con.close()
