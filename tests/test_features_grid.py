@@ -138,6 +138,16 @@ def test_a_clock_change_day_has_46_or_50_slots_with_their_clocks():
     assert table["layout"][0] == table["layout"][2] == 0 and table["layout"][1] != 0
 
 
+def test_zones_that_change_at_midnight_or_by_half_an_hour_get_their_own_clocks():
+    # Havana skips 00:00-01:00 in spring (the day starts at 01:00) and repeats it in autumn;
+    # Lord Howe moves its clocks by 30 minutes (49 slots).
+    spring = layouts.slot_clocks(date(2024, 3, 10), "America/Havana")
+    assert len(spring) == 46 and spring[:2] == (60, 90)
+    assert layouts.slot_clocks(date(2024, 11, 3), "America/Havana")[:4] == (0, 30, 0, 30)
+    lord_howe = layouts.slot_clocks(date(2024, 4, 7), "Australia/Lord_Howe")
+    assert len(lord_howe) == 49 and lord_howe[3:5] == (90, 90)
+
+
 def test_wake_time_on_a_known_day():
     day = date(2025, 5, 1)
     local = [datetime(2025, 5, 1) + timedelta(minutes=30 * i) for i in range(-7 * 48, 48 + 6)]
