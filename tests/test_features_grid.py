@@ -72,14 +72,7 @@ def _to_bits(profiles: pl.DataFrame) -> pl.DataFrame:
 
 def calendar_of(readings: pl.DataFrame, zone: str = "Asia/Tokyo") -> pl.DataFrame:
     days = readings.select(pl.col("local_date").unique()).to_series().to_list()
-    return pl.DataFrame({"local_date": days, "expected_slots": [_slots(d, zone) for d in days]})
-
-
-def _slots(d: date, zone: str) -> int:
-    start = pl.datetime(d.year, d.month, d.day, time_zone=zone)
-    nxt = d + timedelta(days=1)
-    end = pl.datetime(nxt.year, nxt.month, nxt.day, time_zone=zone)
-    return int(pl.select((end - start).dt.total_minutes() // 30).item())
+    return pl.DataFrame({"local_date": days, "expected_slots": [len(layouts.slot_clocks(d, zone)) for d in days]})
 
 
 def random_readings(zone: str, first: date, n_days: int, n_households: int, seed: int,
@@ -177,10 +170,14 @@ def test_matches_numpy_on_gappy_tokyo_households(seed):
     both(r, calendar_of(r))
 
 
-@pytest.mark.parametrize("first", [date(2024, 3, 20), date(2024, 10, 15)])
-def test_matches_numpy_across_clock_changes(first):
-    r = random_readings("Europe/London", first, 25, 6, seed=first.month)
-    both(r, calendar_of(r, "Europe/London"), "Europe/London")
+@pytest.mark.parametrize("zone, first", [
+    ("Europe/London", date(2024, 3, 20)), ("Europe/London", date(2024, 10, 15)),
+    ("America/Havana", date(2024, 3, 1)), ("America/Havana", date(2024, 10, 25)),  # at midnight
+    ("Australia/Lord_Howe", date(2024, 3, 30)),  # by 30 minutes
+])
+def test_matches_numpy_across_clock_changes(zone, first):
+    r = random_readings(zone, first, 25, 6, seed=first.month)
+    both(r, calendar_of(r, zone), zone)
 
 
 def test_matches_numpy_when_incremental_with_stored_profiles():
