@@ -46,18 +46,3 @@ def active_threshold(baseload_kwh: pl.Expr) -> pl.Expr:
 def is_active(kwh: pl.Expr, baseload_kwh: pl.Expr) -> pl.Expr:
     """Above the threshold; False for a missing reading or a day without baseload."""
     return (kwh > active_threshold(baseload_kwh)).fill_null(False)
-
-
-def night_baseload(night: pl.Expr) -> pl.Expr:
-    """Baseload from a list of the 7 days' night readings (nulls allowed): the 10th percentile
-    with linear interpolation, computed as numpy's default does (lo + frac * (hi - lo)), null
-    with fewer than BASELOAD_MIN_SLOTS readings."""
-    ordered = night.list.drop_nulls().list.sort()
-    n = ordered.list.len()
-    pos = BASELOAD_QUANTILE * pl.max_horizontal(n.cast(pl.Int64) - 1, pl.lit(0, dtype=pl.Int64)).cast(pl.Float64)
-    lo = pos.floor().cast(pl.Int64)
-    hi = pl.min_horizontal(lo + 1, pl.max_horizontal(n.cast(pl.Int64) - 1, pl.lit(0, dtype=pl.Int64)))
-    lo_v = ordered.list.get(lo, null_on_oob=True)
-    hi_v = ordered.list.get(hi, null_on_oob=True)
-    q = lo_v + (pos - lo.cast(pl.Float64)) * (hi_v - lo_v)
-    return pl.when(n >= BASELOAD_MIN_SLOTS).then(q)

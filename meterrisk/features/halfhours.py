@@ -23,9 +23,6 @@ class HalfHours:
     exprs: tuple[pl.Expr, ...]
     clock_h: tuple[float, ...]
 
-    def __len__(self) -> int:
-        return len(self.exprs)
-
     # -------------------------------------------------------------- selection
 
     def where_clock(self, keep: Callable[[float], bool]) -> HalfHours:
@@ -61,9 +58,6 @@ class HalfHours:
     def __add__(self, other: HalfHours) -> HalfHours:
         """Concatenation in time order (today's evening, then the next morning)."""
         return HalfHours(self.exprs + other.exprs, self.clock_h + other.clock_h)
-
-    def shifted_clock(self, by_h: float) -> HalfHours:
-        return HalfHours(self.exprs, tuple(c + by_h for c in self.clock_h))
 
     # -------------------------------------------------------------- reductions
 

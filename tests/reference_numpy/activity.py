@@ -13,33 +13,12 @@ import numpy as np
 
 from reference_numpy.timeline import Timeline
 
-#: Night window for the baseload and night activity (local clock hours, [start, end)).
-NIGHT_START_H, NIGHT_END_H = 0.0, 5.0
-#: Baseload = this quantile of night slots over the last BASELOAD_DAYS days (incl. today).
-BASELOAD_QUANTILE = 0.10
-BASELOAD_DAYS = 7
-#: Fewer night readings than this in the baseload window -> no baseload (day unusable).
-BASELOAD_MIN_SLOTS = 10
-#: A slot is active when kwh > baseload + max(ACTIVE_MARGIN_KWH, ACTIVE_MARGIN_REL * baseload):
-#: the margin absorbs refrigerator cycling and standby noise.
-ACTIVE_MARGIN_KWH = 0.03
-ACTIVE_MARGIN_REL = 0.5
-#: Behavioural day boundary: activity before this hour counts towards the previous evening.
-BDAY_SHIFT_H = 3
-#: Days with coverage below this get null behavioural features and dq_flag 'low_coverage'.
-MIN_COVERAGE = 0.8
-#: Previous days the regularity norm profile uses, and how many of them must be valid.
-REGULARITY_DAYS = 28
-REGULARITY_MIN_DAYS = 14
-#: Incremental updates. A changed day changes features up to DEPENDS_FORWARD days later
-#: (its night feeds 7 baseloads, whose active profiles feed 28 regularity norms) and the
-#: previous day (bedtime looks into the next morning).
-DEPENDS_FORWARD = REGULARITY_DAYS + BASELOAD_DAYS - 1  # 34
-LOOKAHEAD_DAYS = 1
-#: Readings needed before the first recomputed day: its baseload window, plus one day so the
-#: previous evening's bedtime (for inactive_night_h) is exact. Older days' active profiles
-#: come from daily_profiles.halfhour_active.
-READ_BEFORE = BASELOAD_DAYS
+# Thresholds are the package's: the reference checks the implementation, not the definitions.
+from meterrisk.features.activity import (  # noqa: E402,F401
+    ACTIVE_MARGIN_KWH, ACTIVE_MARGIN_REL, BASELOAD_DAYS, BASELOAD_MIN_SLOTS, BASELOAD_QUANTILE,
+    BDAY_SHIFT_H, DEPENDS_FORWARD, LOOKAHEAD_DAYS, MIN_COVERAGE, NIGHT_END_H, NIGHT_START_H,
+    READ_BEFORE, REGULARITY_DAYS, REGULARITY_MIN_DAYS,
+)
 
 
 def night_baseload(tl: Timeline) -> np.ndarray:
@@ -66,6 +45,7 @@ def night_baseload(tl: Timeline) -> np.ndarray:
         q = lo_v + (pos - lo) * (hi_v - lo_v)
     tonight = (~np.isnan(nights)).any(axis=2)
     return np.where((n >= BASELOAD_MIN_SLOTS) & tonight, q, np.nan)
+
 
 
 def active_threshold(baseload_kwh: np.ndarray) -> np.ndarray:

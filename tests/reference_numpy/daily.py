@@ -345,17 +345,8 @@ FEATURES: list[Callable[..., np.ndarray]] = [
 #: regularity_corr needs the profiles of earlier days (computed by the driver, see profiles.py).
 CATALOGUED = [*FEATURES, regularity_corr]
 
-ACCOUNTING = ["expected_slots", "present_slots", "zero_slots", "coverage", "dq_flag"]
-BEHAVIOURAL = [
-    "daily_kwh", "baseload_kwh", "excess_kwh", "peak_kwh", "peak_time_h", "active_slots",
-    "active_share", "night_activity_share", "wake_time_h", "bed_time_h", "inactive_night_h",
-    "longest_inactive_run_h", "breakfast_kwh", "lunch_kwh", "dinner_kwh", "meal_kwh",
-    "meal_windows_active", "daytime_floor_h", "longest_daytime_floor_h", "stuck_on_h",
-    "regularity_corr", "night_blips",
-]
-COLUMNS = ["household_id", "local_date", *ACCOUNTING, *BEHAVIOURAL]
-INTEGER = {"expected_slots", "present_slots", "zero_slots", "active_slots", "meal_windows_active",
-           "night_blips"}
+# The output contract is the package's (table columns and integer columns).
+from meterrisk.features.daily import ACCOUNTING, BEHAVIOURAL, COLUMNS, INTEGER  # noqa: E402,F401
 
 
 def evaluate(tl: Timeline, act: A.Activity) -> dict[str, np.ndarray]:
