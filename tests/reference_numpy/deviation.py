@@ -14,17 +14,8 @@ from reference_numpy.window import _F, Days
 
 MIN_BASELINE_DAYS = 14
 
-#: Daily features with z and delta columns, with the SD floor (natural units) that keeps a very
-#: regular household's tiny SD from turning a trivial change into a huge z.
-DEVIATING: dict[str, float] = {
-    "wake_time_h": 0.25, "bed_time_h": 0.25, "inactive_night_h": 0.25, "active_share": 0.02,
-    "daily_kwh": 0.2, "excess_kwh": 0.2, "meal_kwh": 0.1, "breakfast_kwh": 0.05,
-    "dinner_kwh": 0.05, "regularity_corr": 0.05, "daytime_floor_h": 0.25,
-    "longest_inactive_run_h": 0.25, "night_activity_share": 0.02, "peak_kwh": 0.05,
-}
-#: Energy and activity features whose recent/baseline ratio is reported.
-RATIOS = ["daily_kwh", "excess_kwh", "meal_kwh", "breakfast_kwh", "lunch_kwh", "dinner_kwh",
-          "active_share"]
+# The features and SD floors are the package's: the reference checks the implementation.
+from meterrisk.features.windows.deviation import DEVIATING, RATIOS  # noqa: E402,F401
 
 
 def _enough(d: Days) -> np.ndarray:

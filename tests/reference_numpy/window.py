@@ -23,23 +23,8 @@ BASELINE_FIRST, BASELINE_LAST = 28, 83  # weeks 5-12 before as_of, in days of ag
 MIN_VALID_DAYS = 21
 HISTORY_DAYS = 84
 
-#: Daily features summarised by mean and SD over the last 28 days (name, unit).
-SUMMARISED = {
-    "daily_kwh": "kWh", "baseload_kwh": "kWh per half hour", "excess_kwh": "kWh",
-    "peak_kwh": "kWh per half hour", "peak_time_h": "hours (local clock)",
-    "active_share": "fraction", "night_activity_share": "fraction",
-    "wake_time_h": "hours (local clock)", "bed_time_h": "hours (local clock, may exceed 24)",
-    "inactive_night_h": "hours", "longest_inactive_run_h": "hours", "breakfast_kwh": "kWh",
-    "lunch_kwh": "kWh", "dinner_kwh": "kWh", "meal_kwh": "kWh", "meal_windows_active": "count",
-    "daytime_floor_h": "hours", "longest_daytime_floor_h": "hours", "stuck_on_h": "hours",
-    "regularity_corr": "correlation", "night_blips": "count",
-}
-#: Daily features with 4/8/12-week trends.
-TRENDED = ["wake_time_h", "bed_time_h", "active_share", "daily_kwh", "excess_kwh", "meal_kwh",
-           "regularity_corr", "daytime_floor_h", "night_activity_share", "longest_inactive_run_h"]
-TREND_WEEKS = {4: 14, 8: 28, 12: 42}  # weeks -> minimum valid days for a slope
-#: Weekend (Sat, Sun) minus weekday mean over the last 28 days.
-WEEKEND = ["daily_kwh", "wake_time_h", "active_share", "daytime_floor_h"]
+# Which features each family covers is the package's: the reference checks the implementation.
+from meterrisk.features.windows.spans import SUMMARISED, TREND_WEEKS, TRENDED, WEEKEND  # noqa: E402,F401
 
 _AGE = np.arange(HISTORY_DAYS)
 _F = {f: i for i, f in enumerate(SUMMARISED)}
