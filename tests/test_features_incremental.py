@@ -173,3 +173,24 @@ def test_a_full_run_that_fails_part_way_leaves_the_previous_tables_whole(tmp_pat
     for name in before:
         assert_frame_equal(after[name], before[name])
     con.close()
+
+
+def test_loading_temperatures_refreshes_the_temperature_features(tmp_path):
+    """Issue 13: `meterrisk temperature` then `meterrisk features` used to recompute nothing
+    until --full, so the windows kept null temperature features."""
+    con = store.connect(tmp_path / "s.duckdb", timezone="Asia/Tokyo")
+    store_readings(con, random_readings(["a", "b"], 0, 40, seed=11), file_id=1)
+    features.compute(con)
+    windows = "SELECT household_id, as_of, mean_temp_c_28d FROM household_features ORDER BY ALL"
+    assert q(con, windows)["mean_temp_c_28d"].null_count() == 2
+    days = [START + timedelta(days=i) for i in range(40)]
+    con.register("_t", pl.DataFrame({"local_date": days, "temp_c": [5.0 + i % 7 for i in range(40)]}))
+    con.execute("INSERT INTO temperature SELECT * FROM _t")
+    con.unregister("_t")
+    summary = features.compute(con)
+    assert summary["households_updated"] == 0  # no day row changed: only the windows
+    incremental = q(con, windows)
+    assert incremental["mean_temp_c_28d"].null_count() == 0
+    features.compute(con, full=True)
+    assert_frame_equal(incremental, q(con, windows))
+    con.close()

@@ -43,9 +43,23 @@ def all_ranges(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         FROM reading_days WHERE n_readings > 0 GROUP BY household_id""")
 
 
+def temperature_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Row count and content hash of the temperature table (a few hundred rows a year)."""
+    n, h = one(con, "SELECT count(*), coalesce(bit_xor(hash(local_date, temp_c)), 0) FROM temperature")
+    return f"{n}:{h}"
+
+
+def temperature_changed(con: duckdb.DuckDBPyConnection) -> bool:
+    """Temperatures were loaded or changed since the last completed sync: every stored window's
+    temperature features may be out of date (no daily feature reads temperatures)."""
+    row = one(con, "SELECT temperature_fingerprint FROM feature_sync")
+    return row is not None and row[0] != temperature_fingerprint(con)
+
+
 def record_sync(con: duckdb.DuckDBPyConnection, version: int) -> None:
     """Remember what this completed sync saw (after every batch has committed)."""
     with transaction(con):
         con.execute("DELETE FROM feature_sync")
-        con.execute("INSERT INTO feature_sync (file_watermark, readings_count, synced_at, days_version) "
-                    "VALUES (0, 0, now()::TIMESTAMP, ?)", [version])
+        con.execute("INSERT INTO feature_sync (file_watermark, readings_count, synced_at, days_version, "
+                    "temperature_fingerprint) VALUES (0, 0, now()::TIMESTAMP, ?, ?)",
+                    [version, temperature_fingerprint(con)])

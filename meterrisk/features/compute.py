@@ -105,8 +105,9 @@ def _normalise(requests: pl.DataFrame) -> pl.DataFrame:
 def _sync(con, *, full: bool, batch_size: int) -> tuple[dict, pl.DataFrame]:
     """Update daily features for changed day rows; return a summary and the stored windows
     that depend on them (household_id, as_of), which the caller must recompute."""
+    weather = changes.temperature_changed(con)  # before the sync records the new table
     ranges, detected_by = _update_daily(con, full=full, batch_size=batch_size)
-    if detected_by == "full":
+    if detected_by == "full" or weather:
         stale = store_io.query(con, "SELECT household_id, as_of FROM household_features")
     elif ranges.height:
         with registered(con, _fx_changed=ranges):
