@@ -277,7 +277,7 @@ def aggregations() -> list[pl.Expr]:
 def window_frame(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFrame) -> pl.DataFrame:
     """compute.window_frame as it was."""
     from meterrisk.features.catalog import window_columns
-    from meterrisk.features.compute import ALWAYS_SET
+    from meterrisk.features.windows.spans import ALWAYS_SET
 
     W, _ = _window_consts()
     agg = prepare(days).group_by(KEY).agg(aggregations())
@@ -289,7 +289,7 @@ def window_frame(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFr
     numeric = [c for c in cols if c != "dq_flag"]
     out = out.with_columns(
         [pl.lit(None, dtype=pl.Float64).alias(c) for c in numeric if c not in out.columns]
-    ).with_columns(pl.col(sorted(ALWAYS_SET - {"days_since_last_reading"})).fill_null(0))
+    ).with_columns(pl.col(sorted(set(ALWAYS_SET) - {"days_since_last_reading"})).fill_null(0))
     enough = pl.col("valid_days_28d") >= W.MIN_VALID_DAYS
     baseline = pl.col("valid_days_baseline") >= 14
     base_cols = [c for c in numeric if c.endswith(("_baseline", "_delta"))

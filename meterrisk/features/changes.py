@@ -60,6 +60,5 @@ def record_sync(con: duckdb.DuckDBPyConnection, version: int) -> None:
     """Remember what this completed sync saw (after every batch has committed)."""
     with transaction(con):
         con.execute("DELETE FROM feature_sync")
-        con.execute("INSERT INTO feature_sync (file_watermark, readings_count, synced_at, days_version, "
-                    "temperature_fingerprint) VALUES (0, 0, now()::TIMESTAMP, ?, ?)",
-                    [version, temperature_fingerprint(con)])
+        con.execute("INSERT INTO feature_sync (synced_at, days_version, temperature_fingerprint) "
+                    "VALUES (now()::TIMESTAMP, ?, ?)", [version, temperature_fingerprint(con)])

@@ -30,8 +30,6 @@ from meterrisk.store import registered, setting
 DEFAULT_BATCH = 500
 WINDOW_BATCH_FACTOR = 2  # 1,000 requests a window batch: 2,000 raised the peak, not the speed
 KEY = ["household_id", "as_of"]
-#: Window columns kept when a window has too few valid days (everything else is nulled).
-ALWAYS_SET = set(window.ALWAYS_SET)
 
 
 def compute(con: duckdb.DuckDBPyConnection, *, as_of: date | None = None, full: bool = False,

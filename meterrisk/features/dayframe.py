@@ -136,7 +136,7 @@ def from_readings(readings: pl.DataFrame, zone: str) -> pl.DataFrame:
     dates = readings["local_date"].unique().sort()
     starts = pl.DataFrame({"local_date": dates}).with_columns(
         _start=pl.col("local_date").map_elements(
-            lambda d: layouts._utc_midnight(d, layouts.ZoneInfo(zone)).replace(tzinfo=None),
+            lambda d: layouts.day_start_utc(d, zone).replace(tzinfo=None),
             return_dtype=pl.Datetime("us")),
         slots=pl.col("local_date").map_elements(lambda d: len(layouts.slot_clocks(d, zone)), return_dtype=pl.Int32))
     r = readings.join(starts, on="local_date").with_columns(

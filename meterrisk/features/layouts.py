@@ -24,8 +24,8 @@ ORDINARY: tuple[int, ...] = tuple(range(0, 1440, 30))
 def slot_clocks(day: date, zone: str) -> tuple[int, ...]:
     """Local wall-clock minutes after midnight at the start of each half hour of ``day``."""
     tz = ZoneInfo(zone)
-    start = _utc_midnight(day, tz)
-    end = _utc_midnight(day + timedelta(days=1), tz)
+    start = day_start_utc(day, tz)
+    end = day_start_utc(day + timedelta(days=1), tz)
     n = int((end - start) / HALF_HOUR)
     out = []
     for i in range(n):
@@ -34,9 +34,10 @@ def slot_clocks(day: date, zone: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _utc_midnight(day: date, tz: ZoneInfo) -> datetime:
+def day_start_utc(day: date, tz: ZoneInfo | str) -> datetime:
     """The UTC instant the local date starts: midnight, or the first wall-clock time after a
     gap when the zone skips midnight itself (a few zones change clocks at 00:00)."""
+    tz = ZoneInfo(tz) if isinstance(tz, str) else tz
     naive = datetime(day.year, day.month, day.day)
     for minutes in range(0, 180, 30):
         local = (naive + timedelta(minutes=minutes)).replace(tzinfo=tz)

@@ -1,7 +1,8 @@
 """Reading inputs from and writing features to the DuckDB store, in household batches.
 
-Writes replace whole key ranges inside one transaction (delete, then insert), so a rerun
-never duplicates rows and a crash leaves the previous rows in place.
+Writes never duplicate rows and a crash leaves the previous rows in place: an incremental run
+replaces whole key ranges inside one transaction per batch (delete, then insert); a full run
+empties and refills the daily tables inside one transaction (:class:`FreshTables`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import polars as pl
 from meterrisk.store import frame as query
 from meterrisk.store import one, registered, transaction
 
+#: The tables a daily sync writes, one row per household-day each.
+DAILY_TABLES = ("daily_features", "daily_profiles", "feature_state")
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -65,11 +68,16 @@ def load_prior_profiles(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, da
             """)
 
 
-_STATE = """
-    INSERT INTO feature_state
-    SELECT r.household_id, r.local_date, r.version, now()::TIMESTAMP
-    FROM reading_days r JOIN _fx_ranges g ON r.household_id = g.household_id
-     AND r.local_date BETWEEN g.lo AND g.hi"""
+def _insert_daily(con: duckdb.DuckDBPyConnection) -> None:
+    """Insert the registered _fx_daily and _fx_profiles, and each day's reading_days version
+    for the registered _fx_ranges (what feature_state records)."""
+    con.execute("INSERT INTO daily_features BY NAME SELECT * FROM _fx_daily")
+    con.execute("INSERT INTO daily_profiles BY NAME SELECT * FROM _fx_profiles")
+    con.execute("""
+        INSERT INTO feature_state
+        SELECT r.household_id, r.local_date, r.version, now()::TIMESTAMP
+        FROM reading_days r JOIN _fx_ranges g ON r.household_id = g.household_id
+         AND r.local_date BETWEEN g.lo AND g.hi""")
 
 
 def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: pl.DataFrame,
@@ -80,11 +88,9 @@ def replace_daily(con: duckdb.DuckDBPyConnection, ranges: pl.DataFrame, daily: p
                 "AND t.local_date BETWEEN g.lo AND g.hi")
     with transaction(con, _fx_ranges=ranges.select("household_id", "lo", "hi"), _fx_daily=daily,
                      _fx_profiles=profiles):
-        for table in ("daily_features", "daily_profiles", "feature_state"):
+        for table in DAILY_TABLES:
             con.execute(f"DELETE FROM {table} t {in_range}")
-        con.execute("INSERT INTO daily_features BY NAME SELECT * FROM _fx_daily")
-        con.execute("INSERT INTO daily_profiles BY NAME SELECT * FROM _fx_profiles")
-        con.execute(_STATE)
+        _insert_daily(con)
 
 
 class FreshTables:
@@ -99,7 +105,7 @@ class FreshTables:
     def __enter__(self) -> FreshTables:
         self.con.execute("BEGIN TRANSACTION")
         self.open = True
-        for table in ("daily_features", "daily_profiles", "feature_state"):
+        for table in DAILY_TABLES:
             self.con.execute(f"DELETE FROM {table}")
         return self
 
@@ -108,9 +114,7 @@ class FreshTables:
         with registered(con, _fx_ranges=ranges.select("household_id", "lo", "hi"), _fx_daily=daily,
                         _fx_profiles=profiles):
             try:
-                con.execute("INSERT INTO daily_features BY NAME SELECT * FROM _fx_daily")
-                con.execute("INSERT INTO daily_profiles BY NAME SELECT * FROM _fx_profiles")
-                con.execute(_STATE)
+                _insert_daily(con)
             except BaseException:
                 # Roll back before the frames are unregistered: an aborted transaction would
                 # refuse that and hide this error behind its own.
