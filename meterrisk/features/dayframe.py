@@ -48,10 +48,12 @@ def dense(days: pl.DataFrame, zone: str) -> pl.DataFrame:
     if span.height == 0:
         return pl.DataFrame(schema={HH: pl.String, "local_date": pl.Date})
     lo, hi = span["first"].min(), span["last"].max()
-    table = layouts.layout_table(lo - timedelta(days=1), hi + timedelta(days=1), zone).with_columns(
+    table = layouts.layout_table(lo - timedelta(days=1), hi + timedelta(days=1), zone)
+    # Night half hours are the first ones of the day on every layout (clocks before 05:00).
+    night = {lay: sum(c < A.NIGHT_END_H * 60 for c in layouts.clocks_of(lay)) for lay in table["layout"].unique()}
+    table = table.with_columns(
         next_layout=pl.col("layout").shift(-1),
-        night_slots=pl.col("local_date").map_elements(
-            lambda d: sum(c < A.NIGHT_END_H * 60 for c in layouts.slot_clocks(d, zone)), return_dtype=pl.Int32),
+        night_slots=pl.col("layout").replace_strict(night, return_dtype=pl.Int32),
     ).slice(1, (hi - lo).days + 1)
     k = slot_columns()
     frame = (span.lazy()
@@ -69,11 +71,10 @@ def dense(days: pl.DataFrame, zone: str) -> pl.DataFrame:
     last1 = pl.when(pl.lit(False)).then(None)
     for n, (a, b) in last.items():
         last2, last1 = last2.when(pl.col("slots") == n).then(a), last1.when(pl.col("slots") == n).then(b)
-    has_next = pl.col("_pos").shift(-1) == pl.col("_pos") + 1
     return frame.with_columns(
         _p0=previous(last2), _p1=previous(last1), prev_baseload=previous(pl.col("baseload")),
-        next_baseload=pl.when(has_next).then(pl.col("baseload").shift(-1)),
-        **{f"_n{j}": pl.when(has_next).then(pl.col(f"k{j}").shift(-1)) for j in range(NEXT_SLOTS)},
+        next_baseload=following(pl.col("baseload")),
+        **{f"_n{j}": following(pl.col(f"k{j}")) for j in range(NEXT_SLOTS)},
     )
 
 
@@ -81,6 +82,11 @@ def previous(expr: pl.Expr, days: int = 1) -> pl.Expr:
     """``expr`` of the same household ``days`` rows (days) before; null before its first day.
     Rows are sorted by household and date and dense, so a plain shift is the day before."""
     return pl.when(pl.col("_pos") >= days).then(expr.shift(days))
+
+
+def following(expr: pl.Expr) -> pl.Expr:
+    """``expr`` of the same household the next day; null after its last day."""
+    return pl.when(pl.col("_pos").shift(-1) == pl.col("_pos") + 1).then(expr.shift(-1))
 
 
 def night_baseload(frame: pl.DataFrame) -> np.ndarray:
