@@ -37,6 +37,8 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from meterrisk.alerts.quality import QualityParams, home_norms, quality_events, unreadable
+
 SLOTS = 48
 #: Days of the household's own history a day is judged against (DetectorParams.history_days).
 #: 12 weeks, not 4: a day that merely sets a 4-week record is a 1-in-29 event for any home,
@@ -272,11 +274,13 @@ def wake_slots(active: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_mass(active: np.ndarray, prob: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """Expected activity covered by the still spell ending at each slot (reset at activity)."""
-    w = prob * window * (~active)
+def _run_mass(active: np.ndarray, prob: np.ndarray, window: np.ndarray, gap: np.ndarray | None = None) -> np.ndarray:
+    """Expected activity covered by the still spell ending at each slot (reset at activity and
+    at a gap: a half hour without a reading is never stillness)."""
+    reset = active if gap is None else (active | gap)
+    w = prob * window * (~reset)
     c = np.cumsum(w, axis=1)
-    at_active = np.where(active, c, 0.0)
+    at_active = np.where(reset, c, 0.0)
     last = np.maximum.accumulate(at_active, axis=1)
     return c - last
 
@@ -303,18 +307,45 @@ def _run_lengths(member: np.ndarray, continues: np.ndarray) -> np.ndarray:
     return np.where(member, t - last + 1, 0)
 
 
-def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = None) -> list[Alert]:
+def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = None, *,
+               upto: int | None = None, quality: QualityParams | None = None) -> list[Alert]:
     """Alerts for ``today`` (48 kWh values, NaN = missing) given ``hist`` (days x 48, oldest first).
 
-    Returns [] when there is too little history. Only half hours that are present are used:
-    a gap in the data is never read as inactivity.
+    ``upto``: the last half hour of today received so far (intraday runs; default: the whole
+    day). Every rule is causal: an alert at half hour t depends only on half hours up to t, so
+    a run with ``upto = s`` returns exactly the whole day's alerts at slots <= s.
+
+    Data-quality events (``meter_outage``, ``no_data``: severity ``data``, see
+    :mod:`meterrisk.alerts.quality`) come first; their half hours are gaps for the inactivity
+    rules. Returns [] when there is too little history. A gap in the data is never read as
+    inactivity.
     """
     p = p or DetectorParams()
+    q = quality or QualityParams()
     hist = hist[-p.history_days:, :SLOTS]
-    today = today[:SLOTS]
+    today = np.array(today[:SLOTS], dtype=float)
+    upto = SLOTS - 1 if upto is None else min(int(upto), SLOTS - 1)
+    if upto < 0:
+        return []
+    today[upto + 1:] = np.nan
+    good = np.isfinite(hist).sum(axis=1) >= 40
+    if good.sum() < MIN_HISTORY_DAYS:
+        return []
+    norms = home_norms(hist, q)
+    bad_today, events = quality_events(hist[-1], today, norms, q, upto)
+    alerts: list[Alert] = [Alert(e.kind, e.slot, "data", e.message, {"since_slot": e.since, "run_slots": e.slot - e.since + 1})
+                           for e in events]
+    # outage half hours are gaps, in the history (past outages are not the home's usual day) and today
+    hist = np.where(unreadable(hist.ravel(), norms, q).reshape(hist.shape), np.nan, hist)
+    today = np.where(bad_today, np.nan, today)
     good = np.isfinite(hist).sum(axis=1) >= 40
     if good.sum() < MIN_HISTORY_DAYS or not np.isfinite(today).any():
-        return []
+        return alerts
+    alerts.extend(_inactivity(hist, today, good, p))
+    return alerts
+
+
+def _inactivity(hist: np.ndarray, today: np.ndarray, good: np.ndarray, p: DetectorParams) -> list[Alert]:
     floor = floor_level(hist[good], p)
     before = np.vstack([np.full((1, SLOTS), np.nan), hist[:-1]])
     if p.retro_flat:      # full hindsight for past days: a flat line is still from its start
@@ -335,6 +366,7 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
     last_active = np.where(any_act, SLOTS - 1 - np.argmax(act_h[:, ::-1], axis=1), np.nan)
     bed = float(np.nanmedian(last_active))
     act_d = active_matrix(today[None, :], floor, p, hist[-1:])[0]
+    gap_d = ~np.isfinite(today)
     alerts: list[Alert] = []
 
     # -- no activity after the usual wake
@@ -363,7 +395,7 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
         for i, w in enumerate(wakes):
             start = WAKE_FROM if np.isnan(w) else int(w)
             win_h[i, start: int(bed) + 1] = 1.0
-        mass_h = _run_mass(act_h, prob, win_h)
+        mass_h = _run_mass(act_h, prob, win_h, ~np.isfinite(hist_u))
         daily = np.sort(mass_h.max(axis=1))[::-1] if mass_h.size else np.zeros(1)
         hist_max = float(daily[min(p.run_rank, len(daily)) - 1])
         threshold = max(p.run_min_expected, p.run_factor * hist_max + p.run_extra)
@@ -377,8 +409,8 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
                 cum = np.concatenate([[0.0], np.cumsum(prob * win_d)])
                 mass_d = np.where(run_len > 0, cum[slots + 1] - cum[run_start], 0.0)
             else:
-                mass_d = _run_mass(act_d[None, :], prob, win_d[None, :])[0]
-                still = ~act_d[None, :]
+                mass_d = _run_mass(act_d[None, :], prob, win_d[None, :], gap_d[None, :])[0]
+                still = (~act_d & ~gap_d)[None, :]
                 prev_still = np.concatenate([[False], still[0, :-1]])[None, :]
                 run_len = _run_lengths(still, prev_still)[0]
             hit = np.flatnonzero((mass_d >= threshold) & (run_len >= p.run_min_slots) & np.isfinite(today))

@@ -1,0 +1,132 @@
+"""Outages are not inactivity: exact-zero runs, implausible flat lines and gaps.
+
+A meter that reports exactly 0 kWh for a day, one that repeats the same value to the last
+digit for many hours, and one that reports nothing are data-quality events for the household
+(``meter_outage`` / ``no_data``, severity ``data``), not a still home. Their half hours are
+*unreadable*: the inactivity rules see them as gaps (never as stillness), so an outage cannot
+raise ``no_activity_after_usual_wake`` or ``long_inactive_run``.
+
+What is unusual is judged against the home's own history, because some real homes read
+exactly 0 kWh in normal use (one London home reads 0 in 77% of its half hours; another in
+99%): a zero is unreadable only in a home where zeros are not part of ordinary days.
+
+Every test here is causal: whether half hour t is unreadable, and whether an event fires at
+t, depend only on half hours up to t (and the history), so an intraday run sees exactly what
+the day's batch would have seen up to its last half hour (see tests/test_alert_intraday.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SLOTS = 48
+
+
+@dataclass(frozen=True)
+class QualityParams:
+    zero_day_share: float = 0.2        # zeros are ordinary when this share of usable history days has some
+    zero_usual_extra: int = 8          # where zeros are ordinary: a zero run this much past the longest usual one
+    zero_usual_min_slots: int = 24     # ... and at least 12 h, is an outage
+    outage_slots: int = 12             # an unreadable run of 6 h is reported as a meter_outage
+    repeat_min_slots: int = 12         # the same non-zero value 6 h on end ...
+    repeat_extra: int = 4              # ... and 2 h longer than any repeat of the history: a stuck meter
+    gap_slots: int = 12                # 6 h without readings (before the last half hour received): no_data
+
+
+@dataclass
+class QualityEvent:
+    kind: str
+    slot: int
+    since: int
+    message: str
+
+
+def _runs(member: np.ndarray) -> np.ndarray:
+    """1-D: length of the run of ``member`` ending at each index (0 where not a member)."""
+    idx = np.arange(len(member))
+    last = np.maximum.accumulate(np.where(member, -1, idx))
+    return np.where(member, idx - last, 0)
+
+
+def _repeat_runs(x: np.ndarray) -> np.ndarray:
+    """1-D: how many half hours on end the value at each index has been exactly the same (>= 1)."""
+    same = np.zeros(len(x), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        same[1:] = np.isfinite(x[1:]) & (x[1:] == x[:-1])
+    idx = np.arange(len(x))
+    last = np.maximum.accumulate(np.where(same, -1, idx))
+    return np.where(np.isfinite(x), idx - last + 1, 0)
+
+
+@dataclass(frozen=True)
+class HomeNorms:
+    """What this home's own history says is ordinary for zeros and exact repeats."""
+    zeros_ordinary: bool
+    longest_zero_run: int       # longest zero run of the history shorter than a day (half hours)
+    longest_repeat_run: int     # longest exact repeat of a non-zero value shorter than the stuck threshold
+
+
+def home_norms(hist: np.ndarray, q: QualityParams) -> HomeNorms:
+    good = np.isfinite(hist).sum(axis=1) >= 40
+    h = hist[good]
+    if not len(h):
+        return HomeNorms(False, 0, 0)
+    zeros = (h == 0).sum(axis=1)
+    # all-zero days are left out: they are past outages, not what the home does
+    partial = (zeros >= 1) & (zeros <= SLOTS - 8)
+    ordinary = bool(partial.mean() >= q.zero_day_share)
+    x = hist.ravel()
+    zr = _runs(x == 0)
+    ends = zr[(zr > 0) & np.concatenate([zr[1:] == 0, [True]])]
+    longest_zero = int(ends[ends < SLOTS].max()) if (ends < SLOTS).any() else 0
+    rr = np.where(x != 0, _repeat_runs(x), 0)
+    rr = rr[rr < q.repeat_min_slots * 2]        # a past stuck meter does not make the next one ordinary
+    return HomeNorms(ordinary, longest_zero, int(rr.max()) if rr.size else 0)
+
+
+def unreadable(x: np.ndarray, norms: HomeNorms, q: QualityParams) -> np.ndarray:
+    """1-D boolean: half hours of ``x`` (days concatenated, oldest first) that are not a
+    reading of the home's use: exact zeros where zeros are not ordinary, a zero run longer than
+    ordinary where they are (from the half hour it becomes so), and a non-zero value repeated
+    exactly for longer than the home's history ever did (from the half hour it becomes so)."""
+    zr = _runs(np.isfinite(x) & (x == 0))
+    if norms.zeros_ordinary:
+        zero_bad = zr >= max(q.zero_usual_min_slots, norms.longest_zero_run + q.zero_usual_extra)
+    else:
+        zero_bad = zr >= 1
+    rep = np.where(np.isfinite(x) & (x != 0), _repeat_runs(x), 0)
+    stuck = rep >= max(q.repeat_min_slots, norms.longest_repeat_run + q.repeat_extra)
+    return zero_bad | stuck
+
+
+def quality_events(yesterday: np.ndarray, today: np.ndarray, norms: HomeNorms, q: QualityParams,
+                   upto: int) -> tuple[np.ndarray, list[QualityEvent]]:
+    """(unreadable half hours of ``today``, data-quality events of today up to half hour ``upto``).
+
+    ``yesterday`` lets a run that began last evening count (an outage is one run across
+    midnight). Events fire at the half hour they become true: ``meter_outage`` when an
+    unreadable run reaches ``outage_slots``, ``no_data`` when readings have been missing for
+    ``gap_slots`` (only half hours up to ``upto``, the last one received, can be missing).
+    """
+    n = len(today)
+    t = today.copy()
+    t[upto + 1:] = np.nan
+    x = np.concatenate([yesterday, t])
+    bad = unreadable(x, norms, q)
+    bad_run = _runs(bad)[-n:]
+    missing = ~np.isfinite(x)
+    missing[len(yesterday) + upto + 1:] = False          # not received yet is not missing
+    gap_run = _runs(missing)[-n:]
+    events = []
+    for kind, run, need, what in (("meter_outage", bad_run, q.outage_slots, "readings of exactly 0 kWh or one value "
+                                   "repeated to the last digit, unlike this home's own history"),
+                                  ("no_data", gap_run, q.gap_slots, "no readings received")):
+        hit = np.flatnonzero(run[: upto + 1] >= need)
+        if hit.size:
+            s = int(hit[0])
+            since = s - int(run[s]) + 1
+            events.append(QualityEvent(kind, s, since, f"{what} for {run[s] / 2:.1f} h "
+                                       "(a meter or data problem, not a sign of inactivity; check the meter feed)"))
+    return bad[-n:], events
