@@ -26,10 +26,11 @@ SLOTS = 48
 
 @dataclass(frozen=True)
 class QualityParams:
-    zero_day_share: float = 0.2        # zeros are ordinary when this share of usable history days has some
+    zero_day_share: float = 0.2        # a zero is a reading at a clock half hour that reads 0 on this share of usual days
     zero_usual_extra: int = 8          # where zeros are ordinary: a zero run this much past the longest usual one
     zero_usual_min_slots: int = 24     # ... and at least 12 h, is an outage
     outage_slots: int = 12             # an unreadable run of 6 h is reported as a meter_outage
+    repeat_ordinary_slots: int = 3     # a value repeated exactly beyond this and the history's longest: unreadable
     repeat_min_slots: int = 12         # the same non-zero value 6 h on end ...
     repeat_extra: int = 4              # ... and 2 h longer than any repeat of the history: a stuck meter
     gap_slots: int = 12                # 6 h without readings (before the last half hour received): no_data
@@ -63,42 +64,49 @@ def _repeat_runs(x: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class HomeNorms:
     """What this home's own history says is ordinary for zeros and exact repeats."""
-    zeros_ordinary: bool
+    zero_slot_share: np.ndarray  # (48,): share of history days reading exactly 0 at each clock half hour
     longest_zero_run: int       # longest zero run of the history shorter than a day (half hours)
-    longest_repeat_run: int     # longest exact repeat of a non-zero value shorter than the stuck threshold
+    longest_repeat_run: int     # longest exact repeat of a non-zero value shorter than twice the stuck threshold
 
 
 def home_norms(hist: np.ndarray, q: QualityParams) -> HomeNorms:
     good = np.isfinite(hist).sum(axis=1) >= 40
-    h = hist[good]
-    if not len(h):
-        return HomeNorms(False, 0, 0)
-    zeros = (h == 0).sum(axis=1)
-    # all-zero days are left out: they are past outages, not what the home does
-    partial = (zeros >= 1) & (zeros <= SLOTS - 8)
-    ordinary = bool(partial.mean() >= q.zero_day_share)
+    zeros = (hist == 0).sum(axis=1)
+    # near all-zero days are left out: they are past outages, not what the home does
+    ordinary = good & (zeros <= SLOTS - 8)
+    share = (hist[ordinary] == 0).mean(axis=0) if ordinary.any() else np.zeros(hist.shape[1])
     x = hist.ravel()
     zr = _runs(x == 0)
     ends = zr[(zr > 0) & np.concatenate([zr[1:] == 0, [True]])]
     longest_zero = int(ends[ends < SLOTS].max()) if (ends < SLOTS).any() else 0
     rr = np.where(x != 0, _repeat_runs(x), 0)
     rr = rr[rr < q.repeat_min_slots * 2]        # a past stuck meter does not make the next one ordinary
-    return HomeNorms(ordinary, longest_zero, int(rr.max()) if rr.size else 0)
+    return HomeNorms(share, longest_zero, int(rr.max()) if rr.size else 0)
 
 
 def unreadable(x: np.ndarray, norms: HomeNorms, q: QualityParams) -> np.ndarray:
-    """1-D boolean: half hours of ``x`` (days concatenated, oldest first) that are not a
-    reading of the home's use: exact zeros where zeros are not ordinary, a zero run longer than
-    ordinary where they are (from the half hour it becomes so), and a non-zero value repeated
-    exactly for longer than the home's history ever did (from the half hour it becomes so)."""
-    zr = _runs(np.isfinite(x) & (x == 0))
-    if norms.zeros_ordinary:
-        zero_bad = zr >= max(q.zero_usual_min_slots, norms.longest_zero_run + q.zero_usual_extra)
-    else:
-        zero_bad = zr >= 1
-    rep = np.where(np.isfinite(x) & (x != 0), _repeat_runs(x), 0)
-    stuck = rep >= max(q.repeat_min_slots, norms.longest_repeat_run + q.repeat_extra)
-    return zero_bad | stuck
+    """1-D boolean: half hours of ``x`` (whole days concatenated, oldest first) that are not a
+    reading of the home's use: an exact zero at a clock half hour this home does not read zero
+    on ordinary days (``zero_day_share``), a zero run far longer than any of its history (from
+    the half hour it becomes so), and a non-zero value repeated exactly for longer than the
+    home's history ever did (from the half hour it becomes so)."""
+    zero = np.isfinite(x) & (x == 0)
+    zr = _runs(zero)
+    slot_share = np.resize(norms.zero_slot_share, len(x))
+    zero_bad = zero & ((slot_share < q.zero_day_share)
+                       | (zr >= max(q.zero_usual_min_slots, norms.longest_zero_run + q.zero_usual_extra)))
+    return zero_bad | (_repeats(x) > max(q.repeat_ordinary_slots, norms.longest_repeat_run + 1))
+
+
+def _repeats(x: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(x) & (x != 0), _repeat_runs(x), 0)
+
+
+def stuck_meter(x: np.ndarray, norms: HomeNorms, q: QualityParams) -> np.ndarray:
+    """1-D: the run length where a non-zero value has repeated exactly long enough to call the
+    meter stuck (``repeat_min_slots``, and ``repeat_extra`` past the history's longest), else 0."""
+    rep = _repeats(x)
+    return np.where(rep >= max(q.repeat_min_slots, norms.longest_repeat_run + q.repeat_extra), rep, 0)
 
 
 def quality_events(yesterday: np.ndarray, today: np.ndarray, norms: HomeNorms, q: QualityParams,
@@ -115,7 +123,8 @@ def quality_events(yesterday: np.ndarray, today: np.ndarray, norms: HomeNorms, q
     t[upto + 1:] = np.nan
     x = np.concatenate([yesterday, t])
     bad = unreadable(x, norms, q)
-    bad_run = _runs(bad)[-n:]
+    # a stuck value counts from its first half hour once it is known to be stuck
+    bad_run = np.maximum(_runs(bad), stuck_meter(x, norms, q))[-n:]
     missing = ~np.isfinite(x)
     missing[len(yesterday) + upto + 1:] = False          # not received yet is not missing
     gap_run = _runs(missing)[-n:]
