@@ -68,6 +68,7 @@ class DetectorParams:
     stuck_rel_range: float = 0.25      # (max - min) / median within the stuck spell
     floor_day_share: float = 0.05      # history days with less activity are absences: ignored
     mass_rule: bool = True             # long_inactive_run by expected activity missed (the standard rules)
+    mass_night: bool = False           # ... with still spells across midnight and mornings without a wake-up
     retro_min_kwh: float = 99.0        # flat lines still from their start only this far above the floor (99: never)
     retro_rel: float = 0.02            # ... and has moved by at most min_delta_kwh + 2% of its level
     retro_flat: bool = False           # a flat line counts as still from its start, once known
@@ -355,6 +356,7 @@ def _inactivity(hist: np.ndarray, today: np.ndarray, good: np.ndarray, p: Detect
     usual = good & (act_h.mean(axis=1) >= p.floor_day_share)     # drop away / floor days
     if usual.sum() < MIN_HISTORY_DAYS:
         return []
+    act_all = act_h & usual[:, None]
     act_h, hist_u = act_h[usual], hist[usual]
     prob = act_h.mean(axis=0)
     wakes = wake_slots(act_h)
@@ -389,7 +391,9 @@ def _inactivity(hist: np.ndarray, today: np.ndarray, good: np.ndarray, p: Detect
 
     # -- long still spell: the earlier of two tests (expected activity missed; clock time)
     runs: list[Alert] = []
-    if p.mass_rule:
+    if p.mass_rule and p.mass_night:
+        runs.extend(_night_mass_alert(hist, today, usual, act_all, act_d, prob, w_med, bed, floor, p))
+    elif p.mass_rule:
         slots = np.arange(SLOTS)
         win_h = np.zeros_like(act_h, dtype=float)
         for i, w in enumerate(wakes):
@@ -448,6 +452,48 @@ def _inactivity(hist: np.ndarray, today: np.ndarray, good: np.ndarray, p: Detect
              "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med},
         ))
     return alerts
+
+
+def _night_mass_alert(hist, today, usual, act_all, act_d, prob, w_med, bed, floor, p: DetectorParams) -> list[Alert]:
+    """``long_inactive_run`` by expected activity missed, with still spells that run across
+    midnight (``DetectorParams.mass_night``): a still evening that runs on into a morning
+    without a wake-up is one spell, and a morning without a wake-up counts from the usual wake.
+
+    The expected activity of a day runs from the earlier of its wake-up and the usual wake
+    to the usual bedtime; the history's largest spell (its late mornings included, so a home
+    that often sleeps in has a high threshold) sets the bar, as in the daily rule."""
+    n = len(hist)
+    slots = np.arange(SLOTS)
+    wakes_all = wake_slots(act_all)
+    start = np.where(np.isnan(wakes_all), w_med, np.fmin(wakes_all, w_med)).astype(int)
+    win_h = ((slots[None, :] >= start[:, None]) & (slots[None, :] <= bed)).astype(float)
+    gap_h = ~np.isfinite(hist) | ~usual[:, None]
+    mass_h = _run_mass(act_all.reshape(1, -1), np.tile(prob, n), win_h.reshape(1, -1), gap_h.reshape(1, -1))[0]
+    hist_max = float(mass_h.max()) if mass_h.size else 0.0
+    threshold = max(p.run_min_expected, p.run_factor * hist_max + p.run_extra)
+    wake_today = wake_slots(act_d[None, :])[0]
+    t0 = int(w_med if np.isnan(wake_today) else min(wake_today, w_med))
+    win_d = ((slots >= t0) & (slots <= bed)).astype(float)
+    gap_d = ~np.isfinite(today)
+    act2 = np.concatenate([act_all[-1], act_d])[None, :]
+    gap2 = np.concatenate([gap_h[-1], gap_d])[None, :]
+    mass_d = _run_mass(act2, np.tile(prob, 2), np.concatenate([win_h[-1], win_d])[None, :], gap2)[0][SLOTS:]
+    still = ~act2 & ~gap2
+    run_len = _run_lengths(still, np.concatenate([[[False]], still[:, :-1]], axis=1))[0][SLOTS:]
+    hit = np.flatnonzero((mass_d >= threshold) & (run_len >= p.run_min_slots) & np.isfinite(today))
+    if not hit.size:
+        return []
+    t = int(hit[0])
+    since = t - int(run_len[t]) + 1
+    day_note = "" if since >= 0 else " yesterday"
+    return [Alert(
+        "long_inactive_run", t, "high",
+        f"no activity for {run_len[t] / 2:.1f} h since {_hhmm(since)}{day_note}, at times this home is "
+        "usually active (out, or unwell: electricity alone cannot tell)",
+        {"since_slot": since, "run_slots": int(run_len[t]), "expected_active_slots": round(float(mass_d[t]), 2),
+         "threshold": round(threshold, 2), "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med,
+         "floor_kwh": round(floor, 4)},
+    )]
 
 
 def _spell_alert(hist, today, usual, floor, w_med, p: DetectorParams) -> list[Alert]:
