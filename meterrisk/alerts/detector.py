@@ -419,16 +419,7 @@ def _inactivity(hist: np.ndarray, today: np.ndarray, good: np.ndarray, p: Detect
                 run_len = _run_lengths(still, prev_still)[0]
             hit = np.flatnonzero((mass_d >= threshold) & (run_len >= p.run_min_slots) & np.isfinite(today))
             if hit.size:
-                t = int(hit[0])
-                since = t - run_len[t] + 1
-                runs.append(Alert(
-                    "long_inactive_run", t, "high",
-                    f"no activity for {run_len[t] / 2:.1f} h since {_hhmm(since)}, at times this home is "
-                    "usually active (out, or unwell: electricity alone cannot tell)",
-                    {"since_slot": since, "run_slots": int(run_len[t]), "expected_active_slots": round(float(mass_d[t]), 2),
-                     "threshold": round(threshold, 2), "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med,
-                     "floor_kwh": round(floor, 4)},
-                ))
+                runs.append(_mass_alert(int(hit[0]), run_len, mass_d, threshold, w_med, floor))
     if p.spell_rule:
         runs.extend(_spell_alert(hist, today, usual, floor, w_med, p))
     if runs:
@@ -481,19 +472,21 @@ def _night_mass_alert(hist, today, usual, act_all, act_d, prob, w_med, bed, floo
     still = ~act2 & ~gap2
     run_len = _run_lengths(still, np.concatenate([[[False]], still[:, :-1]], axis=1))[0][SLOTS:]
     hit = np.flatnonzero((mass_d >= threshold) & (run_len >= p.run_min_slots) & np.isfinite(today))
-    if not hit.size:
-        return []
-    t = int(hit[0])
+    return [_mass_alert(int(hit[0]), run_len, mass_d, threshold, w_med, floor)] if hit.size else []
+
+
+def _mass_alert(t: int, run_len, mass_d, threshold: float, w_med: float, floor: float) -> Alert:
+    """The ``long_inactive_run`` alert of the expected-activity test, fired at half hour ``t``."""
     since = t - int(run_len[t]) + 1
     day_note = "" if since >= 0 else " yesterday"
-    return [Alert(
+    return Alert(
         "long_inactive_run", t, "high",
         f"no activity for {run_len[t] / 2:.1f} h since {_hhmm(since)}{day_note}, at times this home is "
         "usually active (out, or unwell: electricity alone cannot tell)",
         {"since_slot": since, "run_slots": int(run_len[t]), "expected_active_slots": round(float(mass_d[t]), 2),
          "threshold": round(threshold, 2), "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med,
          "floor_kwh": round(floor, 4)},
-    )]
+    )
 
 
 def _spell_alert(hist, today, usual, floor, w_med, p: DetectorParams) -> list[Alert]:
