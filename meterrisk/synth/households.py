@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from meterrisk.synth.meter import zero_propensity
 from meterrisk.synth.params import SynthParams
 
 #: Household kinds (index into KINDS); only SINGLE is eligible for the town service.
@@ -120,12 +121,16 @@ class Traits:
     water_start_h: np.ndarray
     water_hours: np.ndarray
     solar_kwp: np.ndarray      # 0 unless has_solar
+    zero_propensity: np.ndarray  # chance a quiet half hour reads exactly 0 (meter.py)
 
     def take(self, idx: slice) -> "Traits":
         return Traits(**{k: v[idx] for k, v in self.__dict__.items()})
 
 
-def make_traits(cohort: Cohort, rng: np.random.Generator, params: SynthParams) -> Traits:
+def make_traits(cohort: Cohort, rng: np.random.Generator, params: SynthParams,
+                meter_rng: np.random.Generator) -> Traits:
+    """Load traits from ``rng``; meter traits from their own stream, so adding them left the
+    load traits of every seed unchanged."""
     lp = params.load
     n = cohort.n
 
@@ -152,4 +157,5 @@ def make_traits(cohort: Cohort, rng: np.random.Generator, params: SynthParams) -
         water_start_h=1.0 + rng.integers(0, 2, n) * 0.5,
         water_hours=uni(lp.water_heater_hours),
         solar_kwp=np.where(cohort.has_solar, uni(lp.solar_kwp), 0.0),
+        zero_propensity=zero_propensity(cohort.has_solar, meter_rng, params.meter),
     )

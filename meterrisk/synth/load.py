@@ -12,7 +12,8 @@ import numpy as np
 
 from meterrisk.synth.events import Events
 from meterrisk.synth.households import Traits
-from meterrisk.synth.params import FrailtyParams, LoadParams
+from meterrisk.synth.meter import apply_zeros
+from meterrisk.synth.params import FrailtyParams, LoadParams, MeterParams
 from meterrisk.synth.timegrid import Grid
 
 _SQRT_2PI = np.sqrt(2 * np.pi)
@@ -99,8 +100,13 @@ def daily_routine(traits: Traits, frailty: np.ndarray, rng: np.random.Generator,
 
 def chunk_kwh(grid: Grid, traits: Traits, frailty: np.ndarray, events: Events,
               temperature: np.ndarray, clearness: np.ndarray, rng: np.random.Generator,
-              lp: LoadParams, fp: FrailtyParams) -> np.ndarray:
-    """Net kWh per half hour, shape (H, T), rounded to the meter's 1 Wh resolution."""
+              lp: LoadParams, fp: FrailtyParams, meter_rng: np.random.Generator,
+              mp: MeterParams) -> np.ndarray:
+    """Net kWh per half hour, shape (H, T), rounded to the meter's 1 Wh resolution.
+
+    ``meter_rng`` draws the exact zeros of low-standby homes (``meter.apply_zeros``), a stream
+    of its own so the load draws of a seed are unchanged by them.
+    """
     h = frailty.shape[0]
     S = _Slots(grid, h)
     hour, day, home_ = S.hour, S.per_day, S.per_home
@@ -172,6 +178,9 @@ def chunk_kwh(grid: Grid, traits: Traits, frailty: np.ndarray, events: Events,
     for i in np.flatnonzero(events.collapsed.any(axis=1)):
         c = events.collapsed[i]
         kwh[i, c] = floor[i, c] + events.extra[i, c]
+
+    # Low-standby homes whose meter reads 0 below its registering threshold (not solar homes).
+    apply_zeros(kwh, floor, traits.zero_propensity, meter_rng, mp.quiet_margin_kwh)
 
     # Rooftop PV: a daylight arc, longer and higher in summer, scaled by the day's clearness.
     solar = np.flatnonzero(traits.solar_kwp)

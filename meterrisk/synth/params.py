@@ -173,6 +173,44 @@ class FaultParams:
 
 
 @dataclass(frozen=True)
+class MeterParams:
+    """What the meter and its communication do to the readings (not behaviour).
+
+    Rates measured on the 100 London LCL homes of 2013 (docs/synth.md, "Measured on London
+    LCL 2013"); the resident's behaviour, and any event, continue underneath an outage or gap.
+    Span rates are per household-day with consent; lengths are in days (log-uniform).
+    """
+
+    #: Share of homes whose meter reads exactly 0 at times in normal use (low standby below
+    #: the meter's registering threshold). LCL: 21 of 100 homes have zeros outside long runs.
+    zero_home_share: float = 0.2
+    #: Per-home zero propensity p of those homes ~ Beta(a, b): a quiet half hour (use within
+    #: ``quiet_margin_kwh`` of the floor) reads 0 with probability p, any other with p**2, so
+    #: low-p homes show zeros at night (LCL MAC000036: 30% of 01-05 h slots, 0% at 18-22 h)
+    #: and a rare high-p home is mostly zeros at every hour (LCL MAC000004: 77%, flat by hour).
+    #: Beta(0.3, 1.6) gives ~1.8% zero readings overall (LCL 1.8% outside runs of >= 1 day).
+    zero_propensity_beta: tuple[float, float] = (0.3, 1.6)
+    quiet_margin_kwh: float = 0.01
+    #: Meter/communication outage that reads exactly 0 kWh (``meter_outage``). LCL: 2 runs of
+    #: >= 1 day in ~35,000 household-days outside the one always-zero home (36 h and 18 days).
+    outage_rate: float = 6e-5
+    outage_days: tuple[float, float] = (1.0, 21.0)
+    #: Stuck meter repeating its last value (``flat_line``). LCL's longest repeat of a non-zero
+    #: value is 15 h (none of days), so this is an assumption kept rarer than outages.
+    flat_line_rate: float = 3e-5
+    flat_line_days: tuple[float, float] = (0.5, 5.0)
+    #: Whole local days without rows (``no_data``). LCL: 10 gaps of 1-2 days in 3 homes over
+    #: ~35,000 household-days (2.9e-4); we use 1-3 days.
+    no_data_rate: float = 3e-4
+    no_data_days: tuple[int, int] = (1, 3)
+    #: Homes whose meter stops reporting for good, with consent still in force
+    #: (``stopped_reporting``), per year. LCL: 9 of 100 homes stopped 2-11 months before the
+    #: end of 2013, a trial whose volunteers dropped out; a utility meter in a town service
+    #: stops less often (exchange, communication failure), so we use half.
+    stop_reporting_per_year: float = 0.045
+
+
+@dataclass(frozen=True)
 class SynthParams:
     """All parameters of a synthetic cohort (recorded in manifest.json)."""
 
@@ -181,6 +219,7 @@ class SynthParams:
     frailty: FrailtyParams = field(default_factory=FrailtyParams)
     events: EventParams = field(default_factory=EventParams)
     faults: FaultParams = field(default_factory=FaultParams)
+    meter: MeterParams = field(default_factory=MeterParams)
     #: Households per generated chunk/file: bounds memory (chunk x days x 48 float64 arrays).
     chunk_households: int = 500
     #: Share of consenting residents assessed at each survey wave.
