@@ -148,7 +148,8 @@ def test_collapse_leaves_only_floor_and_what_was_left_on(cohort, matrix):
     checked = 0
     for hid, _, s_ts, e_ts, details in collapses.iter_rows():
         tr = traits[hid]
-        if tr["all_electric"] or tr["has_solar"]:
+        # Timers go on without the resident: water heater, storage heater charging.
+        if tr["all_electric"] or tr["has_solar"] or tr["night_storage_heating"]:
             continue
         left_on = float(details.split("=")[1])
         s, e = _slot(s_ts), min(_slot(e_ts), m.shape[1])

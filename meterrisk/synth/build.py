@@ -30,8 +30,9 @@ from meterrisk.files import sha256_of
 LAYOUTS = ("long", "csv", "wide", "register")
 #: Independent random streams, so e.g. changing event rates leaves the registry unchanged.
 #: Meter streams were added later; their own numbers keep every earlier stream's draws.
-_STREAM = {"cohort": 1, "traits": 2, "frailty": 3, "weather": 4, "assess": 5, "meter": 6,
-           "chunk": 100, "meter_chunk": 1_000_000}
+_STREAM = {"cohort": 1, "traits": 2, "frailty": 3, "weather": 4, "assess": 5, "meter": 6, "night": 7,
+           "chunk": 100, "meter_chunk": 1_000_000,
+           "night_chunk": 2_000_000}
 
 
 def _rng(seed: int, stream: str, index: int = 0) -> np.random.Generator:
@@ -103,7 +104,8 @@ def generate(out_dir: str | Path, *, households: int, days: int, start: date, se
     _prepare(out)
     grid = Grid(start, days, timezone)
     cohort = make_cohort(households, start, days, _rng(seed, "cohort"), params)
-    traits = make_traits(cohort, _rng(seed, "traits"), params, _rng(seed, "meter"))
+    traits = make_traits(cohort, _rng(seed, "traits"), params, _rng(seed, "meter"),
+                         _rng(seed, "night"))
     fr = simulate_frailty(cohort, days, _rng(seed, "frailty"), params.frailty)
     wrng = _rng(seed, "weather")
     temp, clear = temperature(grid, wrng), clearness(grid, wrng)
@@ -118,6 +120,8 @@ def generate(out_dir: str | Path, *, households: int, days: int, start: date, se
         "age": cohort.age, "all_electric": cohort.all_electric, "has_solar": cohort.has_solar,
         "activity_scale": np.round(traits.scale, 3), "wake_mean_h": np.round(traits.wake_mean, 2),
         "zero_propensity": traits.zero_propensity,
+        "night_storage_heating": traits.storage_kw > 0,
+        "night_air_conditioning": traits.night_ac_kw > 0,
     }), out / "truth" / "household_traits.csv")
 
     counts = _write_chunks(out, grid, cohort, traits, fr, temp, clear, seed, layout, faults,
@@ -161,7 +165,8 @@ def _write_chunks(out, grid, cohort, traits, fr: Frailty, temp, clear, seed, lay
             ev = draw_events(grid, traits.take(sl), cohort.kind[sl], level, rng,
                              params.events, params.frailty.outing_reduction)
             kwh = chunk_kwh(grid, traits.take(sl), level, ev, temp, clear, rng,
-                            params.load, params.frailty, meter_rng, params.meter)
+                            params.load, params.frailty, meter_rng, params.meter,
+                            _rng(seed, "night_chunk", c))
             # Readings exist only while consent is in force (docs/CONTRACTS.md).
             d = grid.day[None, :]
             consent = (d >= cohort.consent_day[sl, None]) & (d < cohort.withdraw_day[sl, None])

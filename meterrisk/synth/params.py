@@ -31,6 +31,15 @@ class CohortParams:
     solar_share: float = 0.06
     #: Share of all-electric homes (heat-pump water heater running 01:00-05:00).
     all_electric_share: float = 0.15
+    #: Share of homes with electric night storage heaters (chikunetsu danbōki) charging on the
+    #: night tariff. They are common only in cold regions (Hokkaido, Tohoku, Hokuriku); in a
+    #: Tokai town an assumed 2% (use ~0.15 for a cold-region town). Exactly
+    #: round(share x households) homes get one, so a test can ask for a single one.
+    night_storage_heating_share: float = 0.02
+    #: Share of homes that keep the air conditioner on through hot nights (thermostat cycling),
+    #: as heatstroke advice asks of older people (Japanese surveys: many older residents do
+    #: not; an assumed quarter do). Exact count as above, chosen after the storage homes.
+    night_air_conditioning_share: float = 0.25
     districts: tuple[str, ...] = ("Sangō", "Tado", "Inabe-higashi", "Kuwabe", "Nagaoka", "Koyama")
 
 
@@ -84,6 +93,27 @@ class LoadParams:
     #: Heat-pump water heater (all-electric homes), kW, running in the cheap 01:00-05:00 window.
     water_heater_kw: tuple[float, float] = (1.0, 1.6)
     water_heater_hours: tuple[float, float] = (2.0, 3.5)
+    #: Night storage heater: element power (kW) charged from 23:00 or 00:00 for
+    #: ``storage_hours_per_c`` hours per degree the day is below ``storage_base_c``, at most
+    #: ``storage_max_hours`` (the cheap window runs to ~07:00). At a 5 C January day that is
+    #: 5-6 h at 1.5-3 kW, so 00:00-05:00 sits far above daytime use from November to April.
+    #: Switched off while the resident is away (holiday, hospital), not during a collapse.
+    storage_heater_kw: tuple[float, float] = (1.5, 3.0)
+    storage_base_c: float = 14.0
+    storage_hours_per_c: float = 0.6
+    storage_max_hours: float = 8.0
+    #: Night air conditioning: compressor power (kW) while cycling on, from bedtime to waking,
+    #: on nights whose day mean is at least ``night_ac_base_c`` (a tropical night, minimum
+    #: >= 25 C, comes with a day mean of ~27 C on the Tokai coast; 25 C starts a little
+    #: earlier). The share of half hours the compressor runs rises from ``night_ac_duty[0]`` at
+    #: the base by ``night_ac_duty_per_c`` per degree, at most ``night_ac_duty[1]``; an on
+    #: half hour uses 60-100% of the compressor's half-hour energy (0.2-0.6 kWh at
+    #: 0.4-1.2 kW), an off one only the fan (``night_ac_fan_kwh``).
+    night_ac_kw: tuple[float, float] = (0.4, 1.2)
+    night_ac_base_c: float = 25.0
+    night_ac_duty: tuple[float, float] = (0.35, 0.9)
+    night_ac_duty_per_c: float = 0.1
+    night_ac_fan_kwh: float = 0.01
     #: Rooftop PV size, kW peak.
     solar_kwp: tuple[float, float] = (3.0, 5.5)
     #: Rare whole-home outage (meter reads zero for the half hour), probability per slot.
