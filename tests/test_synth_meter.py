@@ -85,7 +85,9 @@ def test_low_propensity_homes_read_zero_mostly_at_night(default_cohort):
     with np.errstate(all="ignore"):
         night = np.nanmean(days[:, :, 2:10] == 0)     # 01:00-05:00, asleep at the floor
         evening = np.nanmean(days[:, :, 36:42] == 0)  # 18:00-21:00, up and cooking
-    assert night > 3 * evening, (night, evening)
+    # Evenings read 0 with p**2 when someone is up, with p when the home is quiet (out,
+    # on holiday or a stay): at these p's a small fraction of the night share.
+    assert night > 0.05 and night > 2 * evening, (night, evening)
 
 
 def _spans(cohort: Path) -> pl.DataFrame:

@@ -32,7 +32,7 @@ LAYOUTS = ("long", "csv", "wide", "register")
 #: Meter streams were added later; their own numbers keep every earlier stream's draws.
 _STREAM = {"cohort": 1, "traits": 2, "frailty": 3, "weather": 4, "assess": 5, "meter": 6, "night": 7,
            "chunk": 100, "meter_chunk": 1_000_000,
-           "night_chunk": 2_000_000}
+           "night_chunk": 2_000_000, "stay_chunk": 3_000_000}
 
 
 def _rng(seed: int, stream: str, index: int = 0) -> np.random.Generator:
@@ -163,7 +163,8 @@ def _write_chunks(out, grid, cohort, traits, fr: Frailty, temp, clear, seed, lay
             meter_rng = _rng(seed, "meter_chunk", c)
             level = fr.level[sl]
             ev = draw_events(grid, traits.take(sl), cohort.kind[sl], level, rng,
-                             params.events, params.frailty.outing_reduction)
+                             params.events, params.frailty.outing_reduction,
+                             _rng(seed, "stay_chunk", c))
             kwh = chunk_kwh(grid, traits.take(sl), level, ev, temp, clear, rng,
                             params.load, params.frailty, meter_rng, params.meter,
                             _rng(seed, "night_chunk", c))

@@ -164,6 +164,16 @@ class EventParams:
     #: Hospital stays, more frequent for frail residents (rate multiplied by 1 + 3 f).
     hospital_rate: float = 1 / 700
     hospital_days: tuple[int, int] = (3, 21)
+    #: Long stays with family (children's home at New Year or Obon, recovering after an
+    #: illness, the cold months): 1-4 weeks away, at home nothing but the floor and timers.
+    #: Assumed rates (no published figure): ~0.7 a year per home, shorter trips are holidays.
+    #: Only ``family_stay_registered_share`` of them are told to the service (truth details
+    #: ``registered=true``); holidays and hospital stays count as registered, as
+    #: meterrisk/alerts/evaluate.py assumes. Drawn after holidays and hospital stays, never
+    #: overlapping them.
+    family_stay_rate: float = 1 / 500
+    family_stay_days: tuple[int, int] = (7, 28)
+    family_stay_registered_share: float = 0.5
     visitor_rate: float = 1 / 12
     visitor_hours: tuple[float, float] = (1.5, 5.0)
     visitor_kwh: tuple[float, float] = (0.08, 0.25)
