@@ -7,8 +7,9 @@ digit for many hours, and one that reports nothing are data-quality events for t
 raise ``no_activity_after_usual_wake`` or ``long_inactive_run``.
 
 What is unusual is judged against the home's own history, because some real homes read
-exactly 0 kWh in normal use (one London home reads 0 in 77% of its half hours; another in
-99%): a zero is unreadable only in a home where zeros are not part of ordinary days.
+exactly 0 kWh in normal use (one London home reads 0 in 77% of its half hours; others at
+night only, when nothing is on): a zero run is unreadable only once it is longer than the
+home's ordinary days have (at once in a home that never reads 0).
 
 Every test here is causal: whether half hour t is unreadable, and whether an event fires at
 t, depend only on half hours up to t (and the history), so an intraday run sees exactly what
@@ -26,9 +27,7 @@ SLOTS = 48
 
 @dataclass(frozen=True)
 class QualityParams:
-    zero_day_share: float = 0.2        # a zero is a reading at a clock half hour that reads 0 on this share of usual days
-    zero_usual_extra: int = 8          # where zeros are ordinary: a zero run this much past the longest usual one
-    zero_usual_min_slots: int = 24     # ... and at least 12 h, is an outage
+    zero_run_quantile: float = 0.95    # an ordinary day's longest zero run: this quantile over the history
     outage_slots: int = 12             # an unreadable run of 6 h is reported as a meter_outage
     repeat_ordinary_slots: int = 3     # a value repeated exactly beyond this and the history's longest: unreadable
     repeat_min_slots: int = 12         # the same non-zero value 6 h on end ...
@@ -64,37 +63,34 @@ def _repeat_runs(x: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class HomeNorms:
     """What this home's own history says is ordinary for zeros and exact repeats."""
-    zero_slot_share: np.ndarray  # (48,): share of history days reading exactly 0 at each clock half hour
-    longest_zero_run: int       # longest zero run of the history shorter than a day (half hours)
+    longest_zero_run: int       # an ordinary day's longest zero run (95th percentile over the history)
     longest_repeat_run: int     # longest exact repeat of a non-zero value shorter than twice the stuck threshold
 
 
 def home_norms(hist: np.ndarray, q: QualityParams) -> HomeNorms:
     good = np.isfinite(hist).sum(axis=1) >= 40
-    zeros = (hist == 0).sum(axis=1)
-    # near all-zero days are left out: they are past outages, not what the home does
-    ordinary = good & (zeros <= SLOTS - 8)
-    share = (hist[ordinary] == 0).mean(axis=0) if ordinary.any() else np.zeros(hist.shape[1])
+    # near all-zero days are left out, and a high quantile rather than the maximum is taken:
+    # past outages are not what the home does
+    ordinary = good & ((hist == 0).sum(axis=1) <= SLOTS - 8)
+    if ordinary.any():
+        # a day's own longest zero run (runs restart at midnight)
+        per_day = np.array([_runs(row == 0).max() for row in hist[ordinary]])
+        longest_zero = int(np.quantile(per_day, q.zero_run_quantile))
+    else:
+        longest_zero = 0
     x = hist.ravel()
-    zr = _runs(x == 0)
-    ends = zr[(zr > 0) & np.concatenate([zr[1:] == 0, [True]])]
-    longest_zero = int(ends[ends < SLOTS].max()) if (ends < SLOTS).any() else 0
     rr = np.where(x != 0, _repeat_runs(x), 0)
     rr = rr[rr < q.repeat_min_slots * 2]        # a past stuck meter does not make the next one ordinary
-    return HomeNorms(share, longest_zero, int(rr.max()) if rr.size else 0)
+    return HomeNorms(longest_zero, int(rr.max()) if rr.size else 0)
 
 
 def unreadable(x: np.ndarray, norms: HomeNorms, q: QualityParams) -> np.ndarray:
-    """1-D boolean: half hours of ``x`` (whole days concatenated, oldest first) that are not a
-    reading of the home's use: an exact zero at a clock half hour this home does not read zero
-    on ordinary days (``zero_day_share``), a zero run far longer than any of its history (from
-    the half hour it becomes so), and a non-zero value repeated exactly for longer than the
-    home's history ever did (from the half hour it becomes so)."""
-    zero = np.isfinite(x) & (x == 0)
-    zr = _runs(zero)
-    slot_share = np.resize(norms.zero_slot_share, len(x))
-    zero_bad = zero & ((slot_share < q.zero_day_share)
-                       | (zr >= max(q.zero_usual_min_slots, norms.longest_zero_run + q.zero_usual_extra)))
+    """1-D boolean: half hours of ``x`` (days concatenated, oldest first) that are not a reading
+    of the home's use: a zero run longer than this home's ordinary days have (from the half
+    hour it becomes so; in a home that never reads 0, from its first zero), and a non-zero value
+    repeated exactly for longer than the home's history ever did (from the half hour it becomes
+    so: a live meter's readings move in the last digit, a stuck one's do not)."""
+    zero_bad = _runs(np.isfinite(x) & (x == 0)) > norms.longest_zero_run
     return zero_bad | (_repeats(x) > max(q.repeat_ordinary_slots, norms.longest_repeat_run + 1))
 
 
