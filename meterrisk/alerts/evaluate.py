@@ -108,11 +108,16 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
     mats = day_matrices(long)
     skip: dict[str, set[date]] = {}
     collapse_days: dict[str, set[date]] = {}
-    for r in events.filter(pl.col("kind").is_in(["holiday", "hospital_stay"])).iter_rows(named=True):
+    # stays with family count as known only when the resident told the service (truth details)
+    known = events.filter(pl.col("kind").is_in(["holiday", "hospital_stay"])
+                          | ((pl.col("kind") == "family_stay")
+                             & pl.col("details").fill_null("").str.contains("registered=true")))
+    for r in known.iter_rows(named=True):
         skip.setdefault(r["household_id"], set()).update(_day_set(r["start_ts"], r["end_ts"]))
+    faults = _fault_spans(cohort, tz)
     for r in collapses.iter_rows(named=True):
         collapse_days.setdefault(r["household_id"], set()).update(_day_set(r["start_ts"], r["end_ts"]))
-    results, hh_days, false_records = [], 0, []
+    results, hh_days, false_records, fault_stats = [], 0, [], Counter()
     days_k, eps_k, qdays_k, qeps_k = Counter(), Counter(), Counter(), Counter()
     for hid in ids:
         if hid not in mats:
@@ -125,12 +130,22 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
         alerts = run_matrix(dates, X, params, skip=sk)
         cdays = collapse_days.get(hid, set())
         evaluated = [d for d in dates[history:] if d not in sk and d not in cdays]
+        evaluated_set = set(dates[history:])
         hh_days += len(evaluated)
         for acc, c in zip((days_k, eps_k, qdays_k, qeps_k), _false_counts(alerts, cdays, hid)):
             acc.update(c)
         if details:
             false_records.extend((hid, d, a) for d, a in alerts if d not in cdays and a.kind not in DATA_KINDS)
         fired_days = {(d, a.kind) for d, a in alerts}
+        data_days = {d for d, a in alerts if a.kind in DATA_KINDS}
+        for kind, fs, fe in faults.get(hid, []):
+            span = {d for d in _day_set(fs, fe - timedelta(minutes=30)) if d in evaluated_set} - sk
+            if not span:
+                continue
+            fault_stats[kind] += 1
+            fault_stats[f"{kind}_reported"] += bool(span & data_days)
+            fault_stats["inactivity_alert_days_on_fault_days"] += len(
+                {d for d, a in alerts if d in span and a.kind not in DATA_KINDS})
         for c in collapses.filter(pl.col("household_id") == hid).iter_rows(named=True):
             start, end = c["start_ts"], c["end_ts"]
             if start.date() < dates[0] + timedelta(days=history):
@@ -153,6 +168,7 @@ def evaluate_synthetic(cohort: str | Path, *, households: int | None = None, par
                 rec["continues_open_episode"] = (d - timedelta(days=1), a.kind) in fired_days
             results.append(rec)
     out = _summary(results, hh_days, len(ids), days_k, eps_k, qdays_k, qeps_k)
+    out["truth_faults"] = dict(fault_stats)   # meter faults of truth/faults.csv and whether a data event reported them
     if details:
         out["collapse_records"] = results
         out["false_alert_records"] = false_records
@@ -174,6 +190,23 @@ def _rates(hh_days, days_k, eps_k, qdays_k, qeps_k) -> dict:
         "data_event_days": sum(qdays_k.values()),
         "data_event_kinds": dict(qeps_k),
     }
+
+
+def _fault_spans(cohort: Path, tz: str) -> dict[str, list[tuple[str, datetime, datetime]]]:
+    """{household: [(kind, start, end)]} of the generator's meter faults (truth/faults.csv), if any."""
+    path = cohort / "truth" / "faults.csv"
+    if not path.exists():
+        return {}
+    df = pl.read_csv(path, infer_schema_length=0)
+    if "end_ts" not in df.columns:
+        return {}
+    df = df.filter(pl.col("kind").is_in(["meter_outage", "flat_line", "no_data"])).with_columns(
+        pl.col("ts").str.to_datetime(time_zone=tz).dt.replace_time_zone(None),
+        pl.col("end_ts").str.to_datetime(time_zone=tz).dt.replace_time_zone(None))
+    out: dict[str, list] = {}
+    for r in df.iter_rows(named=True):
+        out.setdefault(r["household_id"], []).append((r["kind"], r["ts"], r["end_ts"]))
+    return out
 
 
 def _summary(results, hh_days, n_households, days_k, eps_k, qdays_k, qeps_k) -> dict:
