@@ -65,7 +65,7 @@ def dense(days: pl.DataFrame, zone: str) -> pl.DataFrame:
              .join(table.lazy(), on="local_date", how="left")
              .sort(HH, "local_date")
              .collect())
-    frame = frame.with_columns(baseload=pl.Series(night_baseload(frame), dtype=pl.Float64).fill_nan(None))
+    frame = frame.with_columns(baseload=pl.Series(baseload(frame), dtype=pl.Float64).fill_nan(None))
     last = {n: (pl.col(f"k{n - 2}"), pl.col(f"k{n - 1}")) for n in frame["slots"].unique().to_list()}
     last2 = pl.when(pl.lit(False)).then(None)
     last1 = pl.when(pl.lit(False)).then(None)
@@ -89,17 +89,38 @@ def following(expr: pl.Expr) -> pl.Expr:
     return pl.when(pl.col("_pos").shift(-1) == pl.col("_pos") + 1).then(expr.shift(-1))
 
 
+def baseload(frame: pl.DataFrame) -> np.ndarray:
+    """Per row, the baseload: the night floor (:func:`night_baseload`), or the day floor (the
+    same quantile of the 05:00-24:00 readings of the same 7 days) when a night load (storage
+    heating, air conditioning) lifts the night floor at least NIGHT_LOAD_MIN_KWH above the day
+    floor and above its active threshold. Ordinary homes, whose nights are their quietest
+    hours, keep the night floor exactly."""
+    night = night_baseload(frame)
+    day = floor_quantile(frame, pl.col("night_slots"), pl.col("slots"), need_tonight=False)
+    with np.errstate(invalid="ignore"):
+        threshold = day + np.maximum(A.ACTIVE_MARGIN_KWH, A.ACTIVE_MARGIN_REL * day)
+        raised = (night - day >= A.NIGHT_LOAD_MIN_KWH) & (night > threshold)
+    return np.where(raised, day, night)
+
+
 def night_baseload(frame: pl.DataFrame) -> np.ndarray:
     """Per row, the 10th percentile (linear interpolation) of the 00:00-05:00 readings of the
     last 7 days including today; NaN with fewer than 10 such readings, or when today has no
-    night reading (such a day cannot reach 80% coverage anyway).
+    night reading (such a day cannot reach 80% coverage anyway)."""
+    return floor_quantile(frame, pl.lit(0), pl.col("night_slots"), need_tonight=True)
+
+
+def floor_quantile(frame: pl.DataFrame, first: pl.Expr, end: pl.Expr, *, need_tonight: bool) -> np.ndarray:
+    """Per row, the 10th percentile (linear interpolation) of the readings in slots
+    first..end-1 of the last 7 days including today; NaN with fewer than 10 such readings
+    (or, with ``need_tonight``, when today has none).
 
     A numpy kernel, not an expression: Polars has no windowed quantile across rows of
     half-hour columns, and list.sort over the 70 values of each window was 30x slower.
     """
-    width = int(frame["night_slots"].max() or 0)
+    width = int(frame.select(end.max()).item() or 0)
     night = np.column_stack([
-        frame.select(pl.when(pl.col("night_slots") > i).then(pl.col(f"k{i}")).cast(pl.Float64))
+        frame.select(pl.when((first <= i) & (end > i)).then(pl.col(f"k{i}")).cast(pl.Float64))
         .to_series().to_numpy() for i in range(width)]) if width else np.zeros((frame.height, 0))
     night = np.where(np.isnan(night), np.inf, night)
     pos = frame["_pos"].to_numpy()
@@ -130,7 +151,7 @@ def night_baseload(frame: pl.DataFrame) -> np.ndarray:
         hi_v = np.take_along_axis(pad, np.minimum(hi, width_w - 1)[:, None], axis=1)[:, 0]
         q = lo_v + (q_pos - lo) * (hi_v - lo_v)
     tonight = np.isfinite(night).any(axis=1) if width else np.zeros(frame.height, dtype=bool)
-    return np.where((n >= A.BASELOAD_MIN_SLOTS) & tonight, q, np.nan)
+    return np.where((n >= A.BASELOAD_MIN_SLOTS) & (tonight | (not need_tonight)), q, np.nan)
 
 
 def from_readings(readings: pl.DataFrame, zone: str) -> pl.DataFrame:

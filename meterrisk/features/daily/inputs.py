@@ -9,7 +9,10 @@ excess, sustained onset/offset; see :mod:`meterrisk.features.activity`) and retu
 - ``bday_present``, ``bday_counted``, ``bday_active``, ``bday_sustained_end``: the behavioural
   day, today from 03:00 and the next morning until 03:00 (clock hours 3-27);
 - ``baseload``: today's baseload; ``night_median_kwh``: the lower median of today's readings
-  before 04:30 (expressions, not sequences).
+  before 04:30 (expressions, not sequences);
+- ``night_load_on``: tonight a night load (a raised level or a thermostat cycling) hides
+  behaviour; ``night_wake_start``: on such a night, the half hours from which two consecutive
+  active ones start once the load has gone (see :mod:`meterrisk.features.daily.sleep`).
 
 "Sustained": at least 2 of 3 consecutive half hours active, anchored on this one. Starts
 must be onsets (the half hour before is not active) and ends offsets, so load that runs on
@@ -80,6 +83,7 @@ def half_hours(frame: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[
     )
     clock_h = tuple(c / 60.0 for c in clocks)
     next_h = tuple(24.0 + c / 60.0 for c in next_clocks[:morning])
+    frame = _night_load(frame, clock_h, a)
 
     def seq(prefix: str, idx=today, clocks=clock_h) -> HalfHours:
         return HalfHours(tuple(_col(f"{prefix}{t}") for t in idx), clocks)
@@ -95,8 +99,51 @@ def half_hours(frame: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[
         "bday_sustained_end": bday("se"),
         "baseload": pl.col("baseload"),
         "night_median_kwh": pl.col("night_median_kwh"),
+        "night_load_on": pl.col("night_load_on"),
+        "night_wake_start": seq("nw", today),
     }
     return frame, inputs
+
+
+def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFrame:
+    """Adds ``night_load_on`` (bool) and ``nw{t}`` (the wake onsets a night load leaves readable).
+
+    Raised: the night's lower-median reading (00:00-04:30) and its lowest reading of
+    03:00-04:30 (the load's level before the morning; storage heaters step down) both at least
+    NIGHT_LOAD_MIN_KWH above the baseload: a load on all night, not a water heater for two
+    hours or a late evening. Cycling: CYCLE_MIN_SLOTS or more half hours before 04:30 at least
+    CYCLE_MIN_KWH above the baseload with both neighbours inactive (a thermostat switching
+    every half hour; a fridge cycles far lower, and people's night use comes in small bumps or
+    in runs). On a raised night the load ends at the first half hour from 04:00 below the
+    midpoint of the baseload and that level, or down from the half hour before by half the
+    load (level - baseload: a heater switching off under breakfast), before 12:00, else the
+    morning cannot be read; on a cycling night at 04:00. ``nw{t}``: active
+    at t and t+1 with t at or after that end (two consecutive: a cycle is never two).
+    """
+    today = range(2, 2 + len(clock_h))
+    night = [t for t, c in zip(today, clock_h) if c < NIGHT_FLOOR_END_H]
+    load = pl.col("baseload") + A.NIGHT_LOAD_MIN_KWH
+    high = pl.col("baseload") + A.CYCLE_MIN_KWH
+    isolated = pl.sum_horizontal((a(t) & ~a(t - 1) & ~a(t + 1) & (_col(f"e{t}") >= high)).fill_null(False)
+                                 .cast(pl.Int32) for t in night) if night else pl.lit(0, dtype=pl.Int32)
+    # The load's level just before the morning (storage heaters step down through the night).
+    late = [_col(f"e{t}") for t, c in zip(today, clock_h) if A.LOAD_LEVEL_FROM_H <= c < NIGHT_FLOOR_END_H]
+    level = pl.min_horizontal(late) if late else pl.lit(None, dtype=pl.Float64)
+    raised = ((pl.col("night_median_kwh") >= load) & (level >= load)).fill_null(False)
+    cycling = isolated >= A.CYCLE_MIN_SLOTS
+    mid = (pl.col("baseload") + level) / 2
+    drop = (level - pl.col("baseload")) / 2
+    morning = [(t, c) for t, c in zip(today, clock_h) if A.WAKE_AFTER_H <= c < A.LOAD_MORNING_END_H]
+    gone = [((_col(f"e{t}") < mid) | (_col(f"e{t - 1}") - _col(f"e{t}") >= drop)).fill_null(False) for t, _ in morning]
+    off = pl.min_horizontal(pl.when(g).then(pl.lit(c)) for g, (_, c) in zip(gone, morning)) \
+        if morning else pl.lit(None, dtype=pl.Float64)
+    frame = frame.with_columns(
+        night_load_on=raised | cycling,
+        _load_end=pl.when(raised).then(off).otherwise(pl.lit(A.WAKE_AFTER_H)),
+    )
+    return frame.with_columns(
+        [(a(t) & a(t + 1) & (pl.lit(c) >= pl.col("_load_end"))).fill_null(False).alias(f"nw{t}")
+         for t, c in zip(today, clock_h)])
 
 
 def lower_median(exprs: list[pl.Expr]) -> pl.Expr:
