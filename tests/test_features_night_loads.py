@@ -78,15 +78,23 @@ def test_storage_heating_keeps_the_day_floor_and_reads_the_morning_after_the_hea
     assert f["night_activity_share"].is_null().all() and f["night_blips"].is_null().all()
     # The evening runs into the heater at 23:00: no bedtime, rather than a guess.
     assert f["bed_time_h"].is_null().all() and f["longest_inactive_run_h"].is_null().all()
-    # Daytime behaviour as on an ordinary day.
+    # Daytime behaviour as on an ordinary day; the heater's morning is not activity. (It is
+    # still "load held high": stuck_on_h reads the raw load, so that an appliance left on all
+    # night stays visible.)
     ordinary = features_of(readings())
     assert f["meal_windows_active"].to_list() == ordinary["meal_windows_active"].to_list()
     assert f["daytime_floor_h"].to_list() == ordinary["daytime_floor_h"].to_list()
+    # Breakfast misses only 06:30, which is under the heater.
+    assert f["breakfast_kwh"].to_list() == pytest.approx((ordinary["breakfast_kwh"] - 0.25).to_list())
+    assert (f["stuck_on_h"] >= 7.0).all()
+    # Only the heater's hour before midnight (23:00-24:00, tomorrow's night load) still reads
+    # as activity: 2 half hours of 48.
+    assert f["active_share"].to_list() == pytest.approx((ordinary["active_share"] + 1 / 48).to_list())
 
 
 def test_air_conditioning_cycling_is_not_a_wake_up_or_restless_night():
-    # Before the fix: wake 04:00 (an on, off, on cycle is "2 of 3 active"), night share 0.5 and
-    # 4-5 night blips a night.
+    # Before the fix: wake 04:00 (an on, off, on cycle is "2 of 3 active"), night share 0.5 (a
+    # restless night every night) and bedtime 26.5 (the last cycle before 03:00).
     f = features_of(readings(air_conditioner))
     assert (f["dq_flag"] == "ok").all()
     # The off level (0.05 kWh above the floor all night) is under 0.1 kWh: a standby floor of

@@ -17,11 +17,11 @@ BASELOAD_DAYS = 7
 #: Fewer night readings than this in the baseload window -> no baseload (day unusable).
 BASELOAD_MIN_SLOTS = 10
 #: Night loads (storage heating, air conditioning). The day floor is the same quantile of the
-#: 05:00-24:00 half hours of the same 7 days; when the night floor sits at least
+#: 05:00-24:00 half hours (readings >= 0) of the same 7 days; when the night floor sits at least
 #: NIGHT_LOAD_MIN_KWH above it (and above its active threshold), something runs all night and
-#: the day floor is the baseload instead. A night whose lower-median reading and whose level
-#: before the morning (its lowest reading from LOAD_LEVEL_FROM_H to 04:30) both sit that far
-#: above the baseload, or with CYCLE_MIN_SLOTS or more isolated half hours CYCLE_MIN_KWH above
+#: the day floor is the baseload instead. A night whose lower-median reading, whose first
+#: hour (its lowest reading before LOAD_FIRST_HOUR_END_H) and whose level before the morning
+#: (its lowest reading from LOAD_LEVEL_FROM_H to 04:30) all sit that far above the baseload, or with CYCLE_MIN_SLOTS or more isolated half hours CYCLE_MIN_KWH above
 #: it (on, with both neighbours inactive: a thermostat cycling), cannot be read for behaviour
 #: (daily.night.night_unreadable).
 NIGHT_LOAD_MIN_KWH = 0.1
@@ -32,6 +32,7 @@ CYCLE_MIN_SLOTS = 3
 #: that comes before this hour,
 LOAD_MORNING_END_H = 12.0
 LOAD_LEVEL_FROM_H = 3.0
+LOAD_FIRST_HOUR_END_H = 1.0
 #: A slot is active when kwh > baseload + max(ACTIVE_MARGIN_KWH, ACTIVE_MARGIN_REL * baseload):
 #: the margin absorbs refrigerator cycling and standby noise.
 ACTIVE_MARGIN_KWH = 0.03

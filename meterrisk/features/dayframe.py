@@ -91,12 +91,13 @@ def following(expr: pl.Expr) -> pl.Expr:
 
 def baseload(frame: pl.DataFrame) -> np.ndarray:
     """Per row, the baseload: the night floor (:func:`night_baseload`), or the day floor (the
-    same quantile of the 05:00-24:00 readings of the same 7 days) when a night load (storage
+    same quantile of the 05:00-24:00 readings >= 0 of the same 7 days) when a night load (storage
     heating, air conditioning) lifts the night floor at least NIGHT_LOAD_MIN_KWH above the day
     floor and above its active threshold. Ordinary homes, whose nights are their quietest
     hours, keep the night floor exactly."""
     night = night_baseload(frame)
-    day = floor_quantile(frame, pl.col("night_slots"), pl.col("slots"), need_tonight=False)
+    # Exports (negative readings of a home with solar panels) are generation, not a floor.
+    day = floor_quantile(frame, pl.col("night_slots"), pl.col("slots"), need_tonight=False, consumption=True)
     with np.errstate(invalid="ignore"):
         threshold = day + np.maximum(A.ACTIVE_MARGIN_KWH, A.ACTIVE_MARGIN_REL * day)
         raised = (night - day >= A.NIGHT_LOAD_MIN_KWH) & (night > threshold)
@@ -110,10 +111,11 @@ def night_baseload(frame: pl.DataFrame) -> np.ndarray:
     return floor_quantile(frame, pl.lit(0), pl.col("night_slots"), need_tonight=True)
 
 
-def floor_quantile(frame: pl.DataFrame, first: pl.Expr, end: pl.Expr, *, need_tonight: bool) -> np.ndarray:
+def floor_quantile(frame: pl.DataFrame, first: pl.Expr, end: pl.Expr, *, need_tonight: bool,
+                   consumption: bool = False) -> np.ndarray:
     """Per row, the 10th percentile (linear interpolation) of the readings in slots
-    first..end-1 of the last 7 days including today; NaN with fewer than 10 such readings
-    (or, with ``need_tonight``, when today has none).
+    first..end-1 of the last 7 days including today (with ``consumption``, of those >= 0);
+    NaN with fewer than 10 such readings (or, with ``need_tonight``, when today has none).
 
     A numpy kernel, not an expression: Polars has no windowed quantile across rows of
     half-hour columns, and list.sort over the 70 values of each window was 30x slower.
@@ -122,7 +124,7 @@ def floor_quantile(frame: pl.DataFrame, first: pl.Expr, end: pl.Expr, *, need_to
     night = np.column_stack([
         frame.select(pl.when((first <= i) & (end > i)).then(pl.col(f"k{i}")).cast(pl.Float64))
         .to_series().to_numpy() for i in range(width)]) if width else np.zeros((frame.height, 0))
-    night = np.where(np.isnan(night), np.inf, night)
+    night = np.where(np.isnan(night) | ((night < 0) if consumption else False), np.inf, night)
     pos = frame["_pos"].to_numpy()
     # Only the smallest few values of a window matter for a 10th percentile: keep each day's
     # sorted smallest `keep`, then select within the 7 days' union.

@@ -16,7 +16,7 @@ from reference_numpy.timeline import Timeline
 # Thresholds are the package's: the reference checks the implementation, not the definitions.
 from meterrisk.features.activity import (  # noqa: E402,F401
     ACTIVE_MARGIN_KWH, ACTIVE_MARGIN_REL, BASELOAD_DAYS, BASELOAD_MIN_SLOTS, BASELOAD_QUANTILE,
-    BDAY_SHIFT_H, CYCLE_MIN_KWH, CYCLE_MIN_SLOTS, DEPENDS_FORWARD, LOAD_LEVEL_FROM_H, LOAD_MORNING_END_H,
+    BDAY_SHIFT_H, CYCLE_MIN_KWH, CYCLE_MIN_SLOTS, DEPENDS_FORWARD, LOAD_FIRST_HOUR_END_H, LOAD_LEVEL_FROM_H, LOAD_MORNING_END_H,
     LOOKAHEAD_DAYS, MIN_COVERAGE, NIGHT_END_H, NIGHT_LOAD_MIN_KWH, NIGHT_START_H, READ_BEFORE,
     REGULARITY_DAYS, REGULARITY_MIN_DAYS, WAKE_AFTER_H,
 )
@@ -28,7 +28,7 @@ def baseload(tl: Timeline) -> np.ndarray:
     readings of the same 7 days) when the night floor is at least NIGHT_LOAD_MIN_KWH above
     the day floor and above its active threshold (a night load: storage heating, AC)."""
     night = night_baseload(tl)
-    day = _floor(tl, tl.clock_min >= NIGHT_END_H * 60, need_tonight=False)
+    day = _floor(tl, tl.clock_min >= NIGHT_END_H * 60, need_tonight=False, consumption=True)
     with np.errstate(invalid="ignore"):
         raised = (night - day >= NIGHT_LOAD_MIN_KWH) & (night > active_threshold(day))
     return np.where(raised, day, night)
@@ -41,9 +41,13 @@ def night_baseload(tl: Timeline) -> np.ndarray:
     return _floor(tl, tl.clock_min < NIGHT_END_H * 60, need_tonight=True)
 
 
-def _floor(tl: Timeline, mask: np.ndarray, need_tonight: bool) -> np.ndarray:
+def _floor(tl: Timeline, mask: np.ndarray, need_tonight: bool, consumption: bool = False) -> np.ndarray:
+    """The 10th percentile of the readings in the ``mask`` columns of the last 7 days
+    (``consumption``: only readings >= 0, exports of solar homes are not a floor)."""
     table = tl.columns_by_bin(np.zeros(len(tl.day), dtype=np.int64), 1, mask)[:, 0, :]
     nights = Timeline.gather(tl.kwh, table, np.nan)  # (H, D, k) night readings per day
+    if consumption:
+        nights = np.where(nights < 0, np.nan, nights)
     h, d, k = nights.shape
     padded = np.concatenate([np.full((h, BASELOAD_DAYS - 1, k), np.nan), nights], axis=1)
     window = np.lib.stride_tricks.sliding_window_view(padded, BASELOAD_DAYS, axis=1).reshape(h, d, -1)
@@ -100,8 +104,15 @@ def activity(tl: Timeline, baseload_kwh: np.ndarray) -> Activity:
     nxt1, nxt2 = _shift(active, -1), _shift(active, -2) & _shift(present, -1)
     prv1, prv2 = _shift(active, 1), _shift(active, 2) & _shift(present, 1)
     load_on, wake_start = _night_load(tl, baseload_kwh, active, nxt1, prv1)
+    # The half hours before the wake-up a night load leaves readable are the load's: not active
+    # and no excess, but counted (sustained onsets and offsets keep the unmasked flags).
+    until = tl.days.min_where(wake_start & (tl.clock_h >= WAKE_AFTER_H), tl.clock_h)
+    until = np.where(np.isnan(until), LOAD_MORNING_END_H, until)
+    with np.errstate(invalid="ignore"):
+        hidden = (tl.days.spread(load_on.astype(np.float64)) == 1) & (tl.clock_h < tl.days.spread(until))
     return Activity(
-        baseload_kwh=baseload_kwh, counted=counted, active=active, excess_kwh=excess,
+        baseload_kwh=baseload_kwh, counted=counted, active=active & ~hidden,
+        excess_kwh=np.where(hidden, 0.0, excess),
         sustained_start=active & (nxt1 | nxt2) & ~prv1,
         sustained_end=active & (prv1 | prv2) & ~nxt1,
         night_load_on=load_on, night_wake_start=wake_start,
@@ -121,8 +132,10 @@ def _night_load(tl: Timeline, baseload_kwh: np.ndarray, active: np.ndarray, nxt1
     with np.errstate(invalid="ignore"):
         isolated = active & ~prv1 & ~nxt1 & night & (kwh >= base + CYCLE_MIN_KWH)
         level = days.min_where(~np.isnan(kwh) & (clock_h >= LOAD_LEVEL_FROM_H) & night, kwh)
+        first = days.min_where(~np.isnan(kwh) & (clock_h < LOAD_FIRST_HOUR_END_H), kwh)
         median = _day_low_median(kwh, night, days)
-        raised = (median >= baseload_kwh + NIGHT_LOAD_MIN_KWH) & (level >= baseload_kwh + NIGHT_LOAD_MIN_KWH)
+        load = baseload_kwh + NIGHT_LOAD_MIN_KWH
+        raised = (median >= load) & (level >= load) & (first >= load)
         cycling = days.sum(isolated) >= CYCLE_MIN_SLOTS
         mid = days.spread((baseload_kwh + level) / 2)
         prev = np.full_like(kwh, np.nan)

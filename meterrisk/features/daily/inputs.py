@@ -72,30 +72,37 @@ def half_hours(frame: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[
 
     today = range(2, 2 + n)
     nextm = range(2 + n, 2 + n + morning)
+    clock_h = tuple(c / 60.0 for c in clocks)
+    next_h = tuple(24.0 + c / 60.0 for c in next_clocks[:morning])
+    frame = _night_load(frame, clock_h, a)
+    # Today's half hours before the wake-up a night load leaves readable are the load's, not
+    # the resident's: not active and no excess, but counted, as an ordinary night's half hours
+    # are (so shares keep their denominators from summer to winter). The sustained onsets and
+    # offsets, which find that wake-up and the evening's end, read the unmasked flags.
+    hidden = {t: (pl.col("night_load_on") & (pl.lit(c) < pl.col("_hidden_until"))).fill_null(False)
+              for t, c in zip(today, clock_h)}
     frame = frame.with_columns(
         [start(t).alias(f"ss{t}") for t in today]
         + [end(t).alias(f"se{t}") for t in (*today, *nextm)]
         + [(p(t) & pl.col("baseload").is_not_null()).alias(f"ec{t}") for t in today]
+        + [(a(t) & ~hidden[t]).alias(f"ma{t}") for t in today]
         + [(p(t) & pl.col("next_baseload").is_not_null()).alias(f"ec{t}") for t in nextm]
     ).with_columns(
-        [pl.when(_col(f"ec{t}")).then(pl.max_horizontal(_col(f"e{t}") - pl.col("baseload"), pl.lit(0.0)))
+        [pl.when(_col(f"ec{t}") & ~hidden[t]).then(pl.max_horizontal(_col(f"e{t}") - pl.col("baseload"), pl.lit(0.0)))
          .otherwise(pl.lit(0.0)).alias(f"ex{t}") for t in today]
     )
-    clock_h = tuple(c / 60.0 for c in clocks)
-    next_h = tuple(24.0 + c / 60.0 for c in next_clocks[:morning])
-    frame = _night_load(frame, clock_h, a)
 
     def seq(prefix: str, idx=today, clocks=clock_h) -> HalfHours:
         return HalfHours(tuple(_col(f"{prefix}{t}") for t in idx), clocks)
 
-    def bday(prefix: str) -> HalfHours:
-        return seq(prefix).from_(BDAY_H) + seq(prefix, nextm, next_h)
+    def bday(prefix: str, next_prefix: str | None = None) -> HalfHours:
+        return seq(prefix).from_(BDAY_H) + seq(next_prefix or prefix, nextm, next_h)
 
     inputs = {
-        "kwh": seq("e", today), "present": seq("ep", today), "active": seq("ea", today),
+        "kwh": seq("e", today), "present": seq("ep", today), "active": seq("ma", today),
         "counted": seq("ec", today), "excess": seq("ex", today),
         "sustained_start": seq("ss", today), "sustained_end": seq("se", today),
-        "bday_present": bday("ep"), "bday_counted": bday("ec"), "bday_active": bday("ea"),
+        "bday_present": bday("ep"), "bday_counted": bday("ec"), "bday_active": bday("ma", "ea"),
         "bday_sustained_end": bday("se"),
         "baseload": pl.col("baseload"),
         "night_median_kwh": pl.col("night_median_kwh"),
@@ -106,12 +113,13 @@ def half_hours(frame: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[
 
 
 def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFrame:
-    """Adds ``night_load_on`` (bool) and ``nw{t}`` (the wake onsets a night load leaves readable).
+    """Adds ``night_load_on`` (bool), ``nw{t}`` (the wake onsets a night load leaves readable)
+    and ``_hidden_until``.
 
-    Raised: the night's lower-median reading (00:00-04:30) and its lowest reading of
-    03:00-04:30 (the load's level before the morning; storage heaters step down) both at least
-    NIGHT_LOAD_MIN_KWH above the baseload: a load on all night, not a water heater for two
-    hours or a late evening. Cycling: CYCLE_MIN_SLOTS or more half hours before 04:30 at least
+    Raised: the night's lower-median reading (00:00-04:30), its lowest reading of 00:00-01:00
+    and its lowest of 03:00-04:30 (the load's level before the morning; storage heaters step
+    down) all at least NIGHT_LOAD_MIN_KWH above the baseload: a load on all night, not a
+    water heater for a few hours or a late evening. Cycling: CYCLE_MIN_SLOTS or more half hours before 04:30 at least
     CYCLE_MIN_KWH above the baseload with both neighbours inactive (a thermostat switching
     every half hour; a fridge cycles far lower, and people's night use comes in small bumps or
     in runs). On a raised night the load ends at the first half hour from 04:00 below the
@@ -119,6 +127,8 @@ def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFr
     load (level - baseload: a heater switching off under breakfast), before 12:00, else the
     morning cannot be read; on a cycling night at 04:00. ``nw{t}``: active
     at t and t+1 with t at or after that end (two consecutive: a cycle is never two).
+    ``_hidden_until``: the first such t from 04:00 (12:00 if none); today's half hours before
+    it are the load's.
     """
     today = range(2, 2 + len(clock_h))
     night = [t for t, c in zip(today, clock_h) if c < NIGHT_FLOOR_END_H]
@@ -128,8 +138,10 @@ def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFr
                                  .cast(pl.Int32) for t in night) if night else pl.lit(0, dtype=pl.Int32)
     # The load's level just before the morning (storage heaters step down through the night).
     late = [_col(f"e{t}") for t, c in zip(today, clock_h) if A.LOAD_LEVEL_FROM_H <= c < NIGHT_FLOOR_END_H]
+    early = [_col(f"e{t}") for t, c in zip(today, clock_h) if c < A.LOAD_FIRST_HOUR_END_H]
     level = pl.min_horizontal(late) if late else pl.lit(None, dtype=pl.Float64)
-    raised = ((pl.col("night_median_kwh") >= load) & (level >= load)).fill_null(False)
+    first = pl.min_horizontal(early) if early else pl.lit(None, dtype=pl.Float64)
+    raised = ((pl.col("night_median_kwh") >= load) & (level >= load) & (first >= load)).fill_null(False)
     cycling = isolated >= A.CYCLE_MIN_SLOTS
     mid = (pl.col("baseload") + level) / 2
     drop = (level - pl.col("baseload")) / 2
@@ -141,9 +153,11 @@ def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFr
         night_load_on=raised | cycling,
         _load_end=pl.when(raised).then(off).otherwise(pl.lit(A.WAKE_AFTER_H)),
     )
-    return frame.with_columns(
+    frame = frame.with_columns(
         [(a(t) & a(t + 1) & (pl.lit(c) >= pl.col("_load_end"))).fill_null(False).alias(f"nw{t}")
          for t, c in zip(today, clock_h)])
+    wake = HalfHours(tuple(_col(f"nw{t}") for t in today), clock_h).from_(A.WAKE_AFTER_H).first_clock()
+    return frame.with_columns(_hidden_until=wake.fill_null(A.LOAD_MORNING_END_H))
 
 
 def lower_median(exprs: list[pl.Expr]) -> pl.Expr:
