@@ -21,8 +21,9 @@ BASELOAD_MIN_SLOTS = 10
 #: NIGHT_LOAD_MIN_KWH above it (and above its active threshold), something runs all night and
 #: the day floor is the baseload instead. A night whose lower-median reading, whose first
 #: hour (its lowest reading before LOAD_FIRST_HOUR_END_H) and whose level before the morning
-#: (its lowest reading from LOAD_LEVEL_FROM_H to 04:30) all sit that far above the baseload, or with CYCLE_MIN_SLOTS or more isolated half hours CYCLE_MIN_KWH above
-#: it (on, with both neighbours inactive: a thermostat cycling), cannot be read for behaviour
+#: (its lowest reading from LOAD_LEVEL_FROM_H to 04:30) all sit that far above the baseload,
+#: or with CYCLE_MIN_SLOTS or more isolated half hours CYCLE_MIN_KWH above it (on, with both
+#: neighbours inactive: a thermostat cycling), cannot be read for behaviour
 #: (daily.night.night_unreadable).
 NIGHT_LOAD_MIN_KWH = 0.1
 CYCLE_MIN_KWH = 0.2

@@ -11,8 +11,8 @@ excess, sustained onset/offset; see :mod:`meterrisk.features.activity`) and retu
 - ``baseload``: today's baseload; ``night_median_kwh``: the lower median of today's readings
   before 04:30 (expressions, not sequences);
 - ``night_load_on``: tonight a night load (a raised level or a thermostat cycling) hides
-  behaviour; ``night_wake_start``: on such a night, the half hours from which two consecutive
-  active ones start once the load has gone (see :mod:`meterrisk.features.daily.sleep`).
+  behaviour; ``night_wake_h``: on such a night, the first half hour from 04:00 that starts
+  two consecutive active ones once the load has gone (see :mod:`meterrisk.features.daily.sleep`).
 
 "Sustained": at least 2 of 3 consecutive half hours active, anchored on this one. Starts
 must be onsets (the half hour before is not active) and ends offsets, so load that runs on
@@ -88,7 +88,8 @@ def half_hours(frame: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[
         + [(a(t) & ~hidden[t]).alias(f"ma{t}") for t in today]
         + [(p(t) & pl.col("next_baseload").is_not_null()).alias(f"ec{t}") for t in nextm]
     ).with_columns(
-        [pl.when(_col(f"ec{t}") & ~hidden[t]).then(pl.max_horizontal(_col(f"e{t}") - pl.col("baseload"), pl.lit(0.0)))
+        [pl.when(_col(f"ec{t}") & ~hidden[t])
+         .then(pl.max_horizontal(_col(f"e{t}") - pl.col("baseload"), pl.lit(0.0)))
          .otherwise(pl.lit(0.0)).alias(f"ex{t}") for t in today]
     )
 
@@ -107,28 +108,28 @@ def half_hours(frame: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[
         "baseload": pl.col("baseload"),
         "night_median_kwh": pl.col("night_median_kwh"),
         "night_load_on": pl.col("night_load_on"),
-        "night_wake_start": seq("nw", today),
+        "night_wake_h": pl.col("night_wake_h"),
     }
     return frame, inputs
 
 
 def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFrame:
-    """Adds ``night_load_on`` (bool), ``nw{t}`` (the wake onsets a night load leaves readable)
-    and ``_hidden_until``.
+    """Adds ``night_load_on`` (bool), ``night_wake_h`` (the wake-up a night load leaves
+    readable) and ``_hidden_until``.
 
     Raised: the night's lower-median reading (00:00-04:30), its lowest reading of 00:00-01:00
     and its lowest of 03:00-04:30 (the load's level before the morning; storage heaters step
     down) all at least NIGHT_LOAD_MIN_KWH above the baseload: a load on all night, not a
-    water heater for a few hours or a late evening. Cycling: CYCLE_MIN_SLOTS or more half hours before 04:30 at least
-    CYCLE_MIN_KWH above the baseload with both neighbours inactive (a thermostat switching
-    every half hour; a fridge cycles far lower, and people's night use comes in small bumps or
-    in runs). On a raised night the load ends at the first half hour from 04:00 below the
-    midpoint of the baseload and that level, or down from the half hour before by half the
-    load (level - baseload: a heater switching off under breakfast), before 12:00, else the
-    morning cannot be read; on a cycling night at 04:00. ``nw{t}``: active
-    at t and t+1 with t at or after that end (two consecutive: a cycle is never two).
-    ``_hidden_until``: the first such t from 04:00 (12:00 if none); today's half hours before
-    it are the load's.
+    water heater for a few hours or a late evening. Cycling: CYCLE_MIN_SLOTS or more half
+    hours before 04:30 at least CYCLE_MIN_KWH above the baseload with both neighbours
+    inactive (a thermostat switching every half hour; a fridge cycles far lower, and people's
+    night use comes in small bumps or in runs). On a raised night the load ends at the first
+    half hour from 04:00 below the midpoint of the baseload and that level, or down from the
+    half hour before by half the load (level - baseload: a heater switching off under
+    breakfast), before 12:00, else the morning cannot be read; on a cycling night at 04:00.
+    ``night_wake_h``: the first t from 04:00 active with t+1, at or after that end (two
+    consecutive: a cycle is never two). ``_hidden_until``: that wake-up (12:00 if none);
+    today's half hours before it are the load's.
     """
     today = range(2, 2 + len(clock_h))
     night = [t for t, c in zip(today, clock_h) if c < NIGHT_FLOOR_END_H]
@@ -146,18 +147,19 @@ def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFr
     mid = (pl.col("baseload") + level) / 2
     drop = (level - pl.col("baseload")) / 2
     morning = [(t, c) for t, c in zip(today, clock_h) if A.WAKE_AFTER_H <= c < A.LOAD_MORNING_END_H]
-    gone = [((_col(f"e{t}") < mid) | (_col(f"e{t - 1}") - _col(f"e{t}") >= drop)).fill_null(False) for t, _ in morning]
+    gone = [((_col(f"e{t}") < mid) | (_col(f"e{t - 1}") - _col(f"e{t}") >= drop)).fill_null(False)
+            for t, _ in morning]
     off = pl.min_horizontal(pl.when(g).then(pl.lit(c)) for g, (_, c) in zip(gone, morning)) \
         if morning else pl.lit(None, dtype=pl.Float64)
     frame = frame.with_columns(
         night_load_on=raised | cycling,
         _load_end=pl.when(raised).then(off).otherwise(pl.lit(A.WAKE_AFTER_H)),
     )
-    frame = frame.with_columns(
-        [(a(t) & a(t + 1) & (pl.lit(c) >= pl.col("_load_end"))).fill_null(False).alias(f"nw{t}")
-         for t, c in zip(today, clock_h)])
-    wake = HalfHours(tuple(_col(f"nw{t}") for t in today), clock_h).from_(A.WAKE_AFTER_H).first_clock()
-    return frame.with_columns(_hidden_until=wake.fill_null(A.LOAD_MORNING_END_H))
+    pairs = [(a(t) & a(t + 1) & (pl.lit(c) >= pl.col("_load_end"))).fill_null(False)
+             for t, c in zip(today, clock_h)]
+    wake = HalfHours(tuple(pairs), clock_h).from_(A.WAKE_AFTER_H).first_clock()
+    return frame.with_columns(night_wake_h=wake).with_columns(
+        _hidden_until=pl.col("night_wake_h").fill_null(A.LOAD_MORNING_END_H))
 
 
 def lower_median(exprs: list[pl.Expr]) -> pl.Expr:

@@ -20,7 +20,7 @@ WAKE_AFTER_H = A.WAKE_AFTER_H
 NEXT_MORNING = ("bed_time_h", "longest_inactive_run_h")
 
 
-def wake_time_h(sustained_start: HalfHours, night_wake_start: HalfHours, night_unreadable: pl.Expr) -> pl.Expr:
+def wake_time_h(sustained_start: HalfHours, night_wake_h: pl.Expr, night_unreadable: pl.Expr) -> pl.Expr:
     """Wake time: first onset of sustained activity (2 of 3 consecutive half hours active,
     the half hour before not active) at or after 04:00. After a night load (night_unreadable):
     the first 2 consecutive active half hours once the load has gone (a raised load: from the
@@ -33,8 +33,7 @@ def wake_time_h(sustained_start: HalfHours, night_wake_start: HalfHours, night_u
     on from the night (e.g. a water heater until 05:00) is not a wake-up; neither is a heater
     or air conditioner switching on and off.
     """
-    return (pl.when(night_unreadable == 1).then(night_wake_start.from_(WAKE_AFTER_H).first_clock())
-            .otherwise(sustained_start.from_(WAKE_AFTER_H).first_clock()))
+    return pl.when(night_unreadable == 1).then(night_wake_h).otherwise(sustained_start.from_(WAKE_AFTER_H).first_clock())
 
 
 def bed_time_h(bday_sustained_end: HalfHours, bday_present: HalfHours, present_slots: pl.Expr) -> pl.Expr:
