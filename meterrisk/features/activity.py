@@ -22,12 +22,13 @@ BASELOAD_MIN_SLOTS = 10
 #: the day floor is the baseload instead. A night whose lower-median reading, whose first
 #: hour (its lowest reading before LOAD_FIRST_HOUR_END_H) and whose level before the morning
 #: (its lowest reading from LOAD_LEVEL_FROM_H to 04:30) all sit that far above the baseload,
-#: or with CYCLE_MIN_SLOTS or more isolated half hours CYCLE_MIN_KWH above it (on, with both
-#: neighbours inactive: a thermostat cycling), cannot be read for behaviour
-#: (daily.night.night_unreadable).
+#: or with CYCLE_MIN_SLOTS or more half hours CYCLE_MIN_KWH above it and CYCLE_MIN_SWITCHES
+#: or more changes between such half hours and others (a thermostat cycling), cannot be read
+#: for behaviour (daily.night.night_unreadable).
 NIGHT_LOAD_MIN_KWH = 0.1
 CYCLE_MIN_KWH = 0.2
 CYCLE_MIN_SLOTS = 3
+CYCLE_MIN_SWITCHES = 4
 #: On a night with a raised load, the morning is read from the first half hour after 04:00
 #: below the midpoint of the baseload and the night's level (or down by half the load), if
 #: that comes before this hour,

@@ -16,7 +16,7 @@ from reference_numpy.timeline import Timeline
 # Thresholds are the package's: the reference checks the implementation, not the definitions.
 from meterrisk.features.activity import (  # noqa: E402,F401
     ACTIVE_MARGIN_KWH, ACTIVE_MARGIN_REL, BASELOAD_DAYS, BASELOAD_MIN_SLOTS, BASELOAD_QUANTILE,
-    BDAY_SHIFT_H, CYCLE_MIN_KWH, CYCLE_MIN_SLOTS, DEPENDS_FORWARD, LOAD_FIRST_HOUR_END_H, LOAD_LEVEL_FROM_H, LOAD_MORNING_END_H,
+    BDAY_SHIFT_H, CYCLE_MIN_KWH, CYCLE_MIN_SLOTS, CYCLE_MIN_SWITCHES, DEPENDS_FORWARD, LOAD_FIRST_HOUR_END_H, LOAD_LEVEL_FROM_H, LOAD_MORNING_END_H,
     LOOKAHEAD_DAYS, MIN_COVERAGE, NIGHT_END_H, NIGHT_LOAD_MIN_KWH, NIGHT_START_H, READ_BEFORE,
     REGULARITY_DAYS, REGULARITY_MIN_DAYS, WAKE_AFTER_H,
 )
@@ -130,13 +130,17 @@ def _night_load(tl: Timeline, baseload_kwh: np.ndarray, active: np.ndarray, nxt1
     base = days.spread(baseload_kwh)
     night = clock_h < NIGHT_FLOOR_END_H
     with np.errstate(invalid="ignore"):
-        isolated = active & ~prv1 & ~nxt1 & night & (kwh >= base + CYCLE_MIN_KWH)
+        high = kwh >= base + CYCLE_MIN_KWH
+        # Changes from the half hour before, within the day's night.
+        first_of_day = np.r_[True, tl.day[1:] != tl.day[:-1]]
+        switch = (high != np.concatenate([np.zeros((len(high), 1), dtype=bool), high[:, :-1]], axis=1)) \
+            & night & ~first_of_day
         level = days.min_where(~np.isnan(kwh) & (clock_h >= LOAD_LEVEL_FROM_H) & night, kwh)
         first = days.min_where(~np.isnan(kwh) & (clock_h < LOAD_FIRST_HOUR_END_H), kwh)
         median = _day_low_median(kwh, night, days)
         load = baseload_kwh + NIGHT_LOAD_MIN_KWH
         raised = (median >= load) & (level >= load) & (first >= load)
-        cycling = days.sum(isolated) >= CYCLE_MIN_SLOTS
+        cycling = (days.sum(switch) >= CYCLE_MIN_SWITCHES) & (days.sum(high & night) >= CYCLE_MIN_SLOTS)
         mid = days.spread((baseload_kwh + level) / 2)
         prev = np.full_like(kwh, np.nan)
         prev[:, 1:] = kwh[:, :-1]

@@ -121,9 +121,10 @@ def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFr
     and its lowest of 03:00-04:30 (the load's level before the morning; storage heaters step
     down) all at least NIGHT_LOAD_MIN_KWH above the baseload: a load on all night, not a
     water heater for a few hours or a late evening. Cycling: CYCLE_MIN_SLOTS or more half
-    hours before 04:30 at least CYCLE_MIN_KWH above the baseload with both neighbours
-    inactive (a thermostat switching every half hour; a fridge cycles far lower, and people's
-    night use comes in small bumps or in runs). On a raised night the load ends at the first
+    hours before 04:30 at least CYCLE_MIN_KWH above the baseload ("high") and CYCLE_MIN_SWITCHES
+    or more changes between high and not high from one half hour to the next (a thermostat
+    switching; a fridge cycles far lower, and people's night use comes in small bumps or in
+    one or two runs). On a raised night the load ends at the first
     half hour from 04:00 below the midpoint of the baseload and that level, or down from the
     half hour before by half the load (level - baseload: a heater switching off under
     breakfast), before 12:00, else the morning cannot be read; on a cycling night at 04:00.
@@ -135,15 +136,17 @@ def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFr
     night = [t for t, c in zip(today, clock_h) if c < NIGHT_FLOOR_END_H]
     load = pl.col("baseload") + A.NIGHT_LOAD_MIN_KWH
     high = pl.col("baseload") + A.CYCLE_MIN_KWH
-    isolated = pl.sum_horizontal((a(t) & ~a(t - 1) & ~a(t + 1) & (_col(f"e{t}") >= high)).fill_null(False)
-                                 .cast(pl.Int32) for t in night) if night else pl.lit(0, dtype=pl.Int32)
+    highs = [(_col(f"e{t}") >= high).fill_null(False) for t in night]
+    switches = pl.sum_horizontal((x != y).cast(pl.Int32) for x, y in zip(highs, highs[1:])) if len(highs) > 1 \
+        else pl.lit(0, dtype=pl.Int32)
+    n_high = pl.sum_horizontal(x.cast(pl.Int32) for x in highs) if highs else pl.lit(0, dtype=pl.Int32)
     # The load's level just before the morning (storage heaters step down through the night).
     late = [_col(f"e{t}") for t, c in zip(today, clock_h) if A.LOAD_LEVEL_FROM_H <= c < NIGHT_FLOOR_END_H]
     early = [_col(f"e{t}") for t, c in zip(today, clock_h) if c < A.LOAD_FIRST_HOUR_END_H]
     level = pl.min_horizontal(late) if late else pl.lit(None, dtype=pl.Float64)
     first = pl.min_horizontal(early) if early else pl.lit(None, dtype=pl.Float64)
     raised = ((pl.col("night_median_kwh") >= load) & (level >= load) & (first >= load)).fill_null(False)
-    cycling = isolated >= A.CYCLE_MIN_SLOTS
+    cycling = (switches >= A.CYCLE_MIN_SWITCHES) & (n_high >= A.CYCLE_MIN_SLOTS)
     mid = (pl.col("baseload") + level) / 2
     drop = (level - pl.col("baseload")) / 2
     morning = [(t, c) for t, c in zip(today, clock_h) if A.WAKE_AFTER_H <= c < A.LOAD_MORNING_END_H]
