@@ -23,7 +23,8 @@ ZONE = "Europe/London"
 SEASONS = {"winter Dec-Feb": [12, 1, 2], "summer Jun-Aug": [6, 7, 8]}
 
 
-def london_daily() -> pl.DataFrame:
+def london_daily(months: list[int] | None = None) -> pl.DataFrame:
+    """Valid daily feature rows of the London homes (of ``months`` only, if given)."""
     raw = pl.concat([pl.read_csv(f, infer_schema_length=0) for f in sorted(REAL.glob("*.csv.gz"))])
     utc = pl.col("tstp").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f")
     r = raw.select(
@@ -31,6 +32,8 @@ def london_daily() -> pl.DataFrame:
         local_ts=utc.dt.replace_time_zone("UTC").dt.convert_time_zone(ZONE).dt.replace_time_zone(None),
         kwh=pl.col("energy(kWh/hh)").str.strip_chars().cast(pl.Float64, strict=False),
     ).drop_nulls().unique(["household_id", "ts_utc"]).with_columns(local_date=pl.col("local_ts").dt.date())
+    if months:
+        r = r.filter(pl.col("local_date").dt.month().is_in(months))
     dates = r["local_date"].unique().to_list()
     calendar = pl.DataFrame({"local_date": dates, "expected_slots": [len(layouts.slot_clocks(d, ZONE)) for d in dates]})
     days, _ = daily.compute_daily(dayframe.from_readings(r, ZONE), calendar, ZONE)

@@ -121,29 +121,22 @@ def test_both_engines_agree_on_night_loads():
 
 # ---------------------------------------------------------------- London winter weeks
 
-def london_daily() -> pl.DataFrame:
-    files = sorted((REAL_LCL / "halfhourly").glob("*.csv.gz"))
-    if not files:
+@pytest.fixture(scope="module")
+def london_winter() -> pl.DataFrame:
+    """Valid winter (Dec-Feb) days of the 100 London homes."""
+    if not sorted((REAL_LCL / "halfhourly").glob("*.csv.gz")):
         pytest.skip("real LCL data not available")
-    zone = "Europe/London"
-    raw = pl.concat([pl.read_csv(f, infer_schema_length=0) for f in files])
-    utc = pl.col("tstp").str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S%.f")
-    r = raw.select(
-        household_id="LCLid", ts_utc=utc,
-        local_ts=utc.dt.replace_time_zone("UTC").dt.convert_time_zone(zone).dt.replace_time_zone(None),
-        kwh=pl.col("energy(kWh/hh)").str.strip_chars().cast(pl.Float64, strict=False),
-    ).drop_nulls().unique(["household_id", "ts_utc"]).with_columns(local_date=pl.col("local_ts").dt.date())
-    winter = r.filter(pl.col("local_date").dt.month().is_in([12, 1, 2]))
-    days, _ = daily.compute_daily(dayframe.from_readings(winter, zone), calendar_of(winter, zone), zone)
-    return days.filter(pl.col("dq_flag") == "ok")
+    from benchmarks.night_loads_london import london_daily as valid_days
+
+    return valid_days(months=[12, 1, 2])
 
 
 @pytest.mark.realdata
-def test_london_storage_heating_home_keeps_a_daytime_baseload_and_morning_wake_times():
+def test_london_storage_heating_home_keeps_a_daytime_baseload_and_morning_wake_times(london_winter):
     # MAC000034 charges storage heaters at 3-5 kWh a half hour 00:00-07:00 all winter. Before
     # the fix: baseload 1.5 kWh (the median winter day), wake time null or after the heater
     # on most days, "restless" every night.
-    f = london_daily().filter(pl.col("household_id") == "MAC000034")
+    f = london_winter.filter(pl.col("household_id") == "MAC000034")
     assert f.height > 60
     assert f["baseload_kwh"].median() < 0.1
     unread = f.filter(pl.col("night_unreadable") == 1)
@@ -155,12 +148,12 @@ def test_london_storage_heating_home_keeps_a_daytime_baseload_and_morning_wake_t
 
 
 @pytest.mark.realdata
-def test_london_winter_wake_times_are_plausible_on_readable_nights():
+def test_london_winter_wake_times_are_plausible_on_readable_nights(london_winter):
     # Ordinary days: valid days whose night is readable and who use more than a fridge's worth
     # in the day (excess above baseload of 1 kWh: MAC000016-like near-empty homes have no wake-up
     # to read). Before the fix (no night loads seen, so every valid day with that excess):
     # 93.4% of the wake times in 4-12 h and 6.7% of the days without one; after: 94.5%, 2.9%.
-    f = london_daily()
+    f = london_winter
     ordinary = f.filter((pl.col("night_unreadable") == 0) & (pl.col("excess_kwh") >= 1.0))
     wake = ordinary["wake_time_h"].drop_nulls()
     share = ((wake >= 4) & (wake <= 12)).mean()

@@ -171,17 +171,10 @@ def night_activity_share(active: np.ndarray, counted: np.ndarray, clock_h: np.nd
 
 
 def night_unreadable(night_load_on: np.ndarray) -> np.ndarray:
-    """1 when a night load hides the night's behaviour, else 0: the night's lower-median
-    reading (00:00-04:30), its lowest reading of 00:00-01:00 and its lowest of 03:00-04:30 all
-    sit at least 0.1 kWh above the baseload (storage heating or air conditioning on all night,
-    not a water heater for a few hours or a late evening), or 3 or more half hours before
-    04:30 are at least 0.2 kWh above the baseload and the night switches 4 or more times
-    between such half hours and others (a thermostat cycling; a fridge cycles far lower). night_activity_share and night_blips are null on such nights, wake time is read
-    after the load, and the previous day's bedtime is null.
+    """1 when a night load hides the night's behaviour, else 0 (the definition:
+    meterrisk.features.daily.night.night_unreadable).
 
     Unit: flag (0/1)
-    Edge cases: the baseload itself is the day floor when a night load lifts the 7-day night
-    floor above it (see baseload_kwh).
     """
     return night_load_on.astype(np.int32)
 
