@@ -16,16 +16,17 @@ from reference_numpy.timeline import Timeline
 # Thresholds are the package's: the reference checks the implementation, not the definitions.
 from meterrisk.features.activity import (  # noqa: E402,F401
     ACTIVE_MARGIN_KWH, ACTIVE_MARGIN_REL, BASELOAD_DAYS, BASELOAD_MIN_SLOTS, BASELOAD_QUANTILE,
-    BDAY_SHIFT_H, CYCLE_MIN_KWH, CYCLE_MIN_SLOTS, CYCLE_MIN_SWITCHES, DEPENDS_FORWARD, LOAD_FIRST_HOUR_END_H, LOAD_LEVEL_FROM_H, LOAD_MORNING_END_H,
-    LOOKAHEAD_DAYS, MIN_COVERAGE, NIGHT_END_H, NIGHT_LOAD_MIN_KWH, NIGHT_START_H, READ_BEFORE,
-    REGULARITY_DAYS, REGULARITY_MIN_DAYS, WAKE_AFTER_H,
+    BDAY_SHIFT_H, CYCLE_MIN_KWH, CYCLE_MIN_SLOTS, CYCLE_MIN_SWITCHES, DEPENDS_FORWARD,
+    LOAD_FIRST_HOUR_END_H, LOAD_LEVEL_FROM_H, LOAD_MORNING_END_H, LOOKAHEAD_DAYS, MIN_COVERAGE,
+    NIGHT_END_H, NIGHT_LOAD_MIN_KWH, NIGHT_START_H, READ_BEFORE, REGULARITY_DAYS,
+    REGULARITY_MIN_DAYS, WAKE_AFTER_H,
 )
 from meterrisk.features.daily.inputs import NIGHT_FLOOR_END_H  # noqa: E402
 
 
 def baseload(tl: Timeline) -> np.ndarray:
     """(H, D) baseload: the night floor, or the day floor (the same quantile of the 05:00-24:00
-    readings of the same 7 days) when the night floor is at least NIGHT_LOAD_MIN_KWH above
+    readings >= 0 of the same 7 days) when the night floor is at least NIGHT_LOAD_MIN_KWH above
     the day floor and above its active threshold (a night load: storage heating, AC)."""
     night = night_baseload(tl)
     day = _floor(tl, tl.clock_min >= NIGHT_END_H * 60, need_tonight=False, consumption=True)
@@ -103,7 +104,7 @@ def activity(tl: Timeline, baseload_kwh: np.ndarray) -> Activity:
     # (an all-electric home's water heater until 05:00) is not read as waking at 04:00.
     nxt1, nxt2 = _shift(active, -1), _shift(active, -2) & _shift(present, -1)
     prv1, prv2 = _shift(active, 1), _shift(active, 2) & _shift(present, 1)
-    load_on, wake_start = _night_load(tl, baseload_kwh, active, nxt1, prv1)
+    load_on, wake_start = _night_load(tl, baseload_kwh, active, nxt1)
     # The half hours before the wake-up a night load leaves readable are the load's: not active
     # and no excess, but counted (sustained onsets and offsets keep the unmasked flags).
     until = tl.days.min_where(wake_start & (tl.clock_h >= WAKE_AFTER_H), tl.clock_h)
@@ -119,8 +120,8 @@ def activity(tl: Timeline, baseload_kwh: np.ndarray) -> Activity:
     )
 
 
-def _night_load(tl: Timeline, baseload_kwh: np.ndarray, active: np.ndarray, nxt1: np.ndarray,
-                prv1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _night_load(tl: Timeline, baseload_kwh: np.ndarray, active: np.ndarray,
+                nxt1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per day, whether a night load hides the night (raised all night, or a thermostat
     cycling), and per half hour the wake onsets such a night leaves readable: active at t and
     t+1, from the load's end on (see meterrisk.features.daily.inputs)."""

@@ -202,11 +202,11 @@ def night_blips(kwh: np.ndarray, present: np.ndarray, clock_h: np.ndarray, days:
 def wake_time_h(sustained_start: np.ndarray, night_wake_start: np.ndarray, night_unreadable: np.ndarray,
                 clock_h: np.ndarray, days: Segments) -> np.ndarray:
     """Wake time: first onset of sustained activity (2 of 3 consecutive half hours active,
-    the half hour before not active) at or after 04:00.
+    the half hour before not active) at or after 04:00; after a night load (night_unreadable),
+    the first 2 consecutive active half hours once the load has gone (the package's
+    wake_time_h has the whole definition).
 
     Unit: hours (local clock; 06:30 -> 6.5)
-    Edge cases: null when no sustained activity starts all day (away, or no one active).
-    Activity running on from the night (e.g. a water heater until 05:00) is not a wake-up.
     """
     ordinary = days.min_where(sustained_start & (clock_h >= WAKE_AFTER_H), clock_h)
     after_load = days.min_where(night_wake_start & (clock_h >= WAKE_AFTER_H), clock_h)

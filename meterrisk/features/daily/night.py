@@ -42,8 +42,9 @@ def night_unreadable(night_load_on: pl.Expr) -> pl.Expr:
     sit at least 0.1 kWh above the baseload (storage heating or air conditioning on all night,
     not a water heater for a few hours or a late evening), or 3 or more half hours before
     04:30 are at least 0.2 kWh above the baseload and the night switches 4 or more times
-    between such half hours and others (a thermostat cycling; a fridge cycles far lower). night_activity_share and night_blips are null on such nights, wake time is read
-    after the load, and the previous day's bedtime is null.
+    between such half hours and others (a thermostat cycling; a fridge cycles far lower).
+    night_activity_share and night_blips are null on such nights, wake time is read after the
+    load, and the previous day's bedtime is null.
 
     Unit: flag (0/1)
     Edge cases: the baseload itself is the day floor when a night load lifts the 7-day night

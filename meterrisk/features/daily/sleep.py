@@ -33,7 +33,8 @@ def wake_time_h(sustained_start: HalfHours, night_wake_h: pl.Expr, night_unreada
     on from the night (e.g. a water heater until 05:00) is not a wake-up; neither is a heater
     or air conditioner switching on and off.
     """
-    return pl.when(night_unreadable == 1).then(night_wake_h).otherwise(sustained_start.from_(WAKE_AFTER_H).first_clock())
+    ordinary = sustained_start.from_(WAKE_AFTER_H).first_clock()
+    return pl.when(night_unreadable == 1).then(night_wake_h).otherwise(ordinary)
 
 
 def bed_time_h(bday_sustained_end: HalfHours, bday_present: HalfHours, present_slots: pl.Expr) -> pl.Expr:
