@@ -27,7 +27,8 @@ YEAR_SLOTS = 365 * 48
 ZERO_BANDS = (("1 slot", 1, 1), ("2-5 slots", 2, 5), ("3-23.5 h", 6, 47), ("1-7 days", 48, 335),
               (">= 7 days", 336, 10**9))
 FLAT_BANDS = (("2-4 h", 4, 8), ("4-24 h", 9, 47), (">= 1 day", 48, 10**9))
-GAP_BANDS = (("1 slot", 1, 1), ("1-23.5 h", 2, 47), ("1-3 days", 48, 143), (">= 3 days", 144, 10**9))
+GAP_BANDS = (("1 slot", 1, 1), ("1-23.5 h", 2, 47), ("1-3 days", 48, 143),
+             (">= 3 days", 144, 10**9))
 
 
 def _london(folder: Path) -> tuple[pl.DataFrame, datetime, dict]:
