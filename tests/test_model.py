@@ -267,6 +267,6 @@ def test_up_at_night_reason_names_the_weekly_count_against_most_residents():
     feats = pl.DataFrame({"night_blips_mean_84d": [0.6, 0.32]})
     prob = Model().predict_proba(feats)[:, 1]
     got = explain(Model(), feats, ["night_blips_mean_84d"], prob, medians=np.array([0.3]))
-    assert got[0] == ["brief activity in the night (00:00-04:30) about 4 times a week over 12 weeks; "
+    assert got[0] == ["brief activity in the night (00:00-04:30) about 4 times a week over 12 weeks, "
                       "most residents about 2 a week"]
     assert got[1] == []  # 0.02 of risk above the typical resident's: nothing stands out

@@ -69,7 +69,8 @@ def test_the_top_reason_follows_what_drives_each_household():
     b = _row(night_blips_mean_84d=0.46, longest_inactive_run_h_mean_28d=4.2)
     got = _explain(model, [a, b])
     assert got[0][0].startswith("brief activity in the night")
-    assert got[1][0].startswith("longest still spell in the waking day about 4.2 h; most residents about 3.0 h")
+    assert got[1][0] == ("longest break in electricity use while awake about 4.2 h, most residents about 3.0 h "
+                         "(out, or not moving: electricity cannot tell)")
     assert got[1][1].startswith("brief activity in the night")  # 0.08 of risk (0.24 for the spells), shown second
 
 
@@ -78,7 +79,7 @@ def test_every_listed_row_gets_a_reason_even_below_the_threshold():
     quiet = _row(wake_time_h_mean_28d=7.5)   # 0.02 of risk: does not stand out by itself
     assert _explain(model, [quiet]) == [[]]
     got = _explain(model, [quiet, quiet], at_least_one=np.array([True, False]))
-    assert got == [["gets up about 07:30; most residents about 06:30"], []]
+    assert got == [["gets up about 07:30, most residents about 06:30"], []]
 
 
 def test_a_listed_row_gets_no_reason_that_its_numbers_contradict():
@@ -101,7 +102,7 @@ def test_reasons_are_ranked_by_contribution_and_at_most_three():
 def test_age_is_attributed_but_never_worded():
     model = Additive({"age": 0.05, "wake_time_h_mean_28d": 0.01}, MEDIANS)
     got = _explain(model, [_row(age=92.0, wake_time_h_mean_28d=7.0)], at_least_one=np.array([True]))
-    assert got == [["gets up about 07:00; most residents about 06:30"]]
+    assert got == [["gets up about 07:00, most residents about 06:30"]]
     assert not any("92" in r or "age" in r or "old" in r for r in got[0])
 
 
@@ -147,13 +148,14 @@ def test_wordings_carry_the_household_number_unit_and_most_residents():
         return _explain(Additive(weights, MEDIANS), [_row(**row)])[0]
 
     assert words({"night_blips_mean_84d": 0.6}, {"night_blips_mean_84d": 1.0}) == [
-        "brief activity in the night (00:00-04:30) about 4 times a week over 12 weeks; most residents about 2 a week"]
+        "brief activity in the night (00:00-04:30) about 4 times a week over 12 weeks, most residents about 2 a week"]
     assert words({"wake_time_h_mean_28d": 8.17}, {"wake_time_h_mean_28d": 0.1}) == [
-        "gets up about 08:10; most residents about 06:30"]
+        "gets up about 08:10, most residents about 06:30"]
     assert words({"meal_kwh_mean_28d": 0.845}, {"meal_kwh_mean_28d": -0.5}) == [
-        "cooking energy at meal times about 0.8 kWh a day, 35% less than most residents (about 1.3 kWh)"]
+        "cooking energy at meal times about 0.8 kWh a day, most residents about 1.3 kWh (35% less)"]
     assert words({"longest_inactive_run_h_mean_28d": 5.5}, {"longest_inactive_run_h_mean_28d": 0.1}) == [
-        "longest still spell in the waking day about 5.5 h; most residents about 3.0 h"]
+        "longest break in electricity use while awake about 5.5 h, most residents about 3.0 h "
+        "(out, or not moving: electricity cannot tell)"]
 
 
 def test_own_change_and_day_counts_are_added_to_the_level():
@@ -166,5 +168,46 @@ def test_own_change_and_day_counts_are_added_to_the_level():
     df = pl.DataFrame(feats)
     got = explain(model, df, list(feats[0]), model.predict_proba(df)[:, 1],
                   medians=np.array([medians[f] for f in feats[0]]))
-    assert got == [["gets up about 08:00; most residents about 06:30; 1.2 h later than in their usual weeks"],
-                   ["gets up about 08:00; most residents about 06:30; no activity before 10:00 on 6 of the last 28 days"]]
+    assert got == [["gets up about 08:00, most residents about 06:30 (1.2 h later than in their usual weeks)"],
+                   ["gets up about 08:00, most residents about 06:30 (no activity before 10:00 on 6 of the last 28 days)"]]
+
+
+def test_a_level_barely_apart_from_most_residents_is_not_a_reason():
+    # Big contributions (from columns the wording does not name) but the named level is
+    # within the margin of most residents': 5 min later, 5% less cooking, +0.3 blips a week.
+    model = Additive({"wake_time_h_mean_28d": 3.0, "meal_kwh_mean_28d": -3.0, "night_blips_mean_84d": 3.0}, MEDIANS)
+    row = _row(wake_time_h_mean_28d=6.58, meal_kwh_mean_28d=1.235, night_blips_mean_84d=0.34)
+    assert _explain(model, [row], at_least_one=np.array([True])) == [[]]
+
+
+def test_shorter_breaks_in_use_while_awake_read_as_fewer_outings():
+    # The fitted demo model raises risk for SHORTER breaks (fewer outings): worded both ways.
+    medians = {**MEDIANS, "daytime_floor_h_mean_28d": 1.5}
+    model = Additive({"daytime_floor_h_mean_28d": -0.2, "longest_inactive_run_h_mean_28d": -0.2}, medians)
+    df = pl.DataFrame([{**MEDIANS, "daytime_floor_h_mean_28d": 0.8, "longest_inactive_run_h_mean_28d": 2.0}])
+    got = explain(model, df, df.columns, model.predict_proba(df)[:, 1], medians=np.array(list(medians.values())))
+    assert got == [["longest break in electricity use while awake about 2.0 h, most residents about 3.0 h, and "
+                    "about 0.8 h without electricity use between 09:00 and 17:00, most residents about 1.5 h "
+                    "(fewer or shorter outings, or something on all day: electricity cannot tell)"]]
+
+
+LEVELS = {  # (most residents, a concerning household) for each worded topic's level column
+    "night_blips_mean_84d": (0.3, 0.9), "night_activity_share_mean_28d": (0.08, 0.3), "restless_nights_28d": (0, 12),
+    "wake_time_h_mean_28d": (6.5, 9.0), "late_wake_days_28d": (0, 9), "bed_time_h_mean_28d": (22.0, 19.5),
+    "meal_kwh_mean_28d": (1.3, 0.5), "no_meal_days_28d": (0, 8), "active_share_mean_28d": (0.6, 0.3),
+    "floor_days_28d": (0, 4), "longest_inactive_run_h_mean_28d": (1.3, 4.0), "daytime_floor_h_mean_28d": (1.5, 4.0),
+    "regularity_corr_mean_28d": (0.7, 0.4), "excess_kwh_mean_28d": (4.8, 2.0), "stuck_on_days_28d": (0, 6),
+}
+
+
+def test_no_reason_carries_a_semicolon_or_anything_but_behaviour_numbers():
+    from meterrisk.model.reasons_topics import TOPICS
+
+    row = {"household_id": "T-0042", "pseudonym": "p-77", "district": "Kita", "age": 91.0,
+           **{k: v for k, (_, v) in LEVELS.items()}, **{f"{k}__median": m for k, (m, _) in LEVELS.items()}}
+    texts = [t.text(row) for t in TOPICS if t.text is not None]
+    assert all(texts), [t.name for t in TOPICS if t.text is not None and not t.text(row)]
+    for text in texts:
+        assert ";" not in text  # the CSV export joins a row's reasons with "; "
+        for private in ("T-0042", "p-77", "Kita", "91", "age", "born"):
+            assert private not in text, (private, text)

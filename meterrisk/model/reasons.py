@@ -11,7 +11,7 @@ credit a topic that matters even when another one alone would already saturate t
 
 Reasons: the topics with the largest positive contributions, each worded with the
 household's numbers, units and most residents' value; at most three. A topic is shown when
-it contributes at least ``MIN_CONTRIBUTION`` (5 percentage points would be shown, 1 not) and
+it contributes at least ``MIN_CONTRIBUTION`` (5 percentage points of risk) and
 its wording finds the household on the concerning side of most residents. Rows named in
 ``at_least_one`` (the high and medium tiers) get their strongest such topic even when it is
 below the threshold: care staff visiting them need somewhere to start. Age, data coverage
@@ -27,7 +27,7 @@ from meterrisk.model.reasons_topics import topic_columns
 
 MAX_REASONS = 3
 #: Share of risk (probability points) a topic must carry to be shown unasked.
-MIN_CONTRIBUTION = 0.03
+MIN_CONTRIBUTION = 0.05
 #: Sampled topic orders (half of them the reverses of the others); fixed seed: same list, same reasons.
 ORDERS = 16
 SEED = 20250106

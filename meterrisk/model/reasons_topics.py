@@ -78,12 +78,10 @@ def percent_apart(x: float, typical_x: float) -> str:
     return f"{abs(d):.0f}% {'less' if d < 0 else 'more'}"
 
 
-def _apart(a: str, b: str) -> bool:
-    return a != b
-
-
 def _join(head: str, clauses: list[str]) -> str:
-    return "; ".join([head, *[c for c in clauses if c]])
+    # Never "; " inside a reason: the CSV export joins a row's reasons with it.
+    extra = [c for c in clauses if c]
+    return f"{head} ({', '.join(extra)})" if extra else head
 
 
 # ---- optional clauses: the household's own change and day counts -------------------------
@@ -119,10 +117,10 @@ def _night_blips(row: Row) -> str | None:
     else:
         return None
     a, b = per_week(x, m)
-    if x <= m or not _apart(a, b):
+    if (x - m) * 7 < 0.5:  # half a time a week: not something to act on
         return None
     span = "over 12 weeks" if key.endswith("84d") else "over 4 weeks"
-    return f"brief activity in the night (00:00-04:30) about {a} times a week {span}; most residents about {b} a week"
+    return f"brief activity in the night (00:00-04:30) about {a} times a week {span}, most residents about {b} a week"
 
 
 def _night_unrest(row: Row) -> str | None:
@@ -131,9 +129,9 @@ def _night_unrest(row: Row) -> str | None:
     if x is None or m is None:
         return restless.capitalize() or None
     a, b = f"{x:.0%}", f"{m:.0%}"
-    if x <= m or not _apart(a, b):
-        return None
-    return _join(f"active in {a} of the night (00:00-05:00); most residents {b}", [restless])
+    if x - m < 0.02:
+        return restless.capitalize() or None
+    return _join(f"active in {a} of the night (00:00-05:00), most residents {b}", [restless])
 
 
 def _wake(row: Row) -> str | None:
@@ -142,9 +140,9 @@ def _wake(row: Row) -> str | None:
     late = _days(row, "late_wake_days_28d", 5, "no activity before 10:00 on {n} of the last 28 days")
     if x is None or m is None:
         return f"gets up {change}" if change else (late or None)
-    if x <= m or not _apart(clock(x), clock(m)):
-        return None
-    return _join(f"gets up about {clock(x)}; most residents about {clock(m)}", [change or late])
+    if x - m < 0.25:
+        return f"gets up {change}" if change else (late or None)
+    return _join(f"gets up about {clock(x)}, most residents about {clock(m)}", [change or late])
 
 
 def _bed(row: Row) -> str | None:
@@ -152,9 +150,9 @@ def _bed(row: Row) -> str | None:
     change = _later_than_usual(row, "bed_time_h", 0.75, earlier=True)
     if x is None or m is None:
         return f"goes to bed {change}" if change else None
-    if x >= m or not _apart(clock(x), clock(m)):
-        return None
-    return _join(f"goes to bed about {clock(x)}; most residents about {clock(m)}", [change])
+    if m - x < 0.25:
+        return f"goes to bed {change}" if change else None
+    return _join(f"goes to bed about {clock(x)}, most residents about {clock(m)}", [change])
 
 
 def _cooking(row: Row) -> str | None:
@@ -163,57 +161,56 @@ def _cooking(row: Row) -> str | None:
     no_meal = _days(row, "no_meal_days_28d", 5, "no cooking at usual meal times on {n} of the last 28 days")
     if x is None or m is None or m <= 0:
         return f"cooking activity {down}" if down else (no_meal or None)
-    a, b = f"{x:.1f}", f"{m:.1f}"
-    if x >= m or not _apart(f"{x:.2f}", f"{m:.2f}"):
-        return None
-    if not _apart(a, b):
-        a, b = f"{x:.2f}", f"{m:.2f}"
-    return _join(f"cooking energy at meal times about {a} kWh a day, {percent_apart(x, m)} than most residents "
-                 f"(about {b} kWh)", [down or no_meal])
+    if x > 0.9 * m:
+        return f"cooking activity {down}" if down else (no_meal or None)
+    a, b = (f"{x:.1f}", f"{m:.1f}") if round(x, 1) != round(m, 1) else (f"{x:.2f}", f"{m:.2f}")
+    return _join(f"cooking energy at meal times about {a} kWh a day, most residents about {b} kWh",
+                 [percent_apart(x, m), down or no_meal])
 
 
 def _activity(row: Row) -> str | None:
     x, m = value(row, "active_share_mean_28d"), typical(row, "active_share_mean_28d")
-    floor = _days(row, "floor_days_28d", 3, "{n} whole days at standby in the last 4 weeks "
-                                            "(away or unwell: electricity cannot tell)")
+    floor = _days(row, "floor_days_28d", 3, "{n} whole days at standby in the last 4 weeks: away or unwell, "
+                                            "electricity cannot tell")
     r = value(row, "active_share_ratio_8w")
     less = f"{(1 - r) * 100:.0f}% less than in their usual weeks" if r is not None and r <= 0.8 else ""
     if x is None or m is None:
-        return f"active {less}" if less else (floor or None)
-    a, b = hours(x * 24), hours(m * 24)
-    if x >= m or not _apart(a, b):
-        return None
-    return _join(f"active about {a} a day; most residents about {b}", [less or floor])
+        return f"electricity in use {less}" if less else (floor or None)
+    if x > 0.9 * m:
+        return f"electricity in use {less}" if less else (floor or None)
+    return _join(f"electricity in use (above standby) for about {hours(x * 24)} a day, most residents about "
+                 f"{hours(m * 24)}", [less or floor])
 
 
-def _still(row: Row) -> str | None:
-    x, m = value(row, "longest_inactive_run_h_mean_28d"), typical(row, "longest_inactive_run_h_mean_28d")
-    d = value(row, "longest_inactive_run_h_delta")
-    longer = f"{hours(d)} longer than in their usual weeks" if d is not None and d >= 1.0 else ""
-    if x is None or m is None:
-        return f"longest still spell in the day {longer}" if longer else None
-    if x <= m or not _apart(hours(x), hours(m)):
-        return None
-    return _join(f"longest still spell in the waking day about {hours(x)}; most residents about {hours(m)}", [longer])
-
-
-def _daytime_floor(row: Row) -> str | None:
-    # Either side can be a concern: fewer outings (less time at the floor) or long still days.
-    x, m = value(row, "daytime_floor_h_mean_28d"), typical(row, "daytime_floor_h_mean_28d")
-    if x is None or m is None or not _apart(hours(x), hours(m)):
-        return None
-    why = "(out, or not moving: electricity cannot tell)" if x > m else "(fewer outings, or more time up and about)"
-    return (f"no activity for about {hours(x)} of the daytime (09:00-17:00); most residents about {hours(m)} {why}")
+def _daytime_gaps(row: Row) -> str | None:
+    # Breaks in use while awake read both ways (docs/model.md): longer ones are outings or not
+    # moving, shorter ones fewer outings (DOMAIN.md) or something on all day. Electricity
+    # cannot tell which, so the wording names both.
+    parts = []
+    for key, what in (("longest_inactive_run_h_mean_28d", "longest break in electricity use while awake about {x}"),
+                      ("daytime_floor_h_mean_28d", "about {x} without electricity use between 09:00 and 17:00")):
+        x, m = value(row, key), typical(row, key)
+        if x is not None and m is not None and abs(x - m) >= 0.25:
+            parts.append((abs(x / m - 1) if m > 0 else 1.0, x > m, what, x, m))
+    if not parts:
+        d = value(row, "longest_inactive_run_h_delta")
+        return f"longest break in electricity use while awake {hours(d)} longer than in their usual weeks" \
+            if d is not None and d >= 1.0 else None
+    longer = max(parts)[1]
+    parts = [p for p in parts if p[1] == longer]
+    why = ("out, or not moving" if longer else "fewer or shorter outings, or something on all day")
+    said = ", and ".join(f"{what.format(x=hours(x))}, most residents about {hours(m)}" for _, _, what, x, m in parts)
+    return f"{said} ({why}: electricity cannot tell)"
 
 
 def _regularity(row: Row) -> str | None:
     # Either side: a routine coming apart, or the shrinking variety seen in frail people (DOMAIN.md).
     x, m = value(row, "regularity_corr_mean_28d"), typical(row, "regularity_corr_mean_28d")
-    if x is None or m is None or not _apart(f"{x:.2f}", f"{m:.2f}"):
+    if x is None or m is None or abs(x - m) < 0.05:
         return None
     how = "less" if x < m else "more"
     return (f"days follow their usual pattern {how} closely than most residents' "
-            f"(match {x:.2f} on a 0-1 scale; most residents {m:.2f})")
+            f"(match {x:.2f} on a 0-1 scale, most residents {m:.2f})")
 
 
 def _energy(row: Row) -> str | None:
@@ -221,18 +218,18 @@ def _energy(row: Row) -> str | None:
     down = _down_over_8w(row, "excess_kwh", 0.75)
     if x is None or m is None or m <= 0:
         return f"electricity use above standby {down}" if down else None
-    a, b = f"{x:.1f}", f"{m:.1f}"
-    if x >= m or not _apart(a, b):
-        return None
-    return _join(f"electricity use above standby about {a} kWh a day, {percent_apart(x, m)} than most residents "
-                 f"(about {b} kWh)", [down])
+    if x > 0.9 * m:
+        return f"electricity use above standby {down}" if down else None
+    a, b = (f"{x:.1f}", f"{m:.1f}") if round(x, 1) != round(m, 1) else (f"{x:.2f}", f"{m:.2f}")
+    return _join(f"electricity use above standby about {a} kWh a day, most residents about {b} kWh",
+                 [percent_apart(x, m), down])
 
 
 def _stuck_on(row: Row) -> str | None:
     x, m = value(row, "stuck_on_days_28d"), typical(row, "stuck_on_days_28d")
     if x is None or m is None or round(x) <= round(m):
         return None
-    return (f"something left on for 6 h or more on {x:.0f} of the last 28 days (an appliance, or long heating); "
+    return (f"something left on for 6 h or more on {x:.0f} of the last 28 days (an appliance, or long heating), "
             f"most residents {m:.0f}")
 
 
@@ -244,8 +241,7 @@ TOPICS: list[Topic] = [
     Topic("bed", r"^bed_time_h", _bed),
     Topic("cooking", r"^(meal_kwh|breakfast_kwh|lunch_kwh|dinner_kwh|meal_windows_active|no_meal_days)", _cooking),
     Topic("activity", r"^(active_share|floor_days)", _activity),
-    Topic("still", r"^longest_inactive_run_h", _still),
-    Topic("daytime_floor", r"^(daytime_floor_h|longest_daytime_floor_h)", _daytime_floor),
+    Topic("daytime_gaps", r"^(longest_inactive_run_h|daytime_floor_h|longest_daytime_floor_h)", _daytime_gaps),
     Topic("regularity", r"^regularity_corr", _regularity),
     Topic("energy", r"^(daily_kwh|excess_kwh|peak_kwh)", _energy),
     Topic("stuck_on", r"^stuck_on", _stuck_on),
