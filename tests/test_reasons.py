@@ -211,3 +211,12 @@ def test_no_reason_carries_a_semicolon_or_anything_but_behaviour_numbers():
         assert ";" not in text  # the CSV export joins a row's reasons with "; "
         for private in ("T-0042", "p-77", "Kita", "91", "age", "born"):
             assert private not in text, (private, text)
+
+
+def test_smaller_pushes_follow_a_strong_one_but_never_stand_alone():
+    model = Additive({"night_blips_mean_84d": 0.5, "wake_time_h_mean_28d": 0.02}, MEDIANS)
+    strong = _row(night_blips_mean_84d=0.5, wake_time_h_mean_28d=7.5)   # 0.10 and 0.02
+    weak = _row(night_blips_mean_84d=0.38, wake_time_h_mean_28d=7.5)    # 0.04 and 0.02
+    got = _explain(model, [strong, weak])
+    assert [r.split(" ")[0] for r in got[0]] == ["brief", "gets"]
+    assert got[1] == []

@@ -10,11 +10,12 @@ credit a topic that matters even when another one alone would already saturate t
 (occluding one topic at a time would not).
 
 Reasons: the topics with the largest positive contributions, each worded with the
-household's numbers, units and most residents' value; at most three. A topic is shown when
-it contributes at least ``MIN_CONTRIBUTION`` (5 percentage points of risk) and
-its wording finds the household on the concerning side of most residents. Rows named in
-``at_least_one`` (the high and medium tiers) get their strongest such topic even when it is
-below the threshold: care staff visiting them need somewhere to start. Age, data coverage
+household's numbers, units and most residents' value; at most three. Only topics whose
+wording finds the household on the concerning side of most residents (by a margin) count.
+A row has reasons when its strongest such topic carries at least ``MIN_CONTRIBUTION`` (5
+percentage points of risk); the second and third need ``FURTHER_CONTRIBUTION``. Rows named
+in ``at_least_one`` (the high and medium tiers) get their strongest topic even below the
+threshold: care staff visiting them need somewhere to start. Age, data coverage
 and weather are attributed but never worded (topics without text).
 """
 
@@ -26,8 +27,10 @@ import polars as pl
 from meterrisk.model.reasons_topics import topic_columns
 
 MAX_REASONS = 3
-#: Share of risk (probability points) a topic must carry to be shown unasked.
+#: Share of risk (probability points) the first reason must carry to be shown unasked ...
 MIN_CONTRIBUTION = 0.05
+#: ... and the second and third (smaller pushes that still add up, e.g. several late mornings).
+FURTHER_CONTRIBUTION = 0.01
 #: Sampled topic orders (half of them the reverses of the others); fixed seed: same list, same reasons.
 ORDERS = 16
 SEED = 20250106
@@ -102,8 +105,9 @@ def explain(pipeline, feats: pl.DataFrame, features: list[str], prob: np.ndarray
             text = topic.text(row)
             if text:
                 candidates.append((phi[i, j], text))
-        shown = [t for c, t in candidates if c >= MIN_CONTRIBUTION][:MAX_REASONS]
-        if not shown and must[i] and candidates:
-            shown = [candidates[0][1]]
-        out.append(shown)
+        if candidates and (candidates[0][0] >= MIN_CONTRIBUTION or must[i]):
+            shown = [candidates[0][1]] + [t for c, t in candidates[1:] if c >= FURTHER_CONTRIBUTION]
+        else:
+            shown = []
+        out.append(shown[:MAX_REASONS])
     return out
