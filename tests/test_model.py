@@ -256,6 +256,26 @@ def test_score_tiers_ranks_reasons_and_rerun_replaces(scored):
     assert con.execute("SELECT count(*) FROM risk_scores").fetchall()[0][0] == n
 
 
+def test_score_asks_a_reason_for_exactly_the_high_and_medium_rows(scored, monkeypatch):
+    # Many fake rows tie at the same score: the mask must break ties as the ranking does.
+    from meterrisk.model import scoring
+
+    con, _, path, fn = scored
+    seen = {}
+    real = scoring.explain
+
+    def spy(pipeline, feats, features, prob, medians=None, *, at_least_one=None):
+        seen.update(ids=feats["household_id"].to_list(), mask=at_least_one)
+        return real(pipeline, feats, features, prob, medians, at_least_one=at_least_one)
+
+    monkeypatch.setattr(scoring, "explain", spy)
+    scoring.score(con, date(2025, 7, 1), model=path, feature_fn=fn)
+    listed = {h for h, m in zip(seen["ids"], seen["mask"]) if m}
+    tiers = con.execute("SELECT household_id FROM risk_scores WHERE as_of = '2025-07-01' "
+                        "AND risk_tier IN ('high', 'medium')").fetchall()
+    assert listed == {r[0] for r in tiers} and len(listed) > 0
+
+
 def test_up_at_night_reason_names_the_weekly_count_against_most_residents():
     from meterrisk.model.reasons import explain
 
