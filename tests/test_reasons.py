@@ -220,3 +220,16 @@ def test_smaller_pushes_follow_a_strong_one_but_never_stand_alone():
     got = _explain(model, [strong, weak])
     assert [r.split(" ")[0] for r in got[0]] == ["brief", "gets"]
     assert got[1] == []
+
+
+def test_a_row_is_attributed_the_same_whatever_chunk_it_falls_in(monkeypatch):
+    from meterrisk.model import reasons
+
+    def predict(M):
+        return 1 / (1 + np.exp(-(M[:, 0] * M[:, 1] + M[:, 2])))
+
+    X = np.random.default_rng(3).normal(size=(7, 3))
+    whole = contributions(predict, X, np.zeros(3), [[0], [1], [2]])
+    monkeypatch.setattr(reasons, "CHUNK_ROWS", 3)
+    assert contributions(predict, X, np.zeros(3), [[0], [1], [2]]) == pytest.approx(whole)
+    assert whole.sum(1) == pytest.approx(predict(X) - predict(np.zeros((1, 3))))

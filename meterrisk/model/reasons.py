@@ -34,6 +34,8 @@ FURTHER_CONTRIBUTION = 0.01
 #: Sampled topic orders (half of them the reverses of the others); fixed seed: same list, same reasons.
 ORDERS = 16
 SEED = 20250106
+#: Rows attributed at a time: each order stacks (topics x rows) copies of the columns.
+CHUNK_ROWS = 500
 
 
 def contributions(predict, X: np.ndarray, base: np.ndarray, groups: list[list[int]], *,
@@ -44,6 +46,9 @@ def contributions(predict, X: np.ndarray, base: np.ndarray, groups: list[list[in
     predict(X) - predict(base). Exact for a model additive over the groups.
     """
     n, k = X.shape[0], len(groups)
+    if n > CHUNK_ROWS:  # same seed, same orders: a row's values do not depend on its chunk
+        return np.vstack([contributions(predict, X[i:i + CHUNK_ROWS], base, groups, orders=orders, seed=seed)
+                          for i in range(0, n, CHUNK_ROWS)])
     phi = np.zeros((n, k))
     if n == 0 or k == 0:
         return phi
@@ -72,7 +77,9 @@ def contributions(predict, X: np.ndarray, base: np.ndarray, groups: list[list[in
 
 def explain(pipeline, feats: pl.DataFrame, features: list[str], prob: np.ndarray,
             medians: np.ndarray | None = None, *, at_least_one: np.ndarray | None = None) -> list[list[str]]:
-    """Up to three reasons per row of ``feats`` (aligned with ``prob``), strongest first.
+    """Up to three reasons per row of ``feats``, strongest first.
+
+    ``prob`` (the rows' scores) is kept for callers; the attribution predicts its own.
 
     ``at_least_one``: rows (bool mask) that must get a reason when any worded topic pushes
     their risk up at all (scoring passes the high and medium tiers).
