@@ -125,13 +125,14 @@ def _night_blips(row: Row) -> str | None:
 
 def _night_unrest(row: Row) -> str | None:
     x, m = value(row, "night_activity_share_mean_28d"), typical(row, "night_activity_share_mean_28d")
-    restless = _days(row, "restless_nights_28d", 7, "restless on {n} of the last 28 nights")
+    # "In use", not "awake": night heating or cooling also keeps a home above standby.
+    restless = _days(row, "restless_nights_28d", 7, "over a fifth of the night on {n} of the last 28 nights")
     if x is None or m is None:
-        return restless.capitalize() or None
+        return f"electricity in use {restless}" if restless else None
     a, b = f"{x:.0%}", f"{m:.0%}"
     if x - m < 0.02:
-        return restless.capitalize() or None
-    return _join(f"active in {a} of the night (00:00-05:00), most residents {b}", [restless])
+        return f"electricity in use {restless}" if restless else None
+    return _join(f"electricity in use in {a} of the night (00:00-05:00), most residents {b}", [restless])
 
 
 def _wake(row: Row) -> str | None:
