@@ -233,3 +233,9 @@ def test_a_row_is_attributed_the_same_whatever_chunk_it_falls_in(monkeypatch):
     monkeypatch.setattr(reasons, "CHUNK_ROWS", 3)
     assert contributions(predict, X, np.zeros(3), [[0], [1], [2]]) == pytest.approx(whole)
     assert whole.sum(1) == pytest.approx(predict(X) - predict(np.zeros((1, 3))))
+
+
+def test_kwh_show_two_decimals_only_when_one_hides_the_difference():
+    from meterrisk.model.reasons_topics import kwh
+
+    assert kwh(0.845, 1.3) == ("0.8", "1.3") and kwh(1.21, 1.24) == ("1.21", "1.24")

@@ -72,6 +72,11 @@ def per_week(x: float, typical_x: float) -> tuple[str, str]:
     return f"{a:.1f}", f"{b:.1f}"
 
 
+def kwh(x: float, typical_x: float) -> tuple[str, str]:
+    """kWh to one decimal, two when one would show the same number for both."""
+    return (f"{x:.1f}", f"{typical_x:.1f}") if round(x, 1) != round(typical_x, 1) else (f"{x:.2f}", f"{typical_x:.2f}")
+
+
 def percent_apart(x: float, typical_x: float) -> str:
     """'35% less' / '20% more' than the typical value."""
     d = (x / typical_x - 1) * 100
@@ -127,21 +132,16 @@ def _night_unrest(row: Row) -> str | None:
     x, m = value(row, "night_activity_share_mean_28d"), typical(row, "night_activity_share_mean_28d")
     # "In use", not "awake": night heating or cooling also keeps a home above standby.
     restless = _days(row, "restless_nights_28d", 7, "over a fifth of the night on {n} of the last 28 nights")
-    if x is None or m is None:
+    if x is None or m is None or x - m < 0.02:
         return f"electricity in use {restless}" if restless else None
-    a, b = f"{x:.0%}", f"{m:.0%}"
-    if x - m < 0.02:
-        return f"electricity in use {restless}" if restless else None
-    return _join(f"electricity in use in {a} of the night (00:00-05:00), most residents {b}", [restless])
+    return _join(f"electricity in use in {x:.0%} of the night (00:00-05:00), most residents {m:.0%}", [restless])
 
 
 def _wake(row: Row) -> str | None:
     x, m = value(row, "wake_time_h_mean_28d"), typical(row, "wake_time_h_mean_28d")
     change = _later_than_usual(row, "wake_time_h", 0.5)
     late = _days(row, "late_wake_days_28d", 5, "no activity before 10:00 on {n} of the last 28 days")
-    if x is None or m is None:
-        return f"gets up {change}" if change else (late or None)
-    if x - m < 0.25:
+    if x is None or m is None or x - m < 0.25:
         return f"gets up {change}" if change else (late or None)
     return _join(f"gets up about {clock(x)}, most residents about {clock(m)}", [change or late])
 
@@ -149,9 +149,7 @@ def _wake(row: Row) -> str | None:
 def _bed(row: Row) -> str | None:
     x, m = value(row, "bed_time_h_mean_28d"), typical(row, "bed_time_h_mean_28d")
     change = _later_than_usual(row, "bed_time_h", 0.75, earlier=True)
-    if x is None or m is None:
-        return f"goes to bed {change}" if change else None
-    if m - x < 0.25:
+    if x is None or m is None or m - x < 0.25:
         return f"goes to bed {change}" if change else None
     return _join(f"goes to bed about {clock(x)}, most residents about {clock(m)}", [change])
 
@@ -160,11 +158,9 @@ def _cooking(row: Row) -> str | None:
     x, m = value(row, "meal_kwh_mean_28d"), typical(row, "meal_kwh_mean_28d")
     down = _down_over_8w(row, "meal_kwh", 0.8)
     no_meal = _days(row, "no_meal_days_28d", 5, "no cooking at usual meal times on {n} of the last 28 days")
-    if x is None or m is None or m <= 0:
+    if x is None or m is None or m <= 0 or x > 0.9 * m:
         return f"cooking activity {down}" if down else (no_meal or None)
-    if x > 0.9 * m:
-        return f"cooking activity {down}" if down else (no_meal or None)
-    a, b = (f"{x:.1f}", f"{m:.1f}") if round(x, 1) != round(m, 1) else (f"{x:.2f}", f"{m:.2f}")
+    a, b = kwh(x, m)
     return _join(f"cooking energy at meal times about {a} kWh a day, most residents about {b} kWh",
                  [percent_apart(x, m), down or no_meal])
 
@@ -175,9 +171,7 @@ def _activity(row: Row) -> str | None:
                                             "electricity cannot tell")
     r = value(row, "active_share_ratio_8w")
     less = f"{(1 - r) * 100:.0f}% less than in their usual weeks" if r is not None and r <= 0.8 else ""
-    if x is None or m is None:
-        return f"electricity in use {less}" if less else (floor or None)
-    if x > 0.9 * m:
+    if x is None or m is None or x > 0.9 * m:
         return f"electricity in use {less}" if less else (floor or None)
     return _join(f"electricity in use (above standby) for about {hours(x * 24)} a day, most residents about "
                  f"{hours(m * 24)}", [less or floor])
@@ -217,11 +211,9 @@ def _regularity(row: Row) -> str | None:
 def _energy(row: Row) -> str | None:
     x, m = value(row, "excess_kwh_mean_28d"), typical(row, "excess_kwh_mean_28d")
     down = _down_over_8w(row, "excess_kwh", 0.75)
-    if x is None or m is None or m <= 0:
+    if x is None or m is None or m <= 0 or x > 0.9 * m:
         return f"electricity use above standby {down}" if down else None
-    if x > 0.9 * m:
-        return f"electricity use above standby {down}" if down else None
-    a, b = (f"{x:.1f}", f"{m:.1f}") if round(x, 1) != round(m, 1) else (f"{x:.2f}", f"{m:.2f}")
+    a, b = kwh(x, m)
     return _join(f"electricity use above standby about {a} kWh a day, most residents about {b} kWh",
                  [percent_apart(x, m), down])
 
