@@ -59,12 +59,12 @@ class DetectorParams:
     wake_quantile: float = 1.0         # deadline = this quantile of past wake slots + 1 h (clamped)
     wake_late_share: float = 0.0       # wake rule only if at most this share of usual days woke later
     history_days: int = HISTORY_DAYS   # days of own history: floor, usual pattern and records
-    run_factor: float = 1.25           # current spell must exceed the history's max by this factor
+    run_factor: float = 1.5            # current spell must exceed the history's max by this factor (1.25 until issue 13)
     run_extra: float = 0.5             # ... plus this many expected active half hours
     run_min_expected: float = 2.5      # and cover at least this many expected active half hours
     run_min_slots: int = 4             # and last at least 2 h
     run_rank: int = 1                  # compare with the k-th largest daily still spell (1 = max)
-    stuck_min_slots: int = 16          # 8 h
+    stuck_min_slots: int = 20          # 10 h (8 h until issue 13: most stuck_on alerts were appliances left on)
     stuck_rel_range: float = 0.25      # (max - min) / median within the stuck spell
     floor_day_share: float = 0.05      # history days with less activity are absences: ignored
     mass_rule: bool = True             # long_inactive_run by expected activity missed (the standard rules)
