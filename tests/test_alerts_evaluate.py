@@ -23,6 +23,10 @@ def test_evaluate_synthetic_reports_rates(tmp_path):
     assert r["false_episodes"] <= r["false_alert_days"]       # an episode is one or more consecutive alert-days
     assert r["collapses"] == 0 or 0 <= r["within_4h_share"] <= r["within_12h_share"] <= r["detected_share"] <= 1
     assert set(r["false_alert_day_kinds"]) <= {"no_activity_after_usual_wake", "long_inactive_run", "stuck_on"}
+    from meterrisk.alerts.evaluate import same_span_still_days
+
+    b = same_span_still_days(tmp_path / "c", hours=4)
+    assert 0 <= b["with_a_still_ordinary_day"] <= b["collapses"]
 
 
 @pytest.mark.realdata

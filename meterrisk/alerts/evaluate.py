@@ -272,3 +272,50 @@ def evaluate_lcl(folder: str | Path, *, params: DetectorParams | None = None, tz
     if details:
         out["alert_records"] = records
     return out
+
+
+def same_span_still_days(cohort: str | Path, *, hours: float = 4.0, tz: str = "Asia/Tokyo",
+                         params: DetectorParams | None = None) -> dict:
+    """The outing bound: for each collapse, how many ordinary days of the home's own previous
+    ``history_days`` (registered absences left out) were also still over the same clock span
+    [collapse start, + ``hours``). A rule that raises that collapse within ``hours`` would have
+    fired on those days too: whole-home electricity cannot tell "out" from "collapsed"."""
+    from meterrisk.alerts.detector import active_matrix, floor_level
+
+    p = params or DetectorParams()
+    cohort = Path(cohort)
+    events = pl.read_csv(cohort / "truth" / "events.csv", infer_schema_length=0).with_columns(
+        pl.col("start_ts").str.to_datetime(time_zone=tz).dt.replace_time_zone(None),
+        pl.col("end_ts").str.to_datetime(time_zone=tz).dt.replace_time_zone(None))
+    collapses = events.filter(pl.col("kind") == "collapse")
+    ids = sorted(set(collapses["household_id"]))
+    long = local_frame(pl.scan_parquet(cohort / "readings").filter(pl.col("household_id").is_in(ids)).collect(),
+                       "ts", tz)
+    mats = day_matrices(long)
+    known = events.filter(pl.col("kind").is_in(["holiday", "hospital_stay"])
+                          | ((pl.col("kind") == "family_stay")
+                             & pl.col("details").fill_null("").str.contains("registered=true")))
+    for r in known.filter(pl.col("household_id").is_in(ids)).iter_rows(named=True):
+        dates, X = mats[r["household_id"]]
+        for d in _day_set(r["start_ts"], r["end_ts"]):
+            if dates[0] <= d <= dates[-1]:
+                X[(d - dates[0]).days] = np.nan
+    n_slots, counts = int(2 * hours), []
+    for r in collapses.iter_rows(named=True):
+        dates, X = mats[r["household_id"]]
+        start = r["start_ts"]
+        di = (start.date() - dates[0]).days
+        H = X[di - p.history_days: di] if di >= p.history_days else X[:0]
+        good = np.isfinite(H).sum(axis=1) >= 40
+        if good.sum() < 14:
+            continue
+        floor = floor_level(H[good], p)
+        act = active_matrix(H, floor, p, np.vstack([np.full((1, X.shape[1]), np.nan), H[:-1]]))
+        still = (~act & np.isfinite(H)).ravel()
+        c = (start.hour * 60 + start.minute) // 30
+        counts.append(sum(1 for i in range(len(H)) if i * 48 + c + n_slots <= len(still)
+                          and still[i * 48 + c: i * 48 + c + n_slots].all()))
+    n = len(counts)
+    return {"collapses": n, "hours": hours,
+            "with_a_still_ordinary_day": sum(1 for k in counts if k > 0),
+            "share_with_a_still_ordinary_day": sum(1 for k in counts if k > 0) / n if n else math.nan}
