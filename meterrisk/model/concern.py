@@ -38,6 +38,8 @@ RECENT_DAYS = 28
 EARLIER_DAYS = (28, 139)  # days before the list date: from 139 to 28 days back
 #: Fewest valid days in each window for a channel to count.
 MIN_RECENT, MIN_EARLIER = 14, 28
+#: Default size of the new-concern list: share of the residents scored on the date.
+CAPACITY = 0.03
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,9 @@ def learn_weights(con, examples: pl.DataFrame, *, shrink: float = 0.0) -> dict:
     for (d,), g in examples.group_by("as_of"):
         s = window_stats(con, d, g["household_id"].unique().to_list())
         rows.append(g.select("household_id", "label").join(s, on="household_id", how="inner"))
-    if not rows:
-        return {"weights": dict(DEFAULT_WEIGHTS), "learned": False}
-    df = pl.concat(rows, how="diagonal_relaxed")
+    df = pl.concat(rows, how="diagonal_relaxed") if rows else pl.DataFrame()
+    if df.is_empty():  # no daily features stored (e.g. a custom feature function)
+        return {"weights": dict(DEFAULT_WEIGHTS), "learned": False, "examples": 0}
     frail = df.filter(pl.col("label").cast(pl.Boolean))
     other = df.filter(~pl.col("label").cast(pl.Boolean))
     effects = {}
@@ -161,3 +163,9 @@ def learn_weights(con, examples: pl.DataFrame, *, shrink: float = 0.0) -> dict:
             eff = ((lf.mean() or 0.0) - (lo.mean() or 0.0)) / max(float(pl.concat([lf, lo]).std() or 0.0), 1e-6)
         effects[ch.name] = float(eff) if eff is not None and math.isfinite(eff) else 0.0
     return {"weights": effects, "learned": True, "examples": df.height, "frail_examples": frail.height}
+
+
+def weights_of(manifest: dict) -> dict[str, float]:
+    """The model's learned channel weights, or :data:`DEFAULT_WEIGHTS` for older models."""
+    learned = (manifest.get("concern") or {}).get("weights")
+    return {k: float(v) for k, v in learned.items()} if learned else dict(DEFAULT_WEIGHTS)

@@ -34,24 +34,39 @@ from meterrisk.model.metrics import top_k
 HORIZON_DAYS = 182
 
 
-def replay(scores: pl.DataFrame, *, high_capacity: float, capacity: float, score: str = "concern_score",
-           exclude_earlier_high: bool = True) -> pl.DataFrame:
-    """Every list date's high tier and new-concern list.
+def pick(scores: pl.DataFrame, capacity: float, known_high=frozenset(), *, score: str = "concern_score",
+         high: str = "high") -> pl.Series:
+    """Boolean new-concern flag per row of one list date.
 
-    ``scores``: household_id, as_of, risk_score, ``score`` (null = not ranked for concern);
-    one row per scored resident and date. Returns household_id, as_of, high, new_concern
-    (booleans, one row per input row). Ties break by household_id, so replays are exact.
+    ``scores``: household_id, ``high`` (bool: in the high tier now), ``score`` (null/NaN = not
+    ranked). Flags the top ``top_k(n, capacity)`` (n = all rows, the scored residents) by
+    ``score``, ties by household_id, among rows not high now and not in ``known_high``; a
+    score must be above 0 (moved the way frailty moves at all): a short list beats filling it
+    with residents whose routine has not changed.
+    """
+    n = scores.height
+    if not n:
+        return pl.Series("new_concern", [], dtype=pl.Boolean)
+    pool = scores.filter(~pl.col(high) & ~pl.col("household_id").is_in(sorted(known_high))
+                         & pl.col(score).is_not_null() & pl.col(score).is_not_nan() & (pl.col(score) > 0))
+    picked = pool.sort([score, "household_id"], descending=[True, False]).head(top_k(n, capacity))
+    return scores.select(pl.col("household_id").is_in(picked["household_id"].implode()).alias("new_concern"))[
+        "new_concern"]
+
+
+def replay(scores: pl.DataFrame, *, high_capacity: float, capacity: float, score: str = "concern_score") -> pl.DataFrame:
+    """Every list date's high tier and new-concern list, as scoring makes them.
+
+    ``scores``: household_id, as_of, risk_score, ``score``; one row per scored resident and
+    date. Returns household_id, as_of, high, new_concern (one row per input row). The high
+    tier is the top ``high_capacity`` share by risk score; residents high on an earlier date
+    stay off the new-concern list (care staff know them).
     """
     out, known = [], set()
     for (d,), s in sorted(scores.group_by("as_of"), key=lambda kv: kv[0][0]):
-        n = s.height
         s = s.sort(["risk_score", "household_id"], descending=[True, False]).with_columns(
-            (pl.int_range(0, pl.len()) < top_k(n, high_capacity)).alias("high"))
-        blocked = pl.col("high") | (pl.col("household_id").is_in(sorted(known)) if exclude_earlier_high
-                                    else pl.lit(False))
-        pool = s.filter(~blocked & pl.col(score).is_not_null() & pl.col(score).is_not_nan())
-        picked = pool.sort([score, "household_id"], descending=[True, False]).head(top_k(n, capacity))
-        s = s.with_columns(pl.col("household_id").is_in(picked["household_id"].implode()).alias("new_concern"))
+            (pl.int_range(0, pl.len()) < top_k(s.height, high_capacity)).alias("high"))
+        s = s.with_columns(pick(s, capacity, known, score=score))
         known |= set(s.filter("high")["household_id"])
         out.append(s.select("household_id", "as_of", "high", "new_concern"))
     if not out:
