@@ -178,3 +178,44 @@ def test_learned_weights_follow_the_labels(con):
     assert concern.weights_of({"concern": got}) == got["weights"]
     assert concern.weights_of({}) == concern.DEFAULT_WEIGHTS
     assert concern.learn_weights(con, ex.with_columns(pl.lit("nobody").alias("household_id")))["learned"] is False
+
+
+# ---- the ceiling (truth only) -----------------------------------------------------------------
+
+def test_information_per_day_wake_term_known_answer():
+    from meterrisk.model.concern_ceiling import information_per_day
+
+    got = information_per_day(0.3)
+    assert got["wake_time"] == pytest.approx((0.6 / (0.35 * (1 + 0.8 * 0.3))) ** 2)
+    assert got["night_activity"] == pytest.approx(0.6 ** 2 / (10 * 0.038 * 0.962))
+    assert all(v > 0 for v in got.values())
+
+
+def test_latent_oracle_flags_the_decliner_when_the_ramp_reaches_the_recent_window(tmp_path):
+    from meterrisk.model.concern_ceiling import ceiling
+
+    start, days = date(2025, 1, 1), 200
+    # levels exactly representable in binary, so "no change" is exactly 0 (the list needs > 0)
+    ramp = [0.25 if d < 100 else min(0.75, 0.25 + 0.25 * (d - 100) / 60) for d in range(days)]
+    level = {"a": ramp, "b": [0.25] * days, "c": [0.125] * days, "d": [0.375] * days, "e": [0.875] * days}
+    (tmp_path / "truth").mkdir()
+    pl.DataFrame({"household_id": [h for h in level for _ in range(days)],
+                  "date": [start + timedelta(days=d) for _ in level for d in range(days)],
+                  "frailty": [x for v in level.values() for x in v]}).write_parquet(
+        tmp_path / "truth" / "frailty_daily.parquet")
+    pl.DataFrame({"household_id": list("abcde"), "trajectory": ["declining", "stable", "stable", "stable",
+                                                                 "frail_throughout"],
+                  "onset_date": ["2025-04-11", "", "", "", ""],
+                  "frail_from_date": [str(start + timedelta(days=160)), "", "", "", "2025-01-01"]}).write_csv(
+        tmp_path / "truth" / "onsets.csv")
+    hh = pl.DataFrame({"household_id": list("abcde"), "birth_year": [1940] * 5, "lives_alone": [True] * 5,
+                       "consent_given_on": [date(2024, 1, 1)] * 5, "consent_withdrawn_on": [None] * 5,
+                       "care_certified": [False] * 5, "has_solar": [False] * 5},
+                      schema_overrides={"consent_withdrawn_on": pl.Date})
+    got = ceiling(tmp_path / "truth", hh, high_capacity=0.2, capacity=0.2, first_day=56, every_days=14,
+                  recent_days=28, baseline_days=(28, 139))
+    oracle = got["latent_oracle"]
+    # list dates 56, 70, ..., 196: e is high; the first date whose recent 28 days reach past day
+    # 100 is day 112 -> a listed 48 days = 6.86 weeks before day 160
+    assert oracle["flagged_before_onset"] == 1 and oracle["lead_weeks_median"] == pytest.approx(48 / 7)
+    assert set(got["information_per_day"]) == {"observable_ceiling", "observable_ceiling_without_slot_variability"}
