@@ -19,15 +19,20 @@ from meterrisk.synth.frailty import (Frailty, assessments, daily_truth_frame, on
                                      simulate_frailty)
 from meterrisk.synth.households import KINDS, make_cohort, make_traits
 from meterrisk.synth.load import chunk_kwh
+from meterrisk.synth.meter import apply_spans, plan_spans
 from meterrisk.synth.params import SynthParams
 from meterrisk.synth.timegrid import HALF_HOUR_US, Grid
 from meterrisk.synth.weather import clearness, temperature
-from meterrisk.synth.writers import PARQUET_OPTIONS, FaultLog, write_long, write_register, write_wide
+from meterrisk.synth.writers import (PARQUET_OPTIONS, FaultLog, log_spans, write_long,
+                                     write_register, write_wide)
 from meterrisk.files import sha256_of
 
 LAYOUTS = ("long", "csv", "wide", "register")
 #: Independent random streams, so e.g. changing event rates leaves the registry unchanged.
-_STREAM = {"cohort": 1, "traits": 2, "frailty": 3, "weather": 4, "assess": 5, "chunk": 100}
+#: Meter streams were added later; their own numbers keep every earlier stream's draws.
+_STREAM = {"cohort": 1, "traits": 2, "frailty": 3, "weather": 4, "assess": 5, "meter": 6, "night": 7,
+           "chunk": 100, "meter_chunk": 1_000_000,
+           "night_chunk": 2_000_000, "stay_chunk": 3_000_000}
 
 
 def _rng(seed: int, stream: str, index: int = 0) -> np.random.Generator:
@@ -99,7 +104,8 @@ def generate(out_dir: str | Path, *, households: int, days: int, start: date, se
     _prepare(out)
     grid = Grid(start, days, timezone)
     cohort = make_cohort(households, start, days, _rng(seed, "cohort"), params)
-    traits = make_traits(cohort, _rng(seed, "traits"), params)
+    traits = make_traits(cohort, _rng(seed, "traits"), params, _rng(seed, "meter"),
+                         _rng(seed, "night"))
     fr = simulate_frailty(cohort, days, _rng(seed, "frailty"), params.frailty)
     wrng = _rng(seed, "weather")
     temp, clear = temperature(grid, wrng), clearness(grid, wrng)
@@ -113,6 +119,9 @@ def generate(out_dir: str | Path, *, households: int, days: int, start: date, se
         "household_id": cohort.ids, "kind": [KINDS[k] for k in cohort.kind],
         "age": cohort.age, "all_electric": cohort.all_electric, "has_solar": cohort.has_solar,
         "activity_scale": np.round(traits.scale, 3), "wake_mean_h": np.round(traits.wake_mean, 2),
+        "zero_propensity": traits.zero_propensity,
+        "night_storage_heating": traits.storage_kw > 0,
+        "night_air_conditioning": traits.night_ac_kw > 0,
     }), out / "truth" / "household_traits.csv")
 
     counts = _write_chunks(out, grid, cohort, traits, fr, temp, clear, seed, layout, faults,
@@ -143,6 +152,7 @@ def _write_chunks(out, grid, cohort, traits, fr: Frailty, temp, clear, seed, lay
     truth_writer = None
     step = params.chunk_households
     end_iso = grid.iso_at(int(grid.utc_us[-1] + HALF_HOUR_US))
+    iso_end = np.append(grid.iso, end_iso)
     day_first = grid.day_first
     frail = fr.frail_from_mask()
     try:
@@ -150,16 +160,29 @@ def _write_chunks(out, grid, cohort, traits, fr: Frailty, temp, clear, seed, lay
             sl = slice(lo, min(lo + step, cohort.n))
             ids = cohort.ids[sl]
             rng = _rng(seed, "chunk", c)
+            meter_rng = _rng(seed, "meter_chunk", c)
             level = fr.level[sl]
             ev = draw_events(grid, traits.take(sl), cohort.kind[sl], level, rng,
-                             params.events, params.frailty.outing_reduction)
+                             params.events, params.frailty.outing_reduction,
+                             _rng(seed, "stay_chunk", c))
             kwh = chunk_kwh(grid, traits.take(sl), level, ev, temp, clear, rng,
-                            params.load, params.frailty)
+                            params.load, params.frailty, meter_rng, params.meter,
+                            _rng(seed, "night_chunk", c))
             # Readings exist only while consent is in force (docs/CONTRACTS.md).
             d = grid.day[None, :]
-            present = (d >= cohort.consent_day[sl, None]) & (d < cohort.withdraw_day[sl, None])
-            incidents = fault_mod.plan(rng, faults, present, day_first, cohort.has_solar[sl],
-                                       layout, params.faults, force_all=(c == 0))
+            consent = (d >= cohort.consent_day[sl, None]) & (d < cohort.withdraw_day[sl, None])
+            present = consent.copy()
+            # Meter outages, flat lines and gaps: the behaviour above goes on unseen.
+            spans = apply_spans(kwh, present, plan_spans(meter_rng, consent, day_first,
+                                                         params.meter))
+            log_spans(log, spans, ids, iso_end)
+            # --faults incidents keep off the spans, so each slot has one story in truth.
+            spanned = np.zeros_like(consent)
+            for sp in spans:
+                spanned[sp.row, sp.start:sp.end] = True
+            incidents = fault_mod.plan(rng, faults, present & ~spanned, day_first,
+                                       cohort.has_solar[sl], layout, params.faults,
+                                       force_all=(c == 0))
             fault_mod.apply_to_values(kwh, present, incidents, params.faults.spike_kwh, layout)
             path = out / "readings" / f"part-{c:05d}{ext}"
             if layout == "long":
@@ -172,7 +195,8 @@ def _write_chunks(out, grid, cohort, traits, fr: Frailty, temp, clear, seed, lay
             else:
                 n_rows += write_register(path, ids, grid, kwh, present, incidents, rng, log,
                                          compress)
-            event_rows.append(_events_frame(ev.records, ids, grid, end_iso, present, sl, cohort))
+            # Events are behaviour: kept while consent is in force, even inside a data gap.
+            event_rows.append(_events_frame(ev.records, ids, grid, end_iso, consent, sl, cohort))
             table = daily_truth_frame(ids, level, frail[sl], grid.start).to_arrow()
             if truth_writer is None:
                 truth_writer = pq.ParquetWriter(out / "truth" / "frailty_daily.parquet",
@@ -184,7 +208,7 @@ def _write_chunks(out, grid, cohort, traits, fr: Frailty, temp, clear, seed, lay
 
     events = pl.concat(event_rows)
     _write_csv(events, out / "truth" / "events.csv")
-    faults_df = pl.DataFrame(log.rows, schema=["household_id", "kind", "ts", "details"],
+    faults_df = pl.DataFrame(log.rows, schema=["household_id", "kind", "ts", "end_ts", "details"],
                              orient="row")
     _write_csv(faults_df.sort("household_id", "ts", "kind", maintain_order=True),
                out / "truth" / "faults.csv")

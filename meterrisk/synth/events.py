@@ -44,11 +44,13 @@ def slot_at(grid: Grid, day: np.ndarray, hour: np.ndarray) -> np.ndarray:
 
 
 def draw_events(grid: Grid, traits: Traits, kind: np.ndarray, frailty: np.ndarray,
-                rng: np.random.Generator, p: EventParams, outing_reduction: float) -> Events:
+                rng: np.random.Generator, p: EventParams, outing_reduction: float,
+                stay_rng: np.random.Generator) -> Events:
     """Draw all events for a chunk; ``frailty`` is the (H, D) latent level.
 
     Frail residents go out less (``outing_reduction`` at f = 1), are admitted to hospital
-    more often and collapse more often.
+    more often and collapse more often. Family stays come from ``stay_rng``, a stream of
+    their own, so adding them left every other draw of a seed unchanged.
     """
     h, d, t = frailty.shape[0], grid.days, grid.n_slots
     away = np.zeros((h, t), dtype=bool)
@@ -96,6 +98,17 @@ def draw_events(grid: Grid, traits: Traits, kind: np.ndarray, frailty: np.ndarra
         es = slot_at(grid, days + lengths, np.full(len(rows), end_h))
         for row, s, e, length in zip(rows.tolist(), ss.tolist(), es.tolist(), lengths.tolist()):
             mark_away(row, s, e, kind_name, f"days={length}")
+
+    # Long stays with family, partly registered with the service.
+    rows, days = np.nonzero(stay_rng.random((h, d)) < p.family_stay_rate)
+    lengths = stay_rng.integers(p.family_stay_days[0], p.family_stay_days[1] + 1, len(rows))
+    told = stay_rng.random(len(rows)) < p.family_stay_registered_share
+    ss = slot_at(grid, days, np.full(len(rows), 10.0))
+    es = slot_at(grid, days + lengths, np.full(len(rows), 16.0))
+    for row, s, e, length, reg in zip(rows.tolist(), ss.tolist(), es.tolist(),
+                                      lengths.tolist(), told.tolist()):
+        mark_away(row, s, e, "family_stay",
+                  f"days={length} registered={'true' if reg else 'false'}")
 
     # Appliance left on (heater, hob, iron): constant load whether or not anyone is home.
     rows, days = np.nonzero(rng.random((h, d)) < p.appliance_left_on_rate)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from meterrisk.synth.meter import zero_propensity
 from meterrisk.synth.params import SynthParams
 
 #: Household kinds (index into KINDS); only SINGLE is eligible for the town service.
@@ -120,12 +121,28 @@ class Traits:
     water_start_h: np.ndarray
     water_hours: np.ndarray
     solar_kwp: np.ndarray      # 0 unless has_solar
+    zero_propensity: np.ndarray  # chance a quiet half hour reads exactly 0 (meter.py)
+    storage_kw: np.ndarray     # night storage heater element power, 0 if none
+    storage_start_h: np.ndarray  # local hour charging starts (23.0 or 0.0)
+    night_ac_kw: np.ndarray    # compressor power of night air conditioning, 0 if none
 
     def take(self, idx: slice) -> "Traits":
         return Traits(**{k: v[idx] for k, v in self.__dict__.items()})
 
 
-def make_traits(cohort: Cohort, rng: np.random.Generator, params: SynthParams) -> Traits:
+def exact_share(n: int, share: float, order: np.ndarray, skip: int = 0) -> np.ndarray:
+    """Boolean mask of exactly round(share x n) homes, taken from ``order`` after ``skip``
+    (wrapping round), so two traits drawn from one order overlap only when they must."""
+    k = min(n, int(round(share * n)))
+    mask = np.zeros(n, dtype=bool)
+    mask[order[(skip + np.arange(k)) % n]] = True
+    return mask
+
+
+def make_traits(cohort: Cohort, rng: np.random.Generator, params: SynthParams,
+                meter_rng: np.random.Generator, night_rng: np.random.Generator) -> Traits:
+    """Load traits from ``rng``; meter and night-load traits from their own streams, so adding
+    them left the load traits of every seed unchanged."""
     lp = params.load
     n = cohort.n
 
@@ -152,4 +169,20 @@ def make_traits(cohort: Cohort, rng: np.random.Generator, params: SynthParams) -
         water_start_h=1.0 + rng.integers(0, 2, n) * 0.5,
         water_hours=uni(lp.water_heater_hours),
         solar_kwp=np.where(cohort.has_solar, uni(lp.solar_kwp), 0.0),
+        zero_propensity=zero_propensity(cohort.has_solar, meter_rng, params.meter),
+        **night_loads(cohort, night_rng, params),
     )
+
+
+def night_loads(cohort: Cohort, rng: np.random.Generator, params: SynthParams) -> dict:
+    """Night storage heating and night air conditioning homes (exact counts, disjoint if
+    possible) and their power."""
+    n, cp, lp = cohort.n, params.cohort, params.load
+    order = rng.permutation(n)
+    storage = exact_share(n, cp.night_storage_heating_share, order)
+    ac = exact_share(n, cp.night_air_conditioning_share, order, skip=int(storage.sum()))
+    return {
+        "storage_kw": np.where(storage, rng.uniform(*lp.storage_heater_kw, n), 0.0),
+        "storage_start_h": np.where(rng.random(n) < 0.5, 23.0, 0.0),
+        "night_ac_kw": np.where(ac, rng.uniform(*lp.night_ac_kw, n), 0.0),
+    }

@@ -12,7 +12,8 @@ import numpy as np
 
 from meterrisk.synth.events import Events
 from meterrisk.synth.households import Traits
-from meterrisk.synth.params import FrailtyParams, LoadParams
+from meterrisk.synth.meter import apply_zeros
+from meterrisk.synth.params import FrailtyParams, LoadParams, MeterParams
 from meterrisk.synth.timegrid import Grid
 
 _SQRT_2PI = np.sqrt(2 * np.pi)
@@ -99,8 +100,14 @@ def daily_routine(traits: Traits, frailty: np.ndarray, rng: np.random.Generator,
 
 def chunk_kwh(grid: Grid, traits: Traits, frailty: np.ndarray, events: Events,
               temperature: np.ndarray, clearness: np.ndarray, rng: np.random.Generator,
-              lp: LoadParams, fp: FrailtyParams) -> np.ndarray:
-    """Net kWh per half hour, shape (H, T), rounded to the meter's 1 Wh resolution."""
+              lp: LoadParams, fp: FrailtyParams, meter_rng: np.random.Generator,
+              mp: MeterParams, night_rng: np.random.Generator) -> np.ndarray:
+    """Net kWh per half hour, shape (H, T), rounded to the meter's 1 Wh resolution.
+
+    ``meter_rng`` draws the exact zeros of low-standby homes (``meter.apply_zeros``) and
+    ``night_rng`` the air-conditioner cycling: streams of their own, so the other load draws
+    of a seed are unchanged by them.
+    """
     h = frailty.shape[0]
     S = _Slots(grid, h)
     hour, day, home_ = S.hour, S.per_day, S.per_home
@@ -156,7 +163,8 @@ def chunk_kwh(grid: Grid, traits: Traits, frailty: np.ndarray, events: Events,
                * np.maximum(temperature - lp.cooling_base_c, 0.0)[None, :])
     afternoon = (hour >= 11) & (hour < 19)
     kwh += active * (heat + cool * afternoon)
-    kwh += (home & ~awake) * (0.25 * heat + 0.5 * cool)
+    asleep = home & ~awake
+    kwh += asleep * (0.25 * heat + 0.5 * cool)
 
     kwh = kwh.reshape(h, grid.n_slots)
     # Heat-pump water heater: runs in the cheap night window, longer when it is cold.
@@ -166,12 +174,19 @@ def chunk_kwh(grid: Grid, traits: Traits, frailty: np.ndarray, events: Events,
                                                       + run_h[grid.day])
         kwh[i] += on * (traits.water_kw[i] * 0.5)
 
+    _night_storage_heating(kwh, grid, traits, events, temperature, lp)
+    _night_air_conditioning(kwh, grid, traits, asleep.reshape(h, grid.n_slots), temperature,
+                            night_rng, lp)
+
     busy = np.flatnonzero(events.extra.any(axis=1))
     kwh[busy] += events.extra[busy]
     floor = floor.reshape(h, grid.n_slots)
     for i in np.flatnonzero(events.collapsed.any(axis=1)):
         c = events.collapsed[i]
         kwh[i, c] = floor[i, c] + events.extra[i, c]
+
+    # Low-standby homes whose meter reads 0 below its registering threshold (not solar homes).
+    apply_zeros(kwh, floor, traits.zero_propensity, meter_rng, mp.quiet_margin_kwh)
 
     # Rooftop PV: a daylight arc, longer and higher in summer, scaled by the day's clearness.
     solar = np.flatnonzero(traits.solar_kwp)
@@ -187,3 +202,44 @@ def chunk_kwh(grid: Grid, traits: Traits, frailty: np.ndarray, events: Events,
     np.round(kwh, 3, out=kwh)
     kwh += 0.0  # turns -0.0 into 0.0
     return kwh
+
+
+def _night_storage_heating(kwh: np.ndarray, grid: Grid, traits: Traits, events: Events,
+                           temperature: np.ndarray, lp: LoadParams) -> None:
+    """In place on (H, T): storage heaters charge at full power on cold nights.
+
+    A 23:00 start belongs to the next day's heat, so it uses that day's temperature; the
+    last half hour of a charge is partial. Off while away (holiday, hospital), still on
+    during a collapse (the timer does not know).
+    """
+    homes = np.flatnonzero(traits.storage_kw)
+    if not len(homes):
+        return
+    charge_h = np.clip(lp.storage_hours_per_c * (lp.storage_base_c - temperature), 0.0,
+                       lp.storage_max_hours)
+    for i in homes:
+        start = traits.storage_start_h[i]
+        night_day = np.minimum(grid.day + (grid.hour >= start) * (start > 12), grid.days - 1)
+        since = np.mod(grid.hour - start, 24.0)
+        on_h = np.clip(charge_h[night_day] - since, 0.0, 0.5)
+        off = events.away[i] & ~events.collapsed[i]
+        kwh[i] += traits.storage_kw[i] * on_h * ~off
+
+
+def _night_air_conditioning(kwh: np.ndarray, grid: Grid, traits: Traits, asleep: np.ndarray,
+                            temperature: np.ndarray, rng: np.random.Generator,
+                            lp: LoadParams) -> None:
+    """In place on (H, T): air conditioning cycling on and off while asleep on hot nights."""
+    homes = np.flatnonzero(traits.night_ac_kw)
+    if not len(homes):
+        return
+    hot = temperature - lp.night_ac_base_c
+    duty_day = np.where(hot >= 0, np.minimum(lp.night_ac_duty[0] + lp.night_ac_duty_per_c * hot,
+                                             lp.night_ac_duty[1]), 0.0)
+    if not duty_day.any():
+        return
+    duty = duty_day[grid.day][None, :] * asleep[homes]
+    on = rng.random(duty.shape, dtype=np.float32) < duty
+    full = traits.night_ac_kw[homes, None] * 0.5
+    part = rng.uniform(0.6, 1.0, duty.shape).astype(np.float32)
+    kwh[homes] += np.where(on, full * part, (duty > 0) * lp.night_ac_fan_kwh)

@@ -31,6 +31,15 @@ class CohortParams:
     solar_share: float = 0.06
     #: Share of all-electric homes (heat-pump water heater running 01:00-05:00).
     all_electric_share: float = 0.15
+    #: Share of homes with electric night storage heaters (chikunetsu danbōki) charging on the
+    #: night tariff. They are common only in cold regions (Hokkaido, Tohoku, Hokuriku); in a
+    #: Tokai town an assumed 2% (use ~0.15 for a cold-region town). Exactly
+    #: round(share x households) homes get one, so a test can ask for a single one.
+    night_storage_heating_share: float = 0.02
+    #: Share of homes that keep the air conditioner on through hot nights (thermostat cycling),
+    #: as heatstroke advice asks of older people (Japanese surveys: many older residents do
+    #: not; an assumed quarter do). Exact count as above, chosen after the storage homes.
+    night_air_conditioning_share: float = 0.25
     districts: tuple[str, ...] = ("Sangō", "Tado", "Inabe-higashi", "Kuwabe", "Nagaoka", "Koyama")
 
 
@@ -84,6 +93,27 @@ class LoadParams:
     #: Heat-pump water heater (all-electric homes), kW, running in the cheap 01:00-05:00 window.
     water_heater_kw: tuple[float, float] = (1.0, 1.6)
     water_heater_hours: tuple[float, float] = (2.0, 3.5)
+    #: Night storage heater: element power (kW) charged from 23:00 or 00:00 for
+    #: ``storage_hours_per_c`` hours per degree the day is below ``storage_base_c``, at most
+    #: ``storage_max_hours`` (the cheap window runs to ~07:00). At a 5 C January day that is
+    #: 5-6 h at 1.5-3 kW, so 00:00-05:00 sits far above daytime use from November to April.
+    #: Switched off while the resident is away (holiday, hospital), not during a collapse.
+    storage_heater_kw: tuple[float, float] = (1.5, 3.0)
+    storage_base_c: float = 14.0
+    storage_hours_per_c: float = 0.6
+    storage_max_hours: float = 8.0
+    #: Night air conditioning: compressor power (kW) while cycling on, from bedtime to waking,
+    #: on nights whose day mean is at least ``night_ac_base_c`` (a tropical night, minimum
+    #: >= 25 C, comes with a day mean of ~27 C on the Tokai coast; 25 C starts a little
+    #: earlier). The share of half hours the compressor runs rises from ``night_ac_duty[0]`` at
+    #: the base by ``night_ac_duty_per_c`` per degree, at most ``night_ac_duty[1]``; an on
+    #: half hour uses 60-100% of the compressor's half-hour energy (0.2-0.6 kWh at
+    #: 0.4-1.2 kW), an off one only the fan (``night_ac_fan_kwh``).
+    night_ac_kw: tuple[float, float] = (0.4, 1.2)
+    night_ac_base_c: float = 25.0
+    night_ac_duty: tuple[float, float] = (0.35, 0.9)
+    night_ac_duty_per_c: float = 0.1
+    night_ac_fan_kwh: float = 0.01
     #: Rooftop PV size, kW peak.
     solar_kwp: tuple[float, float] = (3.0, 5.5)
     #: Rare whole-home outage (meter reads zero for the half hour), probability per slot.
@@ -134,6 +164,16 @@ class EventParams:
     #: Hospital stays, more frequent for frail residents (rate multiplied by 1 + 3 f).
     hospital_rate: float = 1 / 700
     hospital_days: tuple[int, int] = (3, 21)
+    #: Long stays with family (children's home at New Year or Obon, recovering after an
+    #: illness, the cold months): 1-4 weeks away, at home nothing but the floor and timers.
+    #: Assumed rates (no published figure): ~0.7 a year per home, shorter trips are holidays.
+    #: Only ``family_stay_registered_share`` of them are told to the service (truth details
+    #: ``registered=true``); holidays and hospital stays count as registered, as
+    #: meterrisk/alerts/evaluate.py assumes. Drawn after holidays and hospital stays, never
+    #: overlapping them.
+    family_stay_rate: float = 1 / 500
+    family_stay_days: tuple[int, int] = (7, 28)
+    family_stay_registered_share: float = 0.5
     visitor_rate: float = 1 / 12
     visitor_hours: tuple[float, float] = (1.5, 5.0)
     visitor_kwh: tuple[float, float] = (0.08, 0.25)
@@ -173,6 +213,44 @@ class FaultParams:
 
 
 @dataclass(frozen=True)
+class MeterParams:
+    """What the meter and its communication do to the readings (not behaviour).
+
+    Rates measured on the 100 London LCL homes of 2013 (docs/synth.md, "Measured on London
+    LCL 2013"); the resident's behaviour, and any event, continue underneath an outage or gap.
+    Span rates are per household-day with consent; lengths are in days (log-uniform).
+    """
+
+    #: Share of homes whose meter reads exactly 0 at times in normal use (low standby below
+    #: the meter's registering threshold). LCL: 21 of 100 homes have zeros outside long runs.
+    zero_home_share: float = 0.2
+    #: Per-home zero propensity p of those homes ~ Beta(a, b): a quiet half hour (use within
+    #: ``quiet_margin_kwh`` of the floor) reads 0 with probability p, any other with p**2, so
+    #: low-p homes show zeros at night (LCL MAC000036: 30% of 01-05 h slots, 0% at 18-22 h)
+    #: and a rare high-p home is mostly zeros at every hour (LCL MAC000004: 77%, flat by hour).
+    #: Beta(0.3, 1.6) gives ~1.8% zero readings overall (LCL 1.8% outside runs of >= 1 day).
+    zero_propensity_beta: tuple[float, float] = (0.3, 1.6)
+    quiet_margin_kwh: float = 0.01
+    #: Meter/communication outage that reads exactly 0 kWh (``meter_outage``). LCL: 2 runs of
+    #: >= 1 day in ~35,000 household-days outside the one always-zero home (36 h and 18 days).
+    outage_rate: float = 6e-5
+    outage_days: tuple[float, float] = (1.0, 21.0)
+    #: Stuck meter repeating its last value (``flat_line``). LCL's longest repeat of a non-zero
+    #: value is 15 h (none of days), so this is an assumption kept rarer than outages.
+    flat_line_rate: float = 3e-5
+    flat_line_days: tuple[float, float] = (0.5, 5.0)
+    #: Whole local days without rows (``no_data``). LCL: 10 gaps of 1-2 days in 3 homes over
+    #: ~35,000 household-days (2.9e-4); we use 1-3 days.
+    no_data_rate: float = 3e-4
+    no_data_days: tuple[int, int] = (1, 3)
+    #: Homes whose meter stops reporting for good, with consent still in force
+    #: (``stopped_reporting``), per year. LCL: 9 of 100 homes stopped 2-11 months before the
+    #: end of 2013, a trial whose volunteers dropped out; a utility meter in a town service
+    #: stops less often (exchange, communication failure), so we use half.
+    stop_reporting_per_year: float = 0.045
+
+
+@dataclass(frozen=True)
 class SynthParams:
     """All parameters of a synthetic cohort (recorded in manifest.json)."""
 
@@ -181,6 +259,7 @@ class SynthParams:
     frailty: FrailtyParams = field(default_factory=FrailtyParams)
     events: EventParams = field(default_factory=EventParams)
     faults: FaultParams = field(default_factory=FaultParams)
+    meter: MeterParams = field(default_factory=MeterParams)
     #: Households per generated chunk/file: bounds memory (chunk x days x 48 float64 arrays).
     chunk_households: int = 500
     #: Share of consenting residents assessed at each survey wave.

@@ -24,13 +24,23 @@ _BAD_KWH = ("ERR", "n/a", "--")
 
 
 class FaultLog:
-    """Collects (household_id, kind, ts, details) of every injected fault."""
+    """Collects (household_id, kind, ts, end_ts, details) of every injected fault.
+
+    ``end_ts`` (exclusive) is set for faults that cover a span of slots, else empty.
+    """
 
     def __init__(self):
-        self.rows: list[tuple[str, str, str, str]] = []
+        self.rows: list[tuple[str, str, str, str | None, str]] = []
 
-    def add(self, hid: str, kind: str, ts: str, details: str = "") -> None:
-        self.rows.append((hid, kind, ts, details))
+    def add(self, hid: str, kind: str, ts: str, details: str = "",
+            end_ts: str | None = None) -> None:
+        self.rows.append((hid, kind, ts, end_ts, details))
+
+
+def log_spans(log: FaultLog, spans, ids: list[str], iso_end: np.ndarray) -> None:
+    """Meter spans (meter.Span) into the log; ``iso_end`` has one more entry than the grid."""
+    for sp in spans:
+        log.add(ids[sp.row], sp.kind, iso_end[sp.start], sp.details, iso_end[sp.end])
 
 
 def _fmt(v: float) -> str:
@@ -125,7 +135,9 @@ def _value_fault_log(incidents, ids, iso, log, values, layout) -> None:
     for inc in incidents:
         hid, ts = ids[inc.row], iso[inc.slot]
         if inc.kind in ("missing_slots", "missing_day"):
-            log.add(hid, inc.kind, ts, f"slots={inc.length}")
+            end = inc.slot + inc.length
+            log.add(hid, inc.kind, ts, f"slots={inc.length}",
+                    iso[end] if end < len(iso) else None)
         elif inc.kind == "spike":
             log.add(hid, inc.kind, ts, "index jumps by spike" if layout == "register"
                     else f"kwh={_fmt(values[inc.row, inc.slot])}")
