@@ -107,9 +107,9 @@ def _daily(con, hid: str, wake_earlier: float, wake_recent: float, blips_recent:
     for k in range(140):
         d = AS_OF - timedelta(days=k)
         level = wake_recent if k < concern.RECENT_DAYS else wake_earlier
-        rows.append((hid, d, level + (0.25 if k % 2 else -0.25), blips_recent if k < 28 else 0))
-    con.executemany("INSERT INTO daily_features (household_id, local_date, wake_time_h, night_blips) "
-                    "VALUES (?, ?, ?, ?)", rows)
+        rows.append((hid, d, level + (0.25 if k % 2 else -0.25), blips_recent if k < 28 else 0, 0.5))
+    con.executemany("INSERT INTO daily_features (household_id, local_date, wake_time_h, night_blips, active_share) "
+                    "VALUES (?, ?, ?, ?, ?)", rows)
 
 
 @pytest.fixture
@@ -219,3 +219,24 @@ def test_latent_oracle_flags_the_decliner_when_the_ramp_reaches_the_recent_windo
     # 100 is day 112 -> a listed 48 days = 6.86 weeks before day 160
     assert oracle["flagged_before_onset"] == 1 and oracle["lead_weeks_median"] == pytest.approx(48 / 7)
     assert set(got["information_per_day"]) == {"observable_ceiling", "observable_ceiling_without_slot_variability"}
+
+
+def test_days_away_count_in_neither_window(con):
+    # 10 days away in the recent weeks (home at its floor: active share 0, no meal cooked) are an
+    # absence, not fewer meals: without the home-day rule they moved meals_cooked by -1 a day
+    rows = []
+    for k in range(140):
+        away = 3 <= k < 13
+        rows.append(("away", AS_OF - timedelta(days=k), 0.0 if away else 0.5, 0 if away else (2 + k % 2)))
+    con.executemany("INSERT INTO daily_features (household_id, local_date, active_share, meal_windows_active) "
+                    "VALUES (?, ?, ?, ?)", rows)
+    stats = concern.window_stats(con, AS_OF, ["away"])
+    assert stats["meal_windows_active__n_r"].item() == 18
+    assert stats["meal_windows_active__mean_r"].item() == pytest.approx(2.5)
+
+
+def test_daytime_floor_reason_follows_the_direction_of_the_change():
+    row = {"daytime_floor": 2.0, "daytime_floor_h__mean_r": 6.6, "daytime_floor_h__mean_b": 1.9,
+           "daytime_floor_h__sd_r": 1.0, "daytime_floor_h__sd_b": 1.0}
+    got = concern_reasons(row, {"daytime_floor": 1.0}, AS_OF)
+    assert got[0].startswith("more quiet daytime hours than in May to September (out, or inactive at home): 6.6 h")

@@ -38,6 +38,11 @@ RECENT_DAYS = 28
 EARLIER_DAYS = (28, 139)  # days before the list date: from 139 to 28 days back
 #: Fewest valid days in each window for a channel to count.
 MIN_RECENT, MIN_EARLIER = 14, 28
+#: A day with a smaller active share is a day away (holiday, hospital, family stay: the home sits
+#: at its floor) and counts in neither window: an absence is not a change of routine, and on the
+#: development cohort absences filled the top of the list (5.6% of days are below it; a
+#: frail resident at home stays well above it).
+HOME_DAY_MIN_ACTIVE = 0.05
 #: Default size of the new-concern list: share of the residents scored on the date.
 CAPACITY = 0.03
 
@@ -79,8 +84,8 @@ def window_stats(con, as_of: date, households: list[str] | None = None) -> pl.Da
             aggs += [f"avg({v}) FILTER (WHERE {cond}) AS {c}__mean_{tag}",
                      f"stddev_samp({v}) FILTER (WHERE {cond}) AS {c}__sd_{tag}",
                      f"count({v}) FILTER (WHERE {cond}) AS {c}__n_{tag}"]
-    where = "local_date BETWEEN $lo AND $as_of"
-    params = {"recent_from": recent_from, "lo": lo, "hi": hi, "as_of": as_of}
+    where = "local_date BETWEEN $lo AND $as_of AND active_share >= $home"
+    params = {"recent_from": recent_from, "lo": lo, "hi": hi, "as_of": as_of, "home": HOME_DAY_MIN_ACTIVE}
     if households is not None:
         where += " AND list_contains($ids, household_id)"
         params["ids"] = households

@@ -60,9 +60,11 @@ def _phrase(name: str, recent: float, earlier: float, sd_r: float, sd_b: float, 
     if name == "night_blips":
         return (f"up in the night more often than {period}: brief activity about {7 * recent:.0f} times a week "
                 f"against {7 * earlier:.0f} (00:00-04:30)")
-    if name == "daytime_floor":
-        return (f"fewer quiet daytime hours than {period} (often fewer outings): {recent:.1f} h a day between "
-                f"09:00 and 17:00 against {earlier:.1f} h")
+    if name == "daytime_floor":  # the learned direction decides which way is a concern
+        more = recent > earlier
+        return (f"{'more' if more else 'fewer'} quiet daytime hours than {period} "
+                f"({'out, or inactive at home' if more else 'often fewer outings'}): {recent:.1f} h a day "
+                f"between 09:00 and 17:00 against {earlier:.1f} h")
     if name == "use_spread":
         pct = 100 * (1 - sd_r / sd_b) if sd_b > 0 else math.nan
         return (f"daily use more uniform than {period}: its day-to-day spread is about {pct:.0f}% smaller"
