@@ -239,7 +239,8 @@ def aggregations() -> list[pl.Expr]:
     out += [_slope(f, w, m).alias(f"{f}_slope_{w}w") for f in W.TRENDED for w, m in W.TREND_WEEKS.items()]
     out += [(pl.col(f"_we_{f}").mean() - pl.col(f"_wd_{f}").mean()).alias(f"{f}_weekend_diff_28d")
             for f in W.WEEKEND]
-    late = pl.col("wake_time_h").is_null() | (pl.col("wake_time_h") >= 10)
+    unread = (pl.col("night_unreadable") == 1).fill_null(False)
+    late = (pl.col("wake_time_h").is_null() & ~unread) | (pl.col("wake_time_h") >= 10)
     out += [
         RECENT.sum().cast(pl.Int32).alias("valid_days_28d"),
         (pl.col("age") < 28).sum().cast(pl.Int32).alias("days_with_readings_28d"),

@@ -175,3 +175,29 @@ def test_meter_spans_are_deterministic_in_every_layout(tmp_path):
         fa = {q.relative_to(tmp_path / f"{layout}a"): q.read_bytes() for q in a if q.is_file()}
         fb = {q.relative_to(tmp_path / f"{layout}b"): q.read_bytes() for q in b if q.is_file()}
         assert fa == fb, layout
+
+
+def test_meter_stats_counts_runs_gaps_and_early_stops():
+    from meterrisk.synth.meter_stats import YEAR_SLOTS, measure
+
+    v = 0.1 + (np.arange(YEAR_SLOTS) % 2) * 0.01        # never the same value twice in a row
+    v[100:103] = 0.0                                     # a 3-slot zero run
+    v[500] = 0.0                                         # an isolated zero
+    v[1000:1010] = 0.25                                  # a 5-hour flat line
+    have = np.ones(YEAR_SLOTS, dtype=bool)
+    have[2000:2048] = False                              # one whole-day gap
+    have[YEAR_SLOTS - 96:] = False                       # stops two days early
+    t0 = datetime(2013, 1, 1)
+    idx = np.flatnonzero(have)
+    df = pl.DataFrame({"id": "A", "ts": [t0 + i * (datetime(2013, 1, 1, 0, 30) - t0) for i in idx],
+                       "kwh": v[idx]})
+    m = measure(df, t0, {})
+    days = m["household_days"]
+    assert m["readings"] == YEAR_SLOTS - 48 - 96
+    assert m["zero_runs_per_1000_days"]["2-5 slots"] == round(1000 / days, 3)
+    assert m["zero_runs_per_1000_days"]["1 slot"] == round(1000 / days, 3)
+    assert m["flat_runs_per_1000_days"]["4-24 h"] == round(1000 / days, 3)
+    assert m["longest_flat_run_slots"] == 10
+    assert m["gaps_per_1000_days"]["1-3 days"] == round(1000 / days, 3)
+    assert m["homes_stopping_early"] == 1.0
+    assert m["zero_share"] == round(4 / m["readings"], 4)

@@ -65,7 +65,7 @@ def dense(days: pl.DataFrame, zone: str) -> pl.DataFrame:
              .join(table.lazy(), on="local_date", how="left")
              .sort(HH, "local_date")
              .collect())
-    frame = frame.with_columns(baseload=pl.Series(night_baseload(frame), dtype=pl.Float64).fill_nan(None))
+    frame = frame.with_columns(baseload=pl.Series(baseload(frame), dtype=pl.Float64).fill_nan(None))
     last = {n: (pl.col(f"k{n - 2}"), pl.col(f"k{n - 1}")) for n in frame["slots"].unique().to_list()}
     last2 = pl.when(pl.lit(False)).then(None)
     last1 = pl.when(pl.lit(False)).then(None)
@@ -89,48 +89,78 @@ def following(expr: pl.Expr) -> pl.Expr:
     return pl.when(pl.col("_pos").shift(-1) == pl.col("_pos") + 1).then(expr.shift(-1))
 
 
+def baseload(frame: pl.DataFrame) -> np.ndarray:
+    """Per row, the baseload: the night floor (:func:`night_baseload`), or the day floor (the
+    same quantile of the 05:00-24:00 readings >= 0 of the same 7 days) when a night load (storage
+    heating, air conditioning) lifts the night floor at least NIGHT_LOAD_MIN_KWH above the day
+    floor and above its active threshold. Ordinary homes, whose nights are their quietest
+    hours, keep the night floor exactly."""
+    night = night_baseload(frame)
+    # Exports (negative readings of a home with solar panels) are generation, not a floor.
+    # Only a night floor of NIGHT_LOAD_MIN_KWH or more can be raised above a floor >= 0.
+    with np.errstate(invalid="ignore"):
+        candidates = night >= A.NIGHT_LOAD_MIN_KWH
+    day = floor_quantile(frame, pl.col("night_slots"), pl.col("slots"), need_tonight=False, consumption=True,
+                         rows=candidates)
+    with np.errstate(invalid="ignore"):
+        threshold = day + np.maximum(A.ACTIVE_MARGIN_KWH, A.ACTIVE_MARGIN_REL * day)
+        raised = (night - day >= A.NIGHT_LOAD_MIN_KWH) & (night > threshold)
+    return np.where(raised, day, night)
+
+
 def night_baseload(frame: pl.DataFrame) -> np.ndarray:
     """Per row, the 10th percentile (linear interpolation) of the 00:00-05:00 readings of the
     last 7 days including today; NaN with fewer than 10 such readings, or when today has no
-    night reading (such a day cannot reach 80% coverage anyway).
+    night reading (such a day cannot reach 80% coverage anyway)."""
+    return floor_quantile(frame, pl.lit(0), pl.col("night_slots"), need_tonight=True)
+
+
+def floor_quantile(frame: pl.DataFrame, first: pl.Expr, end: pl.Expr, *, need_tonight: bool,
+                   consumption: bool = False, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per row, the 10th percentile (linear interpolation) of the readings in slots
+    first..end-1 of the last 7 days including today (with ``consumption``, of those >= 0);
+    NaN with fewer than 10 such readings (or, with ``need_tonight``, when today has none),
+    and for rows left out of ``rows`` (a boolean mask; default every row).
 
     A numpy kernel, not an expression: Polars has no windowed quantile across rows of
     half-hour columns, and list.sort over the 70 values of each window was 30x slower.
     """
-    width = int(frame["night_slots"].max() or 0)
-    night = np.column_stack([
-        frame.select(pl.when(pl.col("night_slots") > i).then(pl.col(f"k{i}")).cast(pl.Float64))
-        .to_series().to_numpy() for i in range(width)]) if width else np.zeros((frame.height, 0))
-    night = np.where(np.isnan(night), np.inf, night)
+    width = int(frame.select(end.max()).item() or 0)
+    night = frame.select(pl.when((first <= i) & (end > i)).then(pl.col(f"k{i}")).cast(pl.Float64).alias(f"_q{i}")
+                         for i in range(width)).to_numpy() if width else np.zeros((frame.height, 0))
+    night = np.where(np.isnan(night) | ((night < 0) if consumption else False), np.inf, night)
     pos = frame["_pos"].to_numpy()
     # Only the smallest few values of a window matter for a 10th percentile: keep each day's
-    # sorted smallest `keep`, then select within the 7 days' union.
+    # smallest `keep`, then select within the 7 days' union (partitions, not sorts: a day
+    # floor reads 38 half hours a day).
     keep = min(width, int(A.BASELOAD_QUANTILE * (A.BASELOAD_DAYS * width - 1)) + 2)
-    day_sorted = np.sort(night, axis=1)[:, :keep]
+    day_small = np.partition(night, keep - 1, axis=1)[:, :keep] if 0 < keep < width else night
     day_n = np.isfinite(night).sum(axis=1)
-    parts, n = [], np.zeros(frame.height, dtype=np.int64)
+    idx = np.arange(frame.height) if rows is None else np.flatnonzero(rows)
+    parts, n = [], np.zeros(len(idx), dtype=np.int64)
     for k in range(A.BASELOAD_DAYS):
-        shifted, shifted_n = day_sorted, day_n
-        if k:
-            shifted = np.full_like(day_sorted, np.inf)
-            shifted[k:] = day_sorted[:-k]
-            shifted_n = np.zeros_like(day_n)
-            shifted_n[k:] = day_n[:-k]
-            shifted[pos < k], shifted_n[pos < k] = np.inf, 0
-        parts.append(shifted)
-        n += shifted_n
-    ordered = np.sort(np.concatenate(parts, axis=1), axis=1)
+        # Row i's day k days before is row i - k, within its household (pos >= k).
+        inside = pos[idx] >= k
+        src = np.where(inside, idx - k, 0)
+        parts.append(np.where(inside[:, None], day_small[src], np.inf))
+        n += np.where(inside, day_n[src], 0)
+    union = np.concatenate(parts, axis=1) if parts else np.zeros((0, 0))
     with np.errstate(invalid="ignore"):
         q_pos = A.BASELOAD_QUANTILE * np.maximum(n - 1, 0)
         lo = np.floor(q_pos).astype(np.int64)
         hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        need = min(union.shape[1], int(hi.max(initial=0)) + 1)
+        ordered = np.sort(np.partition(union, need - 1, axis=1)[:, :need] if 0 < need < union.shape[1] else union,
+                          axis=1)
         width_w = max(ordered.shape[1], 1)
         pad = np.concatenate([ordered, np.full((len(ordered), 1), np.nan)], axis=1)
         lo_v = np.take_along_axis(pad, np.minimum(lo, width_w - 1)[:, None], axis=1)[:, 0]
         hi_v = np.take_along_axis(pad, np.minimum(hi, width_w - 1)[:, None], axis=1)[:, 0]
         q = lo_v + (q_pos - lo) * (hi_v - lo_v)
-    tonight = np.isfinite(night).any(axis=1) if width else np.zeros(frame.height, dtype=bool)
-    return np.where((n >= A.BASELOAD_MIN_SLOTS) & tonight, q, np.nan)
+    tonight = np.isfinite(night[idx]).any(axis=1) if width else np.zeros(len(idx), dtype=bool)
+    out = np.full(frame.height, np.nan)
+    out[idx] = np.where((n >= A.BASELOAD_MIN_SLOTS) & (tonight | (not need_tonight)), q, np.nan)
+    return out
 
 
 def from_readings(readings: pl.DataFrame, zone: str) -> pl.DataFrame:

@@ -30,9 +30,9 @@ from meterrisk.files import sha256_of
 LAYOUTS = ("long", "csv", "wide", "register")
 #: Independent random streams, so e.g. changing event rates leaves the registry unchanged.
 #: Meter streams were added later; their own numbers keep every earlier stream's draws.
-_STREAM = {"cohort": 1, "traits": 2, "frailty": 3, "weather": 4, "assess": 5, "meter": 6, "night": 7,
-           "chunk": 100, "meter_chunk": 1_000_000,
-           "night_chunk": 2_000_000, "stay_chunk": 3_000_000}
+_STREAM = {"cohort": 1, "traits": 2, "frailty": 3, "weather": 4, "assess": 5, "meter": 6,
+           "night": 7, "chunk": 100, "meter_chunk": 1_000_000, "night_chunk": 2_000_000,
+           "stay_chunk": 3_000_000}
 
 
 def _rng(seed: int, stream: str, index: int = 0) -> np.random.Generator:

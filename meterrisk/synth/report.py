@@ -146,7 +146,7 @@ def realism_report(cohort: Path, london: Path = LONDON) -> str:
         _row("daily kWh mean", syn["daily_kwh_mean"], one["daily_kwh_mean"],
              L["daily_kwh_mean"], "6-7 (yearly); more in Jan, less in spring/autumn"),
         _row("share of zero readings", syn["zero_share"], one["zero_share"], L["zero_share"],
-             "~0 for an occupied home (floor never stops)"),
+             "London 2.9% (1.8% outside runs of a day or more); MeterParams"),
         _row("share of negative readings", syn["negative_share"], one["negative_share"],
              L["negative_share"], "only solar homes (net export)"),
         _row("night floor (p5 of 01:00-05:00 slots, kWh)", syn["night_floor_p5"],
@@ -193,10 +193,10 @@ def _explain(syn: dict, one: dict, lon: dict | None) -> list[str]:
                    "and some electric heating, not single older residents; UK homes also heat "
                    "with gas, so London's winter rise is smaller than an air-conditioner-heated "
                    "Japanese home's.")
-        out.append(f"- Zero readings: London {lon['zero_share']:.2%} (a few meters read 0 for "
-                   f"long spells: faults or vacant homes) vs synthetic {syn['zero_share']:.2%}; "
-                   "the synthetic floor never stops except on rare outages (and solar homes, "
-                   "whose net can be 0 or below at midday).")
+        out.append(f"- Zero readings: London {lon['zero_share']:.2%} (low-standby homes at "
+                   "night, a few meters at 0 for long spells: faults or vacant homes) vs "
+                   f"synthetic {syn['zero_share']:.2%} (zero-prone homes, meter outages, solar "
+                   "homes whose net can be 0 at midday; truth/faults.csv lists the outages).")
         if lon["night_floor_p5"] > floor:
             out.append(f"- London's night floor ({lon['night_floor_p5']}) is higher than the "
                        "synthetic one: bigger homes carry more always-on devices (second "

@@ -29,7 +29,7 @@ MORNING = (6.0, 9.0)
 NOON = (11.0, 13.5)
 EVENING = (17.0, 20.0)
 DAYTIME = (9.0, 17.0)
-WAKE_AFTER_H = 4.0
+WAKE_AFTER_H = A.WAKE_AFTER_H
 #: "Stuck on": load at least this far above the baseload without a break. Ordinary use
 #: returns towards standby between activities; a flatness rule (|change| small) missed
 #: appliances left on under other use, this floor rule separates them far better.
@@ -158,17 +158,29 @@ def active_share(active: np.ndarray, counted: np.ndarray, days: Segments) -> np.
 
 
 def night_activity_share(active: np.ndarray, counted: np.ndarray, clock_h: np.ndarray,
-                         days: Segments) -> np.ndarray:
+                         days: Segments, night_unreadable: np.ndarray) -> np.ndarray:
     """Share of present half hours between 00:00 and 05:00 that are active (night unrest).
 
     Unit: fraction (0-1)
-    Edge cases: null when no night half hour is present.
+    Edge cases: null when no night half hour is present, or on a night_unreadable night (a
+    night load, not the resident, would be active).
     """
     night = clock_h < A.NIGHT_END_H
-    return _share(days.sum(active & night), days.sum(counted & night))
+    share = _share(days.sum(active & night), days.sum(counted & night))
+    return np.where(night_unreadable == 0, share, np.nan)
 
 
-def night_blips(kwh: np.ndarray, present: np.ndarray, clock_h: np.ndarray, days: Segments) -> np.ndarray:
+def night_unreadable(night_load_on: np.ndarray) -> np.ndarray:
+    """1 when a night load hides the night's behaviour, else 0 (the definition:
+    meterrisk.features.daily.night.night_unreadable).
+
+    Unit: flag (0/1)
+    """
+    return night_load_on.astype(np.int32)
+
+
+def night_blips(kwh: np.ndarray, present: np.ndarray, clock_h: np.ndarray, days: Segments,
+                night_unreadable: np.ndarray) -> np.ndarray:
     """Brief night activity: half hours from 00:00 to 04:30 whose reading is more than 0.025 kWh
     and less than 0.3 kWh above that night's median 00:00-04:30 reading (a light or the toilet
     at night; water heaters and heater cycles rise further or stay on). Day/night reversal
@@ -184,22 +196,25 @@ def night_blips(kwh: np.ndarray, present: np.ndarray, clock_h: np.ndarray, days:
         above = kwh - days.spread(_day_low_median(kwh, night, days))
         blip = night & (above > BLIP_MIN_KWH) & (above < BLIP_MAX_KWH)  # False where NaN
     n = days.sum(present & night)
-    return np.where(n >= BLIP_MIN_SLOTS, days.sum(blip), np.nan)
+    return np.where((n >= BLIP_MIN_SLOTS) & (night_unreadable == 0), days.sum(blip), np.nan)
 
 
-def wake_time_h(sustained_start: np.ndarray, clock_h: np.ndarray, days: Segments) -> np.ndarray:
+def wake_time_h(sustained_start: np.ndarray, night_wake_start: np.ndarray, night_unreadable: np.ndarray,
+                clock_h: np.ndarray, days: Segments) -> np.ndarray:
     """Wake time: first onset of sustained activity (2 of 3 consecutive half hours active,
-    the half hour before not active) at or after 04:00.
+    the half hour before not active) at or after 04:00; after a night load (night_unreadable),
+    the first 2 consecutive active half hours once the load has gone (the package's
+    wake_time_h has the whole definition).
 
     Unit: hours (local clock; 06:30 -> 6.5)
-    Edge cases: null when no sustained activity starts all day (away, or no one active).
-    Activity running on from the night (e.g. a water heater until 05:00) is not a wake-up.
     """
-    return days.min_where(sustained_start & (clock_h >= WAKE_AFTER_H), clock_h)
+    ordinary = days.min_where(sustained_start & (clock_h >= WAKE_AFTER_H), clock_h)
+    after_load = days.min_where(night_wake_start & (clock_h >= WAKE_AFTER_H), clock_h)
+    return np.where(night_unreadable == 1, after_load, ordinary)
 
 
 def bed_time_h(sustained_end: np.ndarray, present: np.ndarray, bday_h: np.ndarray, bdays: Segments,
-               present_slots: np.ndarray) -> np.ndarray:
+               present_slots: np.ndarray, night_unreadable: np.ndarray) -> np.ndarray:
     """Bedtime: end of the last sustained activity (its next half hour not active) after 04:00
     and before 03:00 next morning.
 
@@ -210,7 +225,10 @@ def bed_time_h(sustained_end: np.ndarray, present: np.ndarray, bday_h: np.ndarra
     last_end = bdays.max_where(sustained_end & (bday_h >= WAKE_AFTER_H), bday_h + 0.5)
     next_morning = bdays.sum(present & (bday_h >= 24))
     # A date without readings of its own has no evening to end, whatever the night after shows.
-    return np.where((next_morning >= 4) & (present_slots > 0), last_end, np.nan)
+    # An evening that runs into a night load (the next day's night_unreadable) has no end either.
+    next_load = np.zeros_like(night_unreadable, dtype=bool)
+    next_load[:, :-1] = night_unreadable[:, 1:] == 1
+    return np.where((next_morning >= 4) & (present_slots > 0) & ~next_load, last_end, np.nan)
 
 
 def inactive_night_h(wake_time_h: np.ndarray, bed_time_h: np.ndarray) -> np.ndarray:
@@ -338,7 +356,7 @@ def regularity_corr(halfhour_active: np.ndarray, norm_sum: np.ndarray, norm_n: n
 
 FEATURES: list[Callable[..., np.ndarray]] = [
     present_slots, zero_slots, daily_kwh, baseload_kwh, excess_kwh, peak_kwh, peak_time_h,
-    active_slots, active_share, night_activity_share, wake_time_h, bed_time_h, inactive_night_h,
+    active_slots, active_share, night_unreadable, night_activity_share, wake_time_h, bed_time_h, inactive_night_h,
     longest_inactive_run_h, breakfast_kwh, lunch_kwh, dinner_kwh, meal_kwh, meal_windows_active,
     daytime_floor_h, longest_daytime_floor_h, stuck_on_h, night_blips,
 ]
@@ -356,7 +374,8 @@ def evaluate(tl: Timeline, act: A.Activity) -> dict[str, np.ndarray]:
         "kwh": tl.kwh, "present": tl.present, "clock_h": tl.clock_h, "bday_h": tl.bday_min / 60.0,
         "days": tl.days, "bdays": tl.bdays, "baseload": act.baseload_kwh, "counted": act.counted,
         "active": act.active, "excess": act.excess_kwh, "sustained_start": act.sustained_start,
-        "sustained_end": act.sustained_end,
+        "sustained_end": act.sustained_end, "night_load_on": act.night_load_on,
+        "night_wake_start": act.night_wake_start,
     }
     for fn in FEATURES:
         values[fn.__name__] = fn(*(values[p] for p in inspect.signature(fn).parameters))
@@ -379,7 +398,7 @@ def compute_daily(readings: pl.DataFrame | Timeline, calendar: pl.DataFrame, *,
     so regularity does not need four weeks of readings. Returns (daily_features, daily_profiles).
     """
     tl = readings if isinstance(readings, Timeline) else Timeline.from_frame(readings)
-    act = A.activity(tl, A.night_baseload(tl))
+    act = A.activity(tl, A.baseload(tl))
     f = evaluate(tl, act)
     n_h, n_d = len(tl.households), tl.n_days
 

@@ -268,8 +268,8 @@ def late_wake_days_28d(d: Days) -> np.ndarray:
 
     Unit: days
     """
-    wake = d.feature("wake_time_h")
-    return _count(d.recent & (np.isnan(wake) | (wake >= 10)))
+    wake, unread = d.feature("wake_time_h"), d.feature("night_unreadable") == 1
+    return _count(d.recent & ((np.isnan(wake) & ~unread) | (wake >= 10)))
 
 
 COUNTS = [valid_days_28d, days_with_readings_28d, valid_days_baseline, days_since_last_reading,

@@ -26,12 +26,12 @@ BEHAVIOURAL = [
     "active_share", "night_activity_share", "wake_time_h", "bed_time_h", "inactive_night_h",
     "longest_inactive_run_h", "breakfast_kwh", "lunch_kwh", "dinner_kwh", "meal_kwh",
     "meal_windows_active", "daytime_floor_h", "longest_daytime_floor_h", "stuck_on_h",
-    "regularity_corr", "night_blips",
+    "regularity_corr", "night_blips", "night_unreadable",
 ]
 #: daily_features' columns, in table order.
 COLUMNS = ["household_id", "local_date", *ACCOUNTING, *BEHAVIOURAL]
 INTEGER = {"expected_slots", "present_slots", "zero_slots", "active_slots", "meal_windows_active",
-           "night_blips"}
+           "night_blips", "night_unreadable"}
 
 __all__ = ["ACCOUNTING", "BEHAVIOURAL", "CATALOGUED", "COLUMNS", "INTEGER", "NEXT_MORNING", "compute_daily",
            "feature_functions", "MORNING", "NOON", "EVENING", "DAYTIME", "WAKE_AFTER_H", "STUCK_MIN_LEVEL_KWH",

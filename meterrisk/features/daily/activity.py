@@ -28,10 +28,12 @@ def active_share(active: HalfHours, counted: HalfHours) -> pl.Expr:
     return _share(active.count(), counted.count())
 
 
-def night_activity_share(active: HalfHours, counted: HalfHours) -> pl.Expr:
+def night_activity_share(active: HalfHours, counted: HalfHours, night_unreadable: pl.Expr) -> pl.Expr:
     """Share of present half hours between 00:00 and 05:00 that are active (night unrest).
 
     Unit: fraction (0-1)
-    Edge cases: null when no night half hour is present.
+    Edge cases: null when no night half hour is present, or on a night_unreadable night (a
+    night load, not the resident, would be active).
     """
-    return _share(active.before(A.NIGHT_END_H).count(), counted.before(A.NIGHT_END_H).count())
+    share = _share(active.before(A.NIGHT_END_H).count(), counted.before(A.NIGHT_END_H).count())
+    return pl.when(night_unreadable == 0).then(share)

@@ -19,7 +19,11 @@ def baseload_kwh(baseload: pl.Expr) -> pl.Expr:
     """Standby floor: 10th percentile of 00:00-05:00 half hours over the last 7 days incl. today.
 
     Unit: kWh per half hour
-    Edge cases: null when fewer than 10 night readings fall in the 7-day window.
+    Edge cases: null when fewer than 10 night readings fall in the 7-day window. When a night
+    load (storage heating, air conditioning) lifts that night floor at least 0.1 kWh above the
+    10th percentile of the same days' 05:00-24:00 half hours (readings >= 0: exports of solar
+    homes are not a floor; and above its active threshold),
+    the baseload is that day floor.
     """
     return baseload
 

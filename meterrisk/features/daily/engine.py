@@ -141,7 +141,7 @@ def _prior_rows(prior: pl.DataFrame | None, since: pl.DataFrame | None) -> pl.Da
 
 def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | None,
                  prior: pl.DataFrame | None, fns: list[Callable]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    from meterrisk.features.daily import BEHAVIOURAL, COLUMNS, INTEGER
+    from meterrisk.features.daily import BEHAVIOURAL, COLUMNS, INTEGER, NEXT_MORNING
 
     lf = f.lazy().join(calendar.lazy().select("local_date", pl.col("expected_slots").cast(pl.Float64)),
                        on="local_date", how="left", maintain_order="left")
@@ -175,7 +175,11 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
     valid = f["_valid"].fill_null(False).to_numpy()
     profile = _matrix(f, "_nh")
     norm_sum, norm_n, norm_days = regularity_norm(profile, valid, f["_pos"].to_numpy())
-    lf = f.lazy().with_columns(_prev_bed=dayframe.previous(pl.col("bed_time_h")))
+    # An evening that runs into a night load (the next day's night_unreadable) cannot be seen
+    # to its end: its bedtime, and what is measured up to bedtime, are null, not guessed.
+    next_load = (dayframe.following(pl.col("night_unreadable")) == 1).fill_null(False)
+    lf = f.lazy().with_columns(pl.when(~next_load).then(pl.col(c)).alias(c) for c in NEXT_MORNING)
+    lf = lf.with_columns(_prev_bed=dayframe.previous(pl.col("bed_time_h")))
     inputs = {
         "prev_bed_time_h": pl.col("_prev_bed"),
         "halfhour_active": _matrix(f, "_hh").astype(np.float64) if prior is not None else profile.astype(np.float64),

@@ -9,7 +9,10 @@ excess, sustained onset/offset; see :mod:`meterrisk.features.activity`) and retu
 - ``bday_present``, ``bday_counted``, ``bday_active``, ``bday_sustained_end``: the behavioural
   day, today from 03:00 and the next morning until 03:00 (clock hours 3-27);
 - ``baseload``: today's baseload; ``night_median_kwh``: the lower median of today's readings
-  before 04:30 (expressions, not sequences).
+  before 04:30 (expressions, not sequences);
+- ``night_load_on``: tonight a night load (a raised level or a thermostat cycling) hides
+  behaviour; ``night_wake_h``: on such a night, the first half hour from 04:00 that starts
+  two consecutive active ones once the load has gone (see :mod:`meterrisk.features.daily.sleep`).
 
 "Sustained": at least 2 of 3 consecutive half hours active, anchored on this one. Starts
 must be onsets (the half hour before is not active) and ends offsets, so load that runs on
@@ -69,34 +72,97 @@ def half_hours(frame: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[
 
     today = range(2, 2 + n)
     nextm = range(2 + n, 2 + n + morning)
+    clock_h = tuple(c / 60.0 for c in clocks)
+    next_h = tuple(24.0 + c / 60.0 for c in next_clocks[:morning])
+    frame = _night_load(frame, clock_h, a)
+    # Today's half hours before the wake-up a night load leaves readable are the load's, not
+    # the resident's: not active and no excess, but counted, as an ordinary night's half hours
+    # are (so shares keep their denominators from summer to winter). The sustained onsets and
+    # offsets, which find that wake-up and the evening's end, read the unmasked flags.
+    hidden = {t: (pl.col("night_load_on") & (pl.lit(c) < pl.col("_hidden_until"))).fill_null(False)
+              for t, c in zip(today, clock_h)}
     frame = frame.with_columns(
         [start(t).alias(f"ss{t}") for t in today]
         + [end(t).alias(f"se{t}") for t in (*today, *nextm)]
         + [(p(t) & pl.col("baseload").is_not_null()).alias(f"ec{t}") for t in today]
+        + [(a(t) & ~hidden[t]).alias(f"ma{t}") for t in today]
         + [(p(t) & pl.col("next_baseload").is_not_null()).alias(f"ec{t}") for t in nextm]
     ).with_columns(
-        [pl.when(_col(f"ec{t}")).then(pl.max_horizontal(_col(f"e{t}") - pl.col("baseload"), pl.lit(0.0)))
+        [pl.when(_col(f"ec{t}") & ~hidden[t])
+         .then(pl.max_horizontal(_col(f"e{t}") - pl.col("baseload"), pl.lit(0.0)))
          .otherwise(pl.lit(0.0)).alias(f"ex{t}") for t in today]
     )
-    clock_h = tuple(c / 60.0 for c in clocks)
-    next_h = tuple(24.0 + c / 60.0 for c in next_clocks[:morning])
 
     def seq(prefix: str, idx=today, clocks=clock_h) -> HalfHours:
         return HalfHours(tuple(_col(f"{prefix}{t}") for t in idx), clocks)
 
-    def bday(prefix: str) -> HalfHours:
-        return seq(prefix).from_(BDAY_H) + seq(prefix, nextm, next_h)
+    def bday(prefix: str, next_prefix: str | None = None) -> HalfHours:
+        return seq(prefix).from_(BDAY_H) + seq(next_prefix or prefix, nextm, next_h)
 
     inputs = {
-        "kwh": seq("e", today), "present": seq("ep", today), "active": seq("ea", today),
+        "kwh": seq("e", today), "present": seq("ep", today), "active": seq("ma", today),
         "counted": seq("ec", today), "excess": seq("ex", today),
         "sustained_start": seq("ss", today), "sustained_end": seq("se", today),
-        "bday_present": bday("ep"), "bday_counted": bday("ec"), "bday_active": bday("ea"),
+        "bday_present": bday("ep"), "bday_counted": bday("ec"), "bday_active": bday("ma", "ea"),
         "bday_sustained_end": bday("se"),
         "baseload": pl.col("baseload"),
         "night_median_kwh": pl.col("night_median_kwh"),
+        "night_load_on": pl.col("night_load_on"),
+        "night_wake_h": pl.col("night_wake_h"),
     }
     return frame, inputs
+
+
+def _night_load(frame: pl.LazyFrame, clock_h: tuple[float, ...], a) -> pl.LazyFrame:
+    """Adds ``night_load_on`` (bool), ``night_wake_h`` (the wake-up a night load leaves
+    readable) and ``_hidden_until``.
+
+    Raised: the night's lower-median reading (00:00-04:30), its lowest reading of 00:00-01:00
+    and its lowest of 03:00-04:30 (the load's level before the morning; storage heaters step
+    down) all at least NIGHT_LOAD_MIN_KWH above the baseload: a load on all night, not a
+    water heater for a few hours or a late evening. Cycling: CYCLE_MIN_SLOTS or more half
+    hours before 04:30 at least CYCLE_MIN_KWH above the baseload ("high") and CYCLE_MIN_SWITCHES
+    or more changes between high and not high from one half hour to the next (a thermostat
+    switching; a fridge cycles far lower, and people's night use comes in small bumps or in
+    one or two runs). On a raised night the load ends at the first
+    half hour from 04:00 below the midpoint of the baseload and that level, or down from the
+    half hour before by half the load (level - baseload: a heater switching off under
+    breakfast), before 12:00, else the morning cannot be read; on a cycling night at 04:00.
+    ``night_wake_h``: the first t from 04:00 active with t+1, at or after that end (two
+    consecutive: a cycle is never two). ``_hidden_until``: that wake-up (12:00 if none);
+    today's half hours before it are the load's.
+    """
+    today = range(2, 2 + len(clock_h))
+    night = [t for t, c in zip(today, clock_h) if c < NIGHT_FLOOR_END_H]
+    load = pl.col("baseload") + A.NIGHT_LOAD_MIN_KWH
+    high = pl.col("baseload") + A.CYCLE_MIN_KWH
+    highs = [(_col(f"e{t}") >= high).fill_null(False) for t in night]
+    switches = pl.sum_horizontal((x != y).cast(pl.Int32) for x, y in zip(highs, highs[1:])) if len(highs) > 1 \
+        else pl.lit(0, dtype=pl.Int32)
+    n_high = pl.sum_horizontal(x.cast(pl.Int32) for x in highs) if highs else pl.lit(0, dtype=pl.Int32)
+    # The load's level just before the morning (storage heaters step down through the night).
+    late = [_col(f"e{t}") for t, c in zip(today, clock_h) if A.LOAD_LEVEL_FROM_H <= c < NIGHT_FLOOR_END_H]
+    early = [_col(f"e{t}") for t, c in zip(today, clock_h) if c < A.LOAD_FIRST_HOUR_END_H]
+    level = pl.min_horizontal(late) if late else pl.lit(None, dtype=pl.Float64)
+    first = pl.min_horizontal(early) if early else pl.lit(None, dtype=pl.Float64)
+    raised = ((pl.col("night_median_kwh") >= load) & (level >= load) & (first >= load)).fill_null(False)
+    cycling = (switches >= A.CYCLE_MIN_SWITCHES) & (n_high >= A.CYCLE_MIN_SLOTS)
+    mid = (pl.col("baseload") + level) / 2
+    drop = (level - pl.col("baseload")) / 2
+    morning = [(t, c) for t, c in zip(today, clock_h) if A.WAKE_AFTER_H <= c < A.LOAD_MORNING_END_H]
+    gone = [((_col(f"e{t}") < mid) | (_col(f"e{t - 1}") - _col(f"e{t}") >= drop)).fill_null(False)
+            for t, _ in morning]
+    off = pl.min_horizontal(pl.when(g).then(pl.lit(c)) for g, (_, c) in zip(gone, morning)) \
+        if morning else pl.lit(None, dtype=pl.Float64)
+    frame = frame.with_columns(
+        night_load_on=raised | cycling,
+        _load_end=pl.when(raised).then(off).otherwise(pl.lit(A.WAKE_AFTER_H)),
+    )
+    pairs = [(a(t) & a(t + 1) & (pl.lit(c) >= pl.col("_load_end"))).fill_null(False)
+             for t, c in zip(today, clock_h)]
+    wake = HalfHours(tuple(pairs), clock_h).from_(A.WAKE_AFTER_H).first_clock()
+    return frame.with_columns(night_wake_h=wake).with_columns(
+        _hidden_until=pl.col("night_wake_h").fill_null(A.LOAD_MORNING_END_H))
 
 
 def lower_median(exprs: list[pl.Expr]) -> pl.Expr:

@@ -78,6 +78,8 @@ def restless_nights_28d(w: Window) -> pl.Expr:
     """Valid days in the last 28 with night_activity_share above 0.2 (day/night reversal sign).
 
     Unit: days
+    Edge cases: nights a night load hides (night_unreadable) have no night_activity_share and
+    are not counted.
     """
     return w.total(VALID & (pl.col("night_activity_share") > 0.2).fill_null(False), RECENT)
 
@@ -86,5 +88,9 @@ def late_wake_days_28d(w: Window) -> pl.Expr:
     """Valid days in the last 28 with no sustained activity before 10:00 (late or no wake-up).
 
     Unit: days
+    Edge cases: a day without a wake time after a night load (night_unreadable: the morning
+    cannot be read) is not counted.
     """
-    return w.total(VALID & (pl.col("wake_time_h") >= 10).fill_null(True), RECENT)
+    unread = (pl.col("night_unreadable") == 1).fill_null(False)
+    late = (pl.col("wake_time_h") >= 10).fill_null(~unread)
+    return w.total(VALID & late, RECENT)

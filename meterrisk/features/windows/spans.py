@@ -28,7 +28,7 @@ SUMMARISED = {
     "inactive_night_h": "hours", "longest_inactive_run_h": "hours", "breakfast_kwh": "kWh",
     "lunch_kwh": "kWh", "dinner_kwh": "kWh", "meal_kwh": "kWh", "meal_windows_active": "count",
     "daytime_floor_h": "hours", "longest_daytime_floor_h": "hours", "stuck_on_h": "hours",
-    "regularity_corr": "correlation", "night_blips": "count",
+    "regularity_corr": "correlation", "night_blips": "count", "night_unreadable": "fraction",
 }
 #: Daily features with 4/8/12-week trends.
 TRENDED = ["wake_time_h", "bed_time_h", "active_share", "daily_kwh", "excess_kwh", "meal_kwh",
