@@ -1,143 +1,120 @@
-"""Plain-language reasons for a risk score: the household's own deviations, ordered by the model.
+"""Plain-language reasons for a risk score, ranked by what drives THIS household's score.
 
-A reason is shown when the household's change against its own earlier weeks passes a
-threshold (``when``) and the model agrees it matters: setting the reason's features to the
-training medians must lower the predicted risk. Reasons are ordered by that drop
-(occlusion), at most three per household. Missing feature columns simply switch a reason off.
+Attribution: the model's features are grouped into behaviour topics
+(meterrisk.model.reasons_topics). Each household's risk above that of a typical resident
+(every column at its training median) is shared out over the topics by Shapley values,
+estimated from a fixed set of sampled topic orders: a topic's contribution is the average
+rise in predicted risk when its columns move from the medians to the household's values.
+The contributions add up to the household's score minus the typical resident's, and they
+credit a topic that matters even when another one alone would already saturate the score
+(occluding one topic at a time would not).
+
+Reasons: the topics with the largest positive contributions, each worded with the
+household's numbers, units and most residents' value; at most three. Only topics whose
+wording finds the household on the concerning side of most residents (by a margin) count.
+A row has reasons when its strongest such topic carries at least ``MIN_CONTRIBUTION`` (5
+percentage points of risk); the second and third need ``FURTHER_CONTRIBUTION``. Rows named
+in ``at_least_one`` (the high and medium tiers) get their strongest topic even below the
+threshold: care staff visiting them need somewhere to start. Age, data coverage
+and weather are attributed but never worded (topics without text).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 import polars as pl
 
+from meterrisk.model.reasons_topics import topic_columns
+
 MAX_REASONS = 3
+#: Share of risk (probability points) the first reason must carry to be shown unasked ...
+MIN_CONTRIBUTION = 0.05
+#: ... and the second and third (smaller pushes that still add up, e.g. several late mornings).
+FURTHER_CONTRIBUTION = 0.01
+#: Sampled topic orders (half of them the reverses of the others); fixed seed: same list, same reasons.
+ORDERS = 16
+SEED = 20250106
+#: Rows attributed at a time: each order stacks (topics x rows) copies of the columns.
+CHUNK_ROWS = 500
 
 
-@dataclass(frozen=True)
-class Reason:
-    name: str
-    features: tuple[str, ...]           # columns set to their training median for occlusion
-    when: Callable[[dict], bool]       # row -> bool; the row also carries "<feature>__median"
-    text: Callable[[dict], str]
+def contributions(predict, X: np.ndarray, base: np.ndarray, groups: list[list[int]], *,
+                  orders: int = ORDERS, seed: int = SEED) -> np.ndarray:
+    """Shapley values of column ``groups`` for each row of ``X`` against the ``base`` row.
 
-
-def _v(row: dict, key: str) -> float | None:
-    v = row.get(key)
-    return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else float(v)
-
-
-def _ge(key: str, t: float) -> Callable[[dict], bool]:
-    return lambda r: (_v(r, key) is not None) and _v(r, key) >= t
-
-
-def _le(key: str, t: float) -> Callable[[dict], bool]:
-    return lambda r: (_v(r, key) is not None) and _v(r, key) <= t
-
-
-def _vs_median(key: str, *, below: float | None = None, above: float | None = None) -> Callable[[dict], bool]:
-    """Level against the training population: x <= below * median, or x >= median + above."""
-    def f(r):
-        x, m = _v(r, key), _v(r, f"{key}__median")
-        if x is None or m is None:
-            return False
-        return (below is not None and x <= below * m) or (above is not None and x >= m + above)
-    return f
-
-
-def _clock(h: float) -> str:
-    m = int(round(h * 60))
-    return f"{(m // 60) % 24:02d}:{m % 60:02d}"
-
-
-def _both(a, b):
-    return lambda r: a(r) and b(r)
-
-
-def _pct_down(key: str) -> Callable[[dict], str]:
-    return lambda r: f"{round((1 - _v(r, key)) * 100):.0f}%"
-
-
-CATALOGUE: list[Reason] = [
-    Reason("later_wake", ("wake_time_h_delta", "wake_time_h_z"),
-           _both(_ge("wake_time_h_delta", 0.5), _ge("wake_time_h_z", 1.5)),
-           lambda r: f"wakes {_v(r, 'wake_time_h_delta'):.1f} h later than in their usual weeks"),
-    Reason("less_cooking", ("meal_kwh_ratio_8w", "meal_kwh_delta", "meal_kwh_z"),
-           _le("meal_kwh_ratio_8w", 0.8),
-           lambda r: f"cooking activity down {_pct_down('meal_kwh_ratio_8w')(r)} over 8 weeks"),
-    Reason("night_activity", ("night_activity_share_delta", "night_activity_share_z"),
-           _both(_ge("night_activity_share_delta", 0.03), _ge("night_activity_share_z", 2.0)),
-           lambda r: "much more activity at night than in their usual weeks"),
-    Reason("less_active", ("active_share_ratio_8w", "active_share_delta", "active_share_z"),
-           _le("active_share_ratio_8w", 0.8),
-           lambda r: f"active {_pct_down('active_share_ratio_8w')(r)} less of the day than in their usual weeks"),
-    Reason("longer_still", ("longest_inactive_run_h_delta", "longest_inactive_run_h_z"),
-           _both(_ge("longest_inactive_run_h_delta", 1.0), _ge("longest_inactive_run_h_z", 1.5)),
-           lambda r: f"longest still spell in the day {_v(r, 'longest_inactive_run_h_delta'):.1f} h longer than usual"),
-    Reason("less_regular", ("regularity_corr_delta", "regularity_corr_z"),
-           _both(_le("regularity_corr_delta", -0.1), _le("regularity_corr_z", -1.5)),
-           lambda r: "daily routine less regular than in their usual weeks"),
-    Reason("earlier_bed", ("bed_time_h_delta", "bed_time_h_z"),
-           _both(_le("bed_time_h_delta", -0.75), _le("bed_time_h_z", -1.5)),
-           lambda r: f"goes to bed {-_v(r, 'bed_time_h_delta'):.1f} h earlier than in their usual weeks"),
-    Reason("less_energy", ("daily_kwh_ratio_8w", "excess_kwh_ratio_8w"),
-           _le("excess_kwh_ratio_8w", 0.75),
-           lambda r: f"electricity use above standby down {_pct_down('excess_kwh_ratio_8w')(r)} over 8 weeks"),
-    Reason("late_wake_days", ("late_wake_days_28d",), _ge("late_wake_days_28d", 5),
-           lambda r: f"no activity before 10:00 on {int(_v(r, 'late_wake_days_28d'))} of the last 28 days"),
-    Reason("floor_days", ("floor_days_28d",), _ge("floor_days_28d", 3),
-           lambda r: f"{int(_v(r, 'floor_days_28d'))} whole days at standby in the last 4 weeks (away or unwell: electricity cannot tell)"),
-    Reason("no_meal_days", ("no_meal_days_28d",), _ge("no_meal_days_28d", 5),
-           lambda r: f"no cooking at usual meal times on {int(_v(r, 'no_meal_days_28d'))} of the last 28 days"),
-    # Levels against other residents: a resident frail all along has no change of their own.
-    Reason("low_activity_level", ("active_share_mean_28d",), _vs_median("active_share_mean_28d", below=0.75),
-           lambda r: f"active {_v(r, 'active_share_mean_28d'):.0%} of the day; most residents "
-                     f"{_v(r, 'active_share_mean_28d__median'):.0%}"),
-    Reason("late_riser", ("wake_time_h_mean_28d",), _vs_median("wake_time_h_mean_28d", above=1.0),
-           lambda r: f"usually up around {_clock(_v(r, 'wake_time_h_mean_28d'))}, later than most residents "
-                     f"({_clock(_v(r, 'wake_time_h_mean_28d__median'))})"),
-    Reason("little_cooking", ("meal_kwh_mean_28d",), _vs_median("meal_kwh_mean_28d", below=0.7),
-           lambda r: "little cooking at meal times compared with most residents"),
-    Reason("irregular_days", ("regularity_corr_mean_28d",), _vs_median("regularity_corr_mean_28d", below=0.8),
-           lambda r: "days less regular than most residents'"),
-    # Night blips carry most of the score's signal (docs/model.md, third run); 0.15 a night
-    # above the median is about the frail residents' upper quartile on the dev cohort.
-    Reason("up_at_night", ("night_blips_mean_84d", "night_blips_mean_28d", "night_blips_sd_28d"),
-           _vs_median("night_blips_mean_84d", above=0.15),
-           lambda r: f"brief activity in the night (00:00-04:30) about {_v(r, 'night_blips_mean_84d') * 7:.0f} "
-                     f"times a week over 12 weeks; most residents {_v(r, 'night_blips_mean_84d__median') * 7:.0f}"),
-    Reason("long_still_spells", ("longest_inactive_run_h_mean_28d",),
-           _vs_median("longest_inactive_run_h_mean_28d", above=1.5),
-           lambda r: f"long still spells in the day (longest {_v(r, 'longest_inactive_run_h_mean_28d'):.1f} h on average)"),
-]
+    ``predict(matrix) -> probabilities``. Returns (rows, groups); each row sums to
+    predict(X) - predict(base). Exact for a model additive over the groups.
+    """
+    n, k = X.shape[0], len(groups)
+    if n > CHUNK_ROWS:  # same seed, same orders: a row's values do not depend on its chunk
+        return np.vstack([contributions(predict, X[i:i + CHUNK_ROWS], base, groups, orders=orders, seed=seed)
+                          for i in range(0, n, CHUNK_ROWS)])
+    phi = np.zeros((n, k))
+    if n == 0 or k == 0:
+        return phi
+    start = predict(base[None, :])[0]
+    if k == 1:
+        return (predict(X) - start)[:, None]
+    rng = np.random.default_rng(seed)
+    runs = 0
+    for _ in range(max(1, orders // 2)):
+        perm = rng.permutation(k)
+        for order in (perm, perm[::-1]):
+            Z = np.tile(base, (n, 1))
+            steps = []
+            for j in order:
+                Z = Z.copy()
+                Z[:, groups[j]] = X[:, groups[j]]
+                steps.append(Z)
+            P = predict(np.vstack(steps)).reshape(k, n)
+            prev = np.full(n, start)
+            for s, j in enumerate(order):
+                phi[:, j] += P[s] - prev
+                prev = P[s]
+            runs += 1
+    return phi / runs
 
 
 def explain(pipeline, feats: pl.DataFrame, features: list[str], prob: np.ndarray,
-            medians: np.ndarray | None = None) -> list[list[str]]:
-    """Up to three reasons per row of ``feats`` (aligned with ``prob``)."""
+            medians: np.ndarray | None = None, *, at_least_one: np.ndarray | None = None) -> list[list[str]]:
+    """Up to three reasons per row of ``feats``, strongest first.
+
+    ``prob`` (the rows' scores) is kept for callers; the attribution predicts its own.
+
+    ``at_least_one``: rows (bool mask) that must get a reason when any worded topic pushes
+    their risk up at all (scoring passes the high and medium tiers).
+    """
     if medians is None:
         medians = np.asarray(pipeline.named_steps["impute"].statistics_, dtype=float)
-    index = {f: i for i, f in enumerate(features)}
+    medians = np.asarray(medians, dtype=float)
+    n = feats.height
+    if n == 0:
+        return []
+    must = np.zeros(n, bool) if at_least_one is None else np.asarray(at_least_one, bool)
     X = feats.select(features).cast(pl.Float64).to_numpy()
-    med = {f"{f}__median": float(medians[i]) for f, i in index.items()}
-    rows = [{**r, **med} for r in feats.to_dicts()]
-    candidates: list[list[tuple[float, str]]] = [[] for _ in rows]
-    for reason in CATALOGUE:
-        cols = [index[f] for f in reason.features if f in index]
-        hit = np.array([reason.when(r) for r in rows], dtype=bool)
-        if not hit.any():
-            continue
-        idx = np.flatnonzero(hit)
-        if cols:
-            Xo = X[idx].copy()
-            Xo[:, cols] = medians[cols]
-            drop = prob[idx] - pipeline.predict_proba(pl.DataFrame(Xo, schema=features, orient="row"))[:, 1]
-        else:  # the model does not see this feature: still a useful hint, ranked last
-            drop = np.full(len(idx), -1e-9)
-        for i, d in zip(idx, drop):
-            if d > -0.01:
-                candidates[i].append((float(d), reason.text(rows[i])))
-    return [[t for _, t in sorted(c, key=lambda x: -x[0])[:MAX_REASONS]] for c in candidates]
+    # A missing value is what the model imputes: the median, so it contributes nothing.
+    X = np.where(np.isfinite(X), X, medians)
+    topics = topic_columns(features)
+
+    def predict(M: np.ndarray) -> np.ndarray:
+        return pipeline.predict_proba(pl.DataFrame(M, schema=features, orient="row"))[:, 1]
+
+    phi = contributions(predict, X, medians, [cols for _, cols in topics])
+    typical = {f"{f}__median": float(medians[i]) for i, f in enumerate(features)}
+    out: list[list[str]] = []
+    for i, row in enumerate(feats.to_dicts()):
+        row = {**row, **typical}
+        candidates = []
+        for j in np.argsort(-phi[i], kind="stable"):
+            topic = topics[j][0]
+            if phi[i, j] <= 0 or topic.text is None:
+                continue
+            text = topic.text(row)
+            if text:
+                candidates.append((phi[i, j], text))
+        if candidates and (candidates[0][0] >= MIN_CONTRIBUTION or must[i]):
+            shown = [candidates[0][1]] + [t for c, t in candidates[1:] if c >= FURTHER_CONTRIBUTION]
+        else:
+            shown = []
+        out.append(shown[:MAX_REASONS])
+    return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from meterrisk.errors import MeterriskError
@@ -74,7 +75,10 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
                                   "reasons": pl.List(pl.String), "data_quality": pl.String})
     if ok.height:
         prob = loaded.pipeline.predict_proba(ok.select(features).cast(pl.Float64))[:, 1]
-        reasons = explain(loaded.pipeline, ok, features, prob)
+        # The rows the ranking below puts in the high and medium tiers always get a reason.
+        listed = np.zeros(ok.height, bool)
+        listed[np.lexsort((ok["household_id"].to_numpy(), -prob))[:tiers(ok.height, cap)[1]]] = True
+        reasons = explain(loaded.pipeline, ok, features, prob, at_least_one=listed)
         trend = (loaded.trend.predict_proba(ok.select(loaded.trend_features).cast(pl.Float64))[:, 1]
                  if loaded.trend is not None else [None] * ok.height)
         scored = ok.select("household_id").with_columns(
