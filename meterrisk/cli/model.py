@@ -79,8 +79,8 @@ _SHOWN_PROBLEMS = 50
 @click.option("--refit/--no-refit", default=True, show_default=True,
               help="Save the model refitted on all examples (metrics are from the split either way).")
 @click.option("--trend/--no-trend", default=False, show_default=True,
-              help="Also fit the experimental change-aware trend model (new-concern list; not validated, "
-                   "see docs/model.md).")
+              help="Also fit the experimental trend model (stored as trend_score; it no longer sets the "
+                   "new-concern list, which needs no flag: see docs/model.md).")
 def train(db, models_dir, capacity, concern_capacity, truth_dir, version, seed, refit, trend):
     """Train the frailty risk model on the store's assessments and window features.
 

@@ -28,7 +28,6 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import numpy as np
 import polars as pl
 
 from meterrisk.store import frame

@@ -41,7 +41,8 @@ def _meal_information(m: float, p: float, hours: float, f0: float, lp: LoadParam
     amt = m * (1 - fp.cooking_reduction * f0)
     sig = lp.day_sigma * (1 - fp.variability_shrink * f0)
     e1, e2 = math.exp(sig ** 2 / 2), math.exp(2 * sig ** 2)
-    slope = m * p * e1 * (fp.meal_skip * (1 - fp.cooking_reduction * f0) + fp.cooking_reduction * (1 - fp.meal_skip * f0))
+    slope = m * p * e1 * (fp.meal_skip * (1 - fp.cooking_reduction * f0)
+                          + fp.cooking_reduction * (1 - fp.meal_skip * f0))
     var_meal = q * amt ** 2 * e2 - (q * amt * e1) ** 2
     base = sum(lp.awake_base) / 2
     s_sig = lp.slot_sigma * (1 - fp.variability_shrink * f0)

@@ -54,7 +54,8 @@ def pick(scores: pl.DataFrame, capacity: float, known_high=frozenset(), *, score
         "new_concern"]
 
 
-def replay(scores: pl.DataFrame, *, high_capacity: float, capacity: float, score: str = "concern_score") -> pl.DataFrame:
+def replay(scores: pl.DataFrame, *, high_capacity: float, capacity: float,
+           score: str = "concern_score") -> pl.DataFrame:
     """Every list date's high tier and new-concern list, as scoring makes them.
 
     ``scores``: household_id, as_of, risk_score, ``score``; one row per scored resident and

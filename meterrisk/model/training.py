@@ -113,7 +113,8 @@ def _train(con, *, models_dir, capacity, concern_capacity, truth_dir, version, f
         m["lead_time"] = lt
         m["new_concern"] = evaluation.concern_evaluation(
             con, pipe, features, test_df["household_id"].unique().sort().to_list(), truth_dir,
-            high_capacity=capacity, capacity=concern_capacity, weights=concern_weights["weights"], feature_fn=feature_fn)
+            high_capacity=capacity, capacity=concern_capacity, weights=concern_weights["weights"],
+            feature_fn=feature_fn)
         if "new_concern" in lt:
             m["lead_time_new_concern_weeks_median"] = lt["new_concern"]["lead_time_weeks_median"]
             m["lead_time_either_list_weeks_median"] = lt["either"]["lead_time_weeks_median"]
