@@ -103,6 +103,7 @@ def test_export_carries_new_concern_and_its_reasons(concern_scored, scored, tmp_
     assert df.filter("new_concern")["concern_reasons"].item()[0].startswith("gets up about 1 h later")
     assert df.filter(~pl.col("new_concern"))["concern_reasons"].list.len().max() == 0
     assert read_metadata(out)["new_concern_count"] == "1"
+    assert "experimental" in read_metadata(out)["new_concern_note"]
     csv = tmp_path / "l.csv"
     export(con, AS_OF, csv, fmt="csv", model_version=version)
     assert pl.read_csv(csv)["concern_reasons"].dtype == pl.String

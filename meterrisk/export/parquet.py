@@ -33,6 +33,11 @@ from meterrisk.store import frame
 COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reasons", "data_quality",
            "model_version", "new_concern", "concern_reasons"]
 RESEARCH_COLUMNS = [c for c in COLUMNS if c != "district"]
+#: Said in every file beside the list: on the fresh synthetic cohorts measured so far the
+#: new-concern list was barely more precise than a random list of its size (docs/model.md), so
+#: staff must not read it as a priority; the high tier is the list the town acts on.
+NEW_CONCERN_NOTE = ("experimental: not yet better than chance at finding who becomes frail "
+                    "(docs/model.md); a prompt for a routine check-in, not a priority")
 REGISTRY_ID = "registry_id"
 KEYED_ID = "hmac_sha256"
 
@@ -78,7 +83,8 @@ def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "
     meta = {"model_version": version or "", "as_of": as_of.isoformat(),
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "id_kind": id_kind, "promoted": "" if promoted is None else str(promoted).lower(),
-            "new_concern_count": str(int(df["new_concern"].sum())) if "new_concern" in df.columns else ""}
+            "new_concern_count": str(int(df["new_concern"].sum())) if "new_concern" in df.columns else "",
+            "new_concern_note": NEW_CONCERN_NOTE if "new_concern" in df.columns else ""}
     if fmt == "parquet":
         table = df.to_arrow()
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
