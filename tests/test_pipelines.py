@@ -39,7 +39,7 @@ from meterrisk.store import StoreBusyError
 
 RAW_ID = re.compile(r"^H\d+$")
 EXPORT_COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reasons",
-                  "data_quality", "model_version"]
+                  "data_quality", "model_version", "new_concern", "concern_reasons"]
 ACCOUNTS = ("rows_loaded", "rows_quarantined", "rows_duplicate", "rows_rejected_consent")
 
 
