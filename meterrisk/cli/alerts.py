@@ -31,7 +31,7 @@ from meterrisk.cli._options import db_option
 @click.option("--history-days", type=click.IntRange(14, 365), default=None,
               help="Days of each home's own history a day is judged against "
                    "[default: 84 for the standard rules, 28 for clock-time].")
-@click.option("--show/--no-show", default=True, show_default=True, help="Print the alerts.")
+@click.option("--show/--no-show", default=True, show_default=True, help="Print the new alert episodes.")
 def alerts(db, day, first, last, now, at, latency_min, absence_file, rules, history_days, show):
     """Check a day for inactivity: no activity after the usual wake-up, a still spell longer
     than this home's usual ones in the last 12 weeks, or a load stuck on. Writes the ``alerts``
