@@ -456,7 +456,7 @@ def test_deployments_schedule_daily_and_monthly_in_local_time():
     from pipelines.deployments import DAILY_CRON, MONTHLY_CRON, deployments
 
     deps = {d.name: d for d in deployments("Asia/Tokyo")}
-    assert set(deps) == {"daily", "monthly-risk-list", "train"}
+    assert set(deps) == {"daily", "alerts-intraday", "monthly-risk-list", "train"}
     (daily,) = deps["daily"].schedules
     assert daily.schedule.cron == DAILY_CRON and daily.schedule.timezone == "Asia/Tokyo"
     (monthly,) = deps["monthly-risk-list"].schedules
