@@ -145,6 +145,8 @@ def learn_weights(con, examples: pl.DataFrame, *, shrink: float = 0.0) -> dict:
     each assessment; the day-to-day SD is the median of the residents' own recent SDs. The
     result (JSON-able) also records the per-channel effect sizes.
     """
+    if con is None:  # examples that came without a store (a caller's own example builder)
+        return {"weights": dict(DEFAULT_WEIGHTS), "learned": False, "examples": 0}
     rows = []
     for (d,), g in examples.group_by("as_of"):
         s = window_stats(con, d, g["household_id"].unique().to_list())
