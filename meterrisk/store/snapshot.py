@@ -33,6 +33,7 @@ PER_HOUSEHOLD = {
     "household_features": [],
     "risk_scores": [],
     "alerts": [],
+    "alert_episodes": [],
 }
 #: Tables without personal data, copied as they are.
 REFERENCE = ["local_calendar", "temperature", "feature_catalog", "risk_lists"]
