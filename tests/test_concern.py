@@ -240,3 +240,12 @@ def test_daytime_floor_reason_follows_the_direction_of_the_change():
            "daytime_floor_h__sd_r": 1.0, "daytime_floor_h__sd_b": 1.0}
     got = concern_reasons(row, {"daytime_floor": 1.0}, AS_OF)
     assert got[0].startswith("more quiet daytime hours than in May to September (out, or inactive at home): 6.6 h")
+
+
+def test_counts_that_round_alike_keep_a_decimal():
+    # seen on the demo: "brief activity about 2 times a week against 2"
+    row = {"night_blips": 3.0, "night_blips__mean_r": 2.4 / 7, "night_blips__mean_b": 1.6 / 7,
+           "night_blips__sd_r": 0.1, "night_blips__sd_b": 0.1}
+    got = concern_reasons(row, {"night_blips": 1.0}, AS_OF)
+    assert got == ["up in the night more often than in May to September: brief activity about 2.4 times a week "
+                   "against 1.6 (00:00-04:30)"]

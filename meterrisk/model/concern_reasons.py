@@ -44,6 +44,13 @@ def _duration(h: float) -> str:
     return f"{round(abs(h) * 2) / 2:g} h"
 
 
+def _apart(a: float, b: float) -> tuple[str, str]:
+    """Both numbers with no decimal, or one when whole numbers would read the same
+    ("about 2 times a week against 2" tells staff nothing)."""
+    digits = 0 if round(a) != round(b) else 1
+    return f"{a:.{digits}f}", f"{b:.{digits}f}"
+
+
 def _phrase(name: str, recent: float, earlier: float, sd_r: float, sd_b: float, period: str) -> str | None:
     if name == "wake_time":
         return (f"gets up about {_duration(recent - earlier)} {'later' if recent > earlier else 'earlier'} "
@@ -58,8 +65,9 @@ def _phrase(name: str, recent: float, earlier: float, sd_r: float, sd_b: float, 
     if name == "meals_cooked":
         return (f"cooks at fewer mealtimes than {period}: about {recent:.1f} of 3 a day against {earlier:.1f}")
     if name == "night_blips":
-        return (f"up in the night more often than {period}: brief activity about {7 * recent:.0f} times a week "
-                f"against {7 * earlier:.0f} (00:00-04:30)")
+        now, before = _apart(7 * recent, 7 * earlier)
+        return (f"up in the night more often than {period}: brief activity about {now} times a week "
+                f"against {before} (00:00-04:30)")
     if name == "daytime_floor":  # the learned direction decides which way is a concern
         more = recent > earlier
         return (f"{'more' if more else 'fewer'} quiet daytime hours than {period} "
