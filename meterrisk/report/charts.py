@@ -105,13 +105,19 @@ def trends_figure(trends: list[Trend], topics: list[str], L: dict) -> Figure:
 
 
 _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+# Inline SVG in HTML needs no namespace declarations (the HTML parser knows svg and xlink:href),
+# and without them the page holds no http(s) address at all, not even one never fetched.
+_XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
 
 
 def to_svg(fig: Figure) -> str:
-    """The figure as an ``<svg>`` element to inline in HTML (no XML prolog or DOCTYPE)."""
+    """The figure as an ``<svg>`` element to inline in HTML (no XML prolog, DOCTYPE, metadata or
+    namespace declarations); the heatmap's cells are an embedded data: PNG."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    return _PROLOG.sub("", buf.getvalue(), count=1)
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    svg = _METADATA.sub("", _PROLOG.sub("", buf.getvalue(), count=1), count=1)
+    return _XMLNS.sub("", svg)
 
 
 def to_png(fig: Figure, path, dpi: int = 80) -> None:

@@ -32,12 +32,13 @@ TREND_FEATURES = [
     ("night_activity_share", "night", 100.0),
     ("regularity_corr", "regularity", 1.0),
     ("meal_kwh", "cooking", 1.0),
+    ("longest_inactive_run_h", "daytime_gaps", 1.0),
 ]
 
 #: Words of a reason (meterrisk/model/reasons_topics.py wording) -> the trend topic behind it.
 _REASON_TOPICS = [
     ("in the night", "night"), ("gets up", "wake"), ("cooking", "cooking"), ("meal", "cooking"),
-    ("usual pattern", "regularity"), ("electricity in use", "activity"), ("above standby", "activity"),
+    ("usual pattern", "regularity"), ("longest break", "daytime_gaps"), ("electricity in use", "activity"), ("above standby", "activity"),
 ]
 
 

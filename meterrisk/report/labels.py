@@ -36,6 +36,7 @@ LABELS = {
         "wake_time_h": "Wake time (hour of day)", "active_share": "Active half hours (% of the day)",
         "night_activity_share": "Active at night 00:00-05:00 (% of half hours)",
         "regularity_corr": "Likeness to usual day (correlation, 1 = same)", "meal_kwh": "Cooking energy (kWh a day)",
+        "longest_inactive_run_h": "Longest break in use while awake (hours)",
         "caveats": "What the data can and cannot tell",
         "cannot_tell": ("Electricity shows when appliances are used, not who uses them or why: a home that goes "
                         "quiet may be empty or its resident unwell; away or unwell cannot be told apart."),
@@ -73,6 +74,7 @@ LABELS = {
         "wake_time_h": "起床時刻（時）", "active_share": "活動のある30分枠（1日の%）",
         "night_activity_share": "夜間 0-5時の活動（30分枠の%）",
         "regularity_corr": "普段の1日との類似度（相関、1 = 同じ）", "meal_kwh": "調理の電力（1日の kWh）",
+        "longest_inactive_run_h": "起きている間の最長の無使用時間（時間）",
         "caveats": "データでわかること・わからないこと",
         "cannot_tell": ("電力データからわかるのは家電が使われた時間だけで、誰がなぜ使ったかはわかりません。"
                         "静かな家は留守かもしれず、体調不良かもしれません。不在か体調不良かは区別できません。"),
