@@ -82,5 +82,7 @@ def _erase_from_reports(folder: Path, needles: list[str]) -> list[ExportChange]:
         before = sha256_of(path)
         removed, deleted = erase_from_report_page(path, [n for n in needles if n])
         if removed or deleted:
-            changes.append(ExportChange(str(path), removed, before, "deleted" if deleted else sha256_of(path)))
+            # A household page is named by its pseudonym, which only the withdrawal row may keep.
+            shown = path.parent / "(household page).html" if path.stem in needles else path
+            changes.append(ExportChange(str(shown), removed, before, "deleted" if deleted else sha256_of(path)))
     return changes
