@@ -87,8 +87,9 @@ def index_page(listed: pl.DataFrame, as_of: date, model: str, L: dict, lang: str
         classes.append("flagged" if r["flagged"] else "")
     table = html.table([L["rank"], L["pseudonym"], L["registry_id"], L["district"], L["tier"], L["new_concern"],
                         L["reasons"]], rows, classes)
-    body = (f"<h1>{escape(L['title'].format(as_of=as_of))}</h1>\n<p class=\"note\">{escape(L['model'].format(model=model))}</p>\n"
-            f"<h2>{escape(L['tier_counts'])}</h2>\n{summary}\n<h2>{escape(L['title'].format(as_of=as_of))}</h2>\n"
+    body = (f"<h1>{escape(L['title'].format(as_of=as_of))}</h1>\n"
+            f"<p class=\"note\">{escape(L['model'].format(model=model))}</p>\n"
+            f"<h2>{escape(L['tier_counts'])}</h2>\n{summary}\n<h2>{escape(L['list'])}</h2>\n"
             f"<p class=\"note\">{escape(L['flagged_note'])}</p>\n{table}\n{_footer(L)}")
     return html.page(L["title"].format(as_of=as_of), body, lang)
 

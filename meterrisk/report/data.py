@@ -35,10 +35,12 @@ TREND_FEATURES = [
     ("longest_inactive_run_h", "daytime_gaps", 1.0),
 ]
 
-#: Words of a reason (meterrisk/model/reasons_topics.py wording) -> the trend topic behind it.
+#: Words of a reason (meterrisk/model/reasons_topics.py wording) -> the trend topic behind it;
+#: the first match wins ("electricity in use in 30% of the night" is night, not activity).
 _REASON_TOPICS = [
-    ("in the night", "night"), ("gets up", "wake"), ("cooking", "cooking"), ("meal", "cooking"),
-    ("usual pattern", "regularity"), ("longest break", "daytime_gaps"), ("electricity in use", "activity"), ("above standby", "activity"),
+    ("night", "night"), ("gets up", "wake"), ("cooking", "cooking"), ("meal", "cooking"),
+    ("usual pattern", "regularity"), ("longest break", "daytime_gaps"), ("electricity in use", "activity"),
+    ("at standby", "activity"),
 ]
 
 
@@ -46,9 +48,9 @@ def reason_topics(reasons: list[str] | None) -> list[str]:
     """Trend topics the reasons speak of, in the reasons' order, each once."""
     out: list[str] = []
     for reason in reasons or []:
-        for words, topic in _REASON_TOPICS:
-            if words in reason and topic not in out:
-                out.append(topic)
+        topic = next((t for words, t in _REASON_TOPICS if words in reason), None)
+        if topic is not None and topic not in out:
+            out.append(topic)
     return out
 
 

@@ -13,7 +13,7 @@ LABELS = {
     "en": {
         "title": "Risk list {as_of}",
         "household_title": "Household {pseudonym}",
-        "tier_counts": "Households by tier",
+        "tier_counts": "Households by tier", "list": "The list, highest risk first",
         "tier": "Tier", "rank": "Rank", "pseudonym": "Pseudonym", "registry_id": "Registry id",
         "district": "District", "reasons": "Reasons", "new_concern": "New concern", "households": "Households",
         "high": "high", "medium": "medium", "low": "low", "yes": "yes",
@@ -53,7 +53,7 @@ LABELS = {
     "ja": {
         "title": "リスク一覧 {as_of}",
         "household_title": "世帯 {pseudonym}",
-        "tier_counts": "区分ごとの世帯数",
+        "tier_counts": "区分ごとの世帯数", "list": "一覧（リスクの高い順）",
         "tier": "区分", "rank": "順位", "pseudonym": "仮名ID", "registry_id": "台帳ID",
         "district": "地区", "reasons": "理由", "new_concern": "新たな懸念", "households": "世帯数",
         "high": "高", "medium": "中", "low": "低", "yes": "あり",
