@@ -6,6 +6,7 @@ from __future__ import annotations
 from html import escape
 
 CSS = """
+a { color: #111; }
 body { font-family: sans-serif; margin: 1.5em auto; max-width: 62em; color: #111; background: #fff; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #999; }
 table { border-collapse: collapse; margin: 0.6em 0; }
