@@ -269,6 +269,9 @@ def test_cli_errors_are_one_line(built_town, tmp_path):
     blocker.write_text("")
     one_line_error(cli("report", "--db", db, "--as-of", as_of, "--out", blocker / "report"), "cannot write the report")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # errors come before any folder
+    typo = tmp_path / "dta" / "meterrisk.duckdb"
+    one_line_error(cli("report", "--db", typo, "--as-of", as_of, "--out", tmp_path / "c"), f"no store at {typo}")
+    assert not typo.parent.exists() and not (tmp_path / "c").exists()
 
 
 def test_withdrawal_erases_the_household_from_a_report(built_town, tmp_path):
