@@ -1,8 +1,9 @@
-"""Alerts flow: same-day inactivity alerts for the last local day most households covered."""
+"""Alerts flows: the day's batch (the last local day most households covered) and the
+intraday run every 30 minutes (today's readings received so far)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from prefect import flow, task
@@ -24,12 +25,43 @@ def detect_alerts(db: Path, day: date | None) -> dict:
         con.close()
 
 
+@task(name="detect-alerts-intraday", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
+def detect_alerts_intraday(db: Path, at: datetime | None, latency_min: int) -> dict:
+    from meterrisk.alerts.service import now_local, run_intraday
+
+    con = store.connect(db, create=False)
+    try:
+        return run_intraday(con, at or now_local(con), latency_min=latency_min)
+    finally:
+        con.close()
+
+
+def _episodes_md(result: dict) -> str:
+    new = result.get("new_episodes", [])
+    lines = [f"- {e['started_at']:%Y-%m-%d %H:%M} {e['severity']} {e['kind']}" for e in new]
+    return f"{len(new)} new episodes\n\n" + "\n".join(lines)
+
+
 @flow(name="alerts")
 @marks_run
 def alerts_flow(db: Path | None = None, day: date | None = None) -> dict:
     """Detect inactivity alerts for ``day`` (default: the last local day most households covered)."""
     ws = Workspace.default(db).ensure()
     result = detect_alerts(ws.db, day)
-    markdown("alerts-summary", "# Inactivity alerts\n\n" + "\n".join(f"- {k}: {v}" for k, v in result.items()),
-             "Alerts raised today")
+    markdown("alerts-summary", "# Inactivity alerts\n\n" + "\n".join(
+        f"- {k}: {v}" for k, v in result.items() if k != "new_episodes") + "\n\n" + _episodes_md(result),
+        "Alerts raised today")
+    return result
+
+
+@flow(name="alerts-intraday")
+@marks_run
+def alerts_intraday_flow(db: Path | None = None, at: datetime | None = None, latency_min: int = 30) -> dict:
+    """Judge today's readings received so far (``at``: local wall-clock time, default now).
+    Scheduled every 30 minutes; a rerun at the same time adds nothing."""
+    ws = Workspace.default(db).ensure()
+    result = detect_alerts_intraday(ws.db, at, latency_min)
+    markdown("alerts-intraday-summary", f"# Intraday alerts at {result.get('at')}\n\n"
+             f"- judged until: {result.get('judged_until')}\n- households checked: {result.get('households_checked')}\n\n"
+             + _episodes_md(result), "Intraday alerts")
     return result

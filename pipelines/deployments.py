@@ -1,8 +1,9 @@
 """Schedules: served locally by ``meterrisk serve``; ``prefect.yaml`` has the same for work pools.
 
 Cron times are local (Asia/Tokyo unless METERRISK_TZ says otherwise): the daily job at
-02:00 after the utility's overnight delivery, the risk list on the 1st at 06:00, training
-on demand (no schedule).
+02:00 after the utility's overnight delivery, the intraday alerts every 30 minutes (today's
+readings received so far), the risk list on the 1st at 06:00, training on demand (no
+schedule).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from prefect.schedules import Cron
 
 from meterrisk import config
 from meterrisk.errors import MeterriskError
+from pipelines.alerts import alerts_intraday_flow
 from pipelines.daily import daily_flow
 from pipelines.risk_list import risk_list_flow
 from pipelines.server import local_server, mark_crashed_runs
@@ -27,6 +29,9 @@ from pipelines.train import train_flow
 
 DAILY_CRON = "0 2 * * *"
 MONTHLY_CRON = "0 6 1 * *"
+#: Every 30 minutes on the clock: a half hour's readings arrive ~30 min after it ends, so the
+#: run at 11:30 judges the readings up to 11:00 (meterrisk.alerts.timing).
+INTRADAY_CRON = "*/30 * * * *"
 #: How long a stop waits for the runner to wind down (cancel running flows, pause schedules)
 #: before the server goes anyway; shorter when the server is already gone (nothing to tell it).
 STOP_GRACE_SECONDS = 10
@@ -38,6 +43,8 @@ def deployments(timezone: str | None = None) -> list:
     return [
         daily_flow.to_deployment(name="daily", schedule=Cron(DAILY_CRON, timezone=tz),
                                  description="Ingest the inbox, update features, raise inactivity alerts."),
+        alerts_intraday_flow.to_deployment(name="alerts-intraday", schedule=Cron(INTRADAY_CRON, timezone=tz),
+                                           description="Judge today's readings received so far; raise new alert episodes."),
         risk_list_flow.to_deployment(name="monthly-risk-list", schedule=Cron(MONTHLY_CRON, timezone=tz),
                                      description="Score every consenting household; export the risk list."),
         train_flow.to_deployment(name="train", description="Retrain; promote only if better. Run on demand."),
@@ -106,7 +113,7 @@ def serve_all(timezone: str | None = None) -> None:
             runner = Runner()
             for deployment in deployments(tz):
                 runner.add_deployment(deployment)
-            sys.stderr.write(f"meterrisk serve: serving daily ({DAILY_CRON}), monthly-risk-list ({MONTHLY_CRON}) "
+            sys.stderr.write(f"meterrisk serve: serving daily ({DAILY_CRON}), alerts-intraday ({INTRADAY_CRON}), monthly-risk-list ({MONTHLY_CRON}) "
                              f"in {tz}, train on demand; Ctrl-C or SIGTERM stops\n")
             _run(runner, server, signals)
     except _StopRequested as stop:

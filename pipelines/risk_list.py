@@ -53,7 +53,8 @@ def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> di
     # Prefect UI, so it names households by pseudonym, as the analyst views do.
     top = (listed.filter(pl.col("risk_score").is_not_null()).sort("rank").head(50)
            .select("pseudonym", *[c for c in COLUMNS if c != "household_id"])
-           .with_columns(pl.col("reasons").list.join("; "), pl.col("as_of").cast(pl.String)))
+           .with_columns(pl.col("reasons").list.join("; "), pl.col("concern_reasons").list.join("; "),
+                         pl.col("as_of").cast(pl.String)))
     risk_list_table(top.to_dicts())
     return {k: (str(v) if isinstance(v, (date, Path)) else v) for k, v in info.items()}
 

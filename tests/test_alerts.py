@@ -78,7 +78,8 @@ def test_gap_in_data_is_not_inactivity():
     hist = _history(rng)
     today = _day(rng)
     today[16:40] = np.nan
-    assert detect_day(hist, today) == []
+    # a 12-h gap is a data-quality event (no_data, after 6 h without readings), never inactivity
+    assert [(a.kind, a.severity, a.slot) for a in detect_day(hist, today)] == [("no_data", "data", 27)]
 
 
 def test_too_little_history_gives_nothing():

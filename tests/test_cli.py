@@ -33,7 +33,7 @@ from meterrisk.cli import main
 
 PREFECT_LOG = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \| ")
 EXPORT_COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reasons",
-                  "data_quality", "model_version"]
+                  "data_quality", "model_version", "new_concern", "concern_reasons"]
 
 
 def cli(*args: str, ok: bool = True):

@@ -1,4 +1,4 @@
-"""The change-aware new-concern list: known answers, replay, scoring and export columns."""
+"""The new-concern list in scoring and export; the experimental trend model's replay (meterrisk.model.change)."""
 
 from __future__ import annotations
 
@@ -51,31 +51,59 @@ def test_replay_first_flags_known_answer():
     assert {h: r["first_either"] for h, r in got.items()} == {"a": d1, "b": d1, "c": d2, "d": d2, "e": None}
 
 
-def test_score_writes_trend_and_new_concern(scored):  # noqa: F811
+@pytest.fixture(scope="module")
+def concern_scored(scored):  # noqa: F811
+    """The fixture store with daily rows for four residents, scored on AS_OF."""
+    from test_concern import AS_OF, _daily
+
     from meterrisk.model.scoring import score
 
     con, summary, path, fn = scored
+    assert summary["new_concern"] == 0  # the fixture stores no daily features
+    for h in ("h003", "h005"):
+        _daily(con, h, 6.0, 6.0)
+    _daily(con, "h002", 6.0, 7.0, blips_recent=1)   # not frail in the fixture: low tier
+    _daily(con, "h004", 6.0, 7.5, blips_recent=1)   # frail in the fixture: high tier, never a new concern
+    return con, score(con, AS_OF, model=path, feature_fn=fn, concern_capacity=0.03)
+
+
+def test_score_writes_new_concern_from_own_change_with_reasons(concern_scored):
+    # Before V0250 new_concern came from the trend model (no better than random); now from the
+    # own-change score of the daily features: residents without daily rows are never on it.
+    from test_concern import AS_OF
+
+    con, got = concern_scored
     rows = pl.DataFrame(con.execute(
-        "SELECT household_id, risk_tier, trend_score, new_concern, reasons FROM risk_scores "
-        "WHERE status = 'scored' AND as_of = '2025-07-01'").fetchall(),
-        schema=["household_id", "risk_tier", "trend_score", "new_concern", "reasons"], orient="row")
-    assert rows["trend_score"].null_count() == 0
-    assert summary["new_concern"] == rows["new_concern"].sum() == top_k(summary["scored"], 0.1)
-    flagged = rows.filter(pl.col("new_concern"))
-    assert (flagged["risk_tier"] != "high").all()
-    # next month: last month's high tier cannot be a new concern
-    high_before = set(rows.filter(pl.col("risk_tier") == "high")["household_id"])
-    later = score(con, date(2025, 8, 1), model=path, feature_fn=fn)
-    nc = {r[0] for r in con.execute("SELECT household_id FROM risk_scores WHERE as_of = '2025-08-01' "
-                                    "AND new_concern").fetchall()}
-    assert len(nc) == later["new_concern"] and not (nc & high_before)
+        "SELECT household_id, risk_tier, trend_score, new_concern, concern_score, concern_reasons FROM risk_scores "
+        "WHERE status = 'scored' AND as_of = ?", [AS_OF]).fetchall(),
+        schema=["household_id", "risk_tier", "trend_score", "new_concern", "concern_score", "concern_reasons"],
+        orient="row")
+    assert rows.filter(pl.col("household_id") == "h004")["risk_tier"].item() == "high"
+    listed = rows.filter(pl.col("new_concern"))
+    # h003/h005 unchanged (score 0): not listed although the list has 7 places
+    assert listed["household_id"].to_list() == ["h002"] and got["new_concern"] == 1
+    assert got["concern_capacity"] == 0.03
+    assert listed["concern_reasons"].item()[0].startswith("gets up about 1 h later than in May to September")
+    assert rows.filter(~pl.col("new_concern"))["concern_reasons"].null_count() == rows.height - 1
+    assert rows["concern_score"].is_not_null().sum() == 4
+    assert rows["trend_score"].null_count() == 0  # the experimental trend model still scores
 
 
-def test_export_keeps_the_contract_columns_only(scored, tmp_path):  # noqa: F811
-    # new_concern is experimental (not better than a random list so far): not sent to the town
-    from meterrisk.export.parquet import COLUMNS, export
+def test_export_carries_new_concern_and_its_reasons(concern_scored, scored, tmp_path):  # noqa: F811
+    from test_concern import AS_OF
 
-    con, summary, *_ = scored
+    from meterrisk.export.parquet import COLUMNS, export, read_metadata
+
+    con, _ = concern_scored
+    version = scored[1]["model_version"]
     out = tmp_path / "l.parquet"
-    export(con, date(2025, 7, 1), out, model_version=summary["model_version"])  # scored with --model: not promoted
-    assert pl.read_parquet(out).columns == COLUMNS
+    export(con, AS_OF, out, model_version=version)
+    df = pl.read_parquet(out)
+    assert df.columns == COLUMNS and df["new_concern"].sum() == 1
+    assert df.filter("new_concern")["concern_reasons"].item()[0].startswith("gets up about 1 h later")
+    assert df.filter(~pl.col("new_concern"))["concern_reasons"].list.len().max() == 0
+    assert read_metadata(out)["new_concern_count"] == "1"
+    assert "experimental" in read_metadata(out)["new_concern_note"]
+    csv = tmp_path / "l.csv"
+    export(con, AS_OF, csv, fmt="csv", model_version=version)
+    assert pl.read_csv(csv)["concern_reasons"].dtype == pl.String

@@ -39,7 +39,7 @@ from meterrisk.store import StoreBusyError
 
 RAW_ID = re.compile(r"^H\d+$")
 EXPORT_COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reasons",
-                  "data_quality", "model_version"]
+                  "data_quality", "model_version", "new_concern", "concern_reasons"]
 ACCOUNTS = ("rows_loaded", "rows_quarantined", "rows_duplicate", "rows_rejected_consent")
 
 
@@ -456,7 +456,7 @@ def test_deployments_schedule_daily_and_monthly_in_local_time():
     from pipelines.deployments import DAILY_CRON, MONTHLY_CRON, deployments
 
     deps = {d.name: d for d in deployments("Asia/Tokyo")}
-    assert set(deps) == {"daily", "monthly-risk-list", "train"}
+    assert set(deps) == {"daily", "alerts-intraday", "monthly-risk-list", "train"}
     (daily,) = deps["daily"].schedules
     assert daily.schedule.cron == DAILY_CRON and daily.schedule.timezone == "Asia/Tokyo"
     (monthly,) = deps["monthly-risk-list"].schedules

@@ -37,6 +37,8 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from meterrisk.alerts.quality import QualityParams, home_norms, quality_events, unreadable
+
 SLOTS = 48
 #: Days of the household's own history a day is judged against (DetectorParams.history_days).
 #: 12 weeks, not 4: a day that merely sets a 4-week record is a 1-in-29 event for any home,
@@ -57,15 +59,16 @@ class DetectorParams:
     wake_quantile: float = 1.0         # deadline = this quantile of past wake slots + 1 h (clamped)
     wake_late_share: float = 0.0       # wake rule only if at most this share of usual days woke later
     history_days: int = HISTORY_DAYS   # days of own history: floor, usual pattern and records
-    run_factor: float = 1.25           # current spell must exceed the history's max by this factor
+    run_factor: float = 1.5            # current spell must exceed the history's max by this factor (1.25 until issue 13)
     run_extra: float = 0.5             # ... plus this many expected active half hours
     run_min_expected: float = 2.5      # and cover at least this many expected active half hours
     run_min_slots: int = 4             # and last at least 2 h
     run_rank: int = 1                  # compare with the k-th largest daily still spell (1 = max)
-    stuck_min_slots: int = 16          # 8 h
+    stuck_min_slots: int = 20          # 10 h (8 h until issue 13: most stuck_on alerts were appliances left on)
     stuck_rel_range: float = 0.25      # (max - min) / median within the stuck spell
     floor_day_share: float = 0.05      # history days with less activity are absences: ignored
     mass_rule: bool = True             # long_inactive_run by expected activity missed (the standard rules)
+    mass_night: bool = False           # ... with still spells across midnight and mornings without a wake-up
     retro_min_kwh: float = 99.0        # flat lines still from their start only this far above the floor (99: never)
     retro_rel: float = 0.02            # ... and has moved by at most min_delta_kwh + 2% of its level
     retro_flat: bool = False           # a flat line counts as still from its start, once known
@@ -272,11 +275,13 @@ def wake_slots(active: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run_mass(active: np.ndarray, prob: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """Expected activity covered by the still spell ending at each slot (reset at activity)."""
-    w = prob * window * (~active)
+def _run_mass(active: np.ndarray, prob: np.ndarray, window: np.ndarray, gap: np.ndarray | None = None) -> np.ndarray:
+    """Expected activity covered by the still spell ending at each slot (reset at activity and
+    at a gap: a half hour without a reading is never stillness)."""
+    reset = active if gap is None else (active | gap)
+    w = prob * window * (~reset)
     c = np.cumsum(w, axis=1)
-    at_active = np.where(active, c, 0.0)
+    at_active = np.where(reset, c, 0.0)
     last = np.maximum.accumulate(at_active, axis=1)
     return c - last
 
@@ -303,18 +308,45 @@ def _run_lengths(member: np.ndarray, continues: np.ndarray) -> np.ndarray:
     return np.where(member, t - last + 1, 0)
 
 
-def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = None) -> list[Alert]:
+def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = None, *,
+               upto: int | None = None, quality: QualityParams | None = None) -> list[Alert]:
     """Alerts for ``today`` (48 kWh values, NaN = missing) given ``hist`` (days x 48, oldest first).
 
-    Returns [] when there is too little history. Only half hours that are present are used:
-    a gap in the data is never read as inactivity.
+    ``upto``: the last half hour of today received so far (intraday runs; default: the whole
+    day). Every rule is causal: an alert at half hour t depends only on half hours up to t, so
+    a run with ``upto = s`` returns exactly the whole day's alerts at slots <= s.
+
+    Data-quality events (``meter_outage``, ``no_data``: severity ``data``, see
+    :mod:`meterrisk.alerts.quality`) come first; their half hours are gaps for the inactivity
+    rules. Returns [] when there is too little history. A gap in the data is never read as
+    inactivity.
     """
     p = p or DetectorParams()
+    q = quality or QualityParams()
     hist = hist[-p.history_days:, :SLOTS]
-    today = today[:SLOTS]
+    today = np.array(today[:SLOTS], dtype=float)
+    upto = SLOTS - 1 if upto is None else min(int(upto), SLOTS - 1)
+    if upto < 0:
+        return []
+    today[upto + 1:] = np.nan
+    good = np.isfinite(hist).sum(axis=1) >= 40
+    if good.sum() < MIN_HISTORY_DAYS:
+        return []
+    norms = home_norms(hist, q)
+    bad_today, events = quality_events(hist[-1], today, norms, q, upto)
+    alerts: list[Alert] = [Alert(e.kind, e.slot, "data", e.message, {"since_slot": e.since, "run_slots": e.slot - e.since + 1})
+                           for e in events]
+    # outage half hours are gaps, in the history (past outages are not the home's usual day) and today
+    hist = np.where(unreadable(hist.ravel(), norms, q).reshape(hist.shape), np.nan, hist)
+    today = np.where(bad_today, np.nan, today)
     good = np.isfinite(hist).sum(axis=1) >= 40
     if good.sum() < MIN_HISTORY_DAYS or not np.isfinite(today).any():
-        return []
+        return alerts
+    alerts.extend(_inactivity(hist, today, good, p))
+    return alerts
+
+
+def _inactivity(hist: np.ndarray, today: np.ndarray, good: np.ndarray, p: DetectorParams) -> list[Alert]:
     floor = floor_level(hist[good], p)
     before = np.vstack([np.full((1, SLOTS), np.nan), hist[:-1]])
     if p.retro_flat:      # full hindsight for past days: a flat line is still from its start
@@ -324,6 +356,7 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
     usual = good & (act_h.mean(axis=1) >= p.floor_day_share)     # drop away / floor days
     if usual.sum() < MIN_HISTORY_DAYS:
         return []
+    act_all = act_h & usual[:, None]
     act_h, hist_u = act_h[usual], hist[usual]
     prob = act_h.mean(axis=0)
     wakes = wake_slots(act_h)
@@ -335,6 +368,7 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
     last_active = np.where(any_act, SLOTS - 1 - np.argmax(act_h[:, ::-1], axis=1), np.nan)
     bed = float(np.nanmedian(last_active))
     act_d = active_matrix(today[None, :], floor, p, hist[-1:])[0]
+    gap_d = ~np.isfinite(today)
     alerts: list[Alert] = []
 
     # -- no activity after the usual wake
@@ -357,13 +391,15 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
 
     # -- long still spell: the earlier of two tests (expected activity missed; clock time)
     runs: list[Alert] = []
-    if p.mass_rule:
+    if p.mass_rule and p.mass_night:
+        runs.extend(_night_mass_alert(hist, today, usual, act_all, act_d, prob, w_med, bed, floor, p))
+    elif p.mass_rule:
         slots = np.arange(SLOTS)
         win_h = np.zeros_like(act_h, dtype=float)
         for i, w in enumerate(wakes):
             start = WAKE_FROM if np.isnan(w) else int(w)
             win_h[i, start: int(bed) + 1] = 1.0
-        mass_h = _run_mass(act_h, prob, win_h)
+        mass_h = _run_mass(act_h, prob, win_h, ~np.isfinite(hist_u))
         daily = np.sort(mass_h.max(axis=1))[::-1] if mass_h.size else np.zeros(1)
         hist_max = float(daily[min(p.run_rank, len(daily)) - 1])
         threshold = max(p.run_min_expected, p.run_factor * hist_max + p.run_extra)
@@ -377,22 +413,13 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
                 cum = np.concatenate([[0.0], np.cumsum(prob * win_d)])
                 mass_d = np.where(run_len > 0, cum[slots + 1] - cum[run_start], 0.0)
             else:
-                mass_d = _run_mass(act_d[None, :], prob, win_d[None, :])[0]
-                still = ~act_d[None, :]
+                mass_d = _run_mass(act_d[None, :], prob, win_d[None, :], gap_d[None, :])[0]
+                still = (~act_d & ~gap_d)[None, :]
                 prev_still = np.concatenate([[False], still[0, :-1]])[None, :]
                 run_len = _run_lengths(still, prev_still)[0]
             hit = np.flatnonzero((mass_d >= threshold) & (run_len >= p.run_min_slots) & np.isfinite(today))
             if hit.size:
-                t = int(hit[0])
-                since = t - run_len[t] + 1
-                runs.append(Alert(
-                    "long_inactive_run", t, "high",
-                    f"no activity for {run_len[t] / 2:.1f} h since {_hhmm(since)}, at times this home is "
-                    "usually active (out, or unwell: electricity alone cannot tell)",
-                    {"since_slot": since, "run_slots": int(run_len[t]), "expected_active_slots": round(float(mass_d[t]), 2),
-                     "threshold": round(threshold, 2), "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med,
-                     "floor_kwh": round(floor, 4)},
-                ))
+                runs.append(_mass_alert(int(hit[0]), run_len, mass_d, threshold, w_med, floor))
     if p.spell_rule:
         runs.extend(_spell_alert(hist, today, usual, floor, w_med, p))
     if runs:
@@ -416,6 +443,50 @@ def detect_day(hist: np.ndarray, today: np.ndarray, p: DetectorParams | None = N
              "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med},
         ))
     return alerts
+
+
+def _night_mass_alert(hist, today, usual, act_all, act_d, prob, w_med, bed, floor, p: DetectorParams) -> list[Alert]:
+    """``long_inactive_run`` by expected activity missed, with still spells that run across
+    midnight (``DetectorParams.mass_night``): a still evening that runs on into a morning
+    without a wake-up is one spell, and a morning without a wake-up counts from the usual wake.
+
+    The expected activity of a day runs from the earlier of its wake-up and the usual wake
+    to the usual bedtime; the history's largest spell (its late mornings included, so a home
+    that often sleeps in has a high threshold) sets the bar, as in the daily rule."""
+    n = len(hist)
+    slots = np.arange(SLOTS)
+    wakes_all = wake_slots(act_all)
+    start = np.where(np.isnan(wakes_all), w_med, np.fmin(wakes_all, w_med)).astype(int)
+    win_h = ((slots[None, :] >= start[:, None]) & (slots[None, :] <= bed)).astype(float)
+    gap_h = ~np.isfinite(hist) | ~usual[:, None]
+    mass_h = _run_mass(act_all.reshape(1, -1), np.tile(prob, n), win_h.reshape(1, -1), gap_h.reshape(1, -1))[0]
+    hist_max = float(mass_h.max()) if mass_h.size else 0.0
+    threshold = max(p.run_min_expected, p.run_factor * hist_max + p.run_extra)
+    wake_today = wake_slots(act_d[None, :])[0]
+    t0 = int(w_med if np.isnan(wake_today) else min(wake_today, w_med))
+    win_d = ((slots >= t0) & (slots <= bed)).astype(float)
+    gap_d = ~np.isfinite(today)
+    act2 = np.concatenate([act_all[-1], act_d])[None, :]
+    gap2 = np.concatenate([gap_h[-1], gap_d])[None, :]
+    mass_d = _run_mass(act2, np.tile(prob, 2), np.concatenate([win_h[-1], win_d])[None, :], gap2)[0][SLOTS:]
+    still = ~act2 & ~gap2
+    run_len = _run_lengths(still, np.concatenate([[[False]], still[:, :-1]], axis=1))[0][SLOTS:]
+    hit = np.flatnonzero((mass_d >= threshold) & (run_len >= p.run_min_slots) & np.isfinite(today))
+    return [_mass_alert(int(hit[0]), run_len, mass_d, threshold, w_med, floor)] if hit.size else []
+
+
+def _mass_alert(t: int, run_len, mass_d, threshold: float, w_med: float, floor: float) -> Alert:
+    """The ``long_inactive_run`` alert of the expected-activity test, fired at half hour ``t``."""
+    since = t - int(run_len[t]) + 1
+    day_note = "" if since >= 0 else " yesterday"
+    return Alert(
+        "long_inactive_run", t, "high",
+        f"no activity for {run_len[t] / 2:.1f} h since {_hhmm(since)}{day_note}, at times this home is "
+        "usually active (out, or unwell: electricity alone cannot tell)",
+        {"since_slot": since, "run_slots": int(run_len[t]), "expected_active_slots": round(float(mass_d[t]), 2),
+         "threshold": round(threshold, 2), "usual_wake": _hhmm(w_med), "usual_wake_slot": w_med,
+         "floor_kwh": round(floor, 4)},
+    )
 
 
 def _spell_alert(hist, today, usual, floor, w_med, p: DetectorParams) -> list[Alert]:

@@ -1,10 +1,15 @@
-"""Run the inactivity detector on the store for one local date and keep its alerts.
+"""Run the inactivity detector on the store and keep its alerts and episodes.
 
-Reads the day and the ``history_days`` (84) days before it from ``readings`` (known absence
-days are left out of the usual pattern), writes ``alerts`` for that date in one transaction
-(re-running the same date replaces its rows), and never alerts a household with a registered
-absence that day, or one whose consent is not in force that day (not given yet, or withdrawn
-on or before it).
+:func:`run_alerts` judges one whole local date; :func:`run_intraday` judges today's readings
+received so far (``meterrisk alerts --now``, every 30 minutes). Both read the day and the
+``history_days`` (84) days before it from ``readings`` (known absence days are left out of the
+usual pattern) and never alert a household with a registered absence that day, or one whose
+consent is not in force that day (not given yet, or withdrawn on or before it).
+
+``alerts`` holds one row per household, date and kind (re-running a date replaces its rows; an
+intraday run only adds the kinds not yet raised that day, keeping the first detection, so a
+rerun adds nothing). ``alert_episodes`` is rebuilt from ``alerts`` after every run: consecutive
+days of one household and kind are one episode (:mod:`meterrisk.alerts.episodes`).
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ import numpy as np
 import polars as pl
 
 from meterrisk.alerts.detector import SLOTS, DetectorParams, day_matrices, detect_day
+from meterrisk.alerts.episodes import DATA_KINDS, group_episodes, is_open
+from meterrisk.alerts.timing import DELIVERY_LATENCY_MIN, last_seen_slot
 from meterrisk.errors import InputFileError, MeterriskError
-from meterrisk.store import frame
+from meterrisk.store import frame, setting
 from meterrisk.store import transaction
 from meterrisk.store.coverage import last_covered_day
 
@@ -68,47 +75,123 @@ def add_absences(con, df: pl.DataFrame) -> int:
         con.unregister("_abs_in")
 
 
-def _day_matrices(con, day: date, history_days: int) -> dict[str, np.ndarray]:
-    """{household: (history_days + 1) x 48 kWh, NaN = missing}, the last row being ``day``, for
-    the households whose consent is in force on ``day``."""
+def _day_matrices(con, day: date, history_days: int, upto: int = SLOTS - 1) -> dict[str, np.ndarray]:
+    """{household: (history_days + 1) x 48 kWh, NaN = missing}, the last row being ``day`` (its
+    half hours up to ``upto`` only), for the households whose consent is in force on ``day``."""
     lo = day - timedelta(days=history_days)
     rows = frame(con, """
         SELECT r.household_id, r.local_date, r.slot, r.kwh FROM readings r
         JOIN households h ON h.household_id = r.household_id
          AND h.consent_given_on <= $day AND (h.consent_withdrawn_on IS NULL OR $day < h.consent_withdrawn_on)
-        WHERE r.local_date BETWEEN $lo AND $day AND r.slot < $slots
+        WHERE r.local_date BETWEEN $lo AND $day AND r.slot < $slots AND (r.local_date < $day OR r.slot <= $upto)
           AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.household_id = r.household_id
                           AND r.local_date BETWEEN a.start_date AND a.end_date AND r.local_date < $day)
-        """, {"lo": lo, "day": day, "slots": SLOTS})
+        """, {"lo": lo, "day": day, "slots": SLOTS, "upto": upto})
     return {hid: X for hid, (_, X) in day_matrices(rows, start=lo, n_days=history_days + 1).items()}
 
 
-def run_alerts(con, day: date, *, params: DetectorParams | None = None) -> dict:
-    """Detect alerts for local date ``day`` for every household with readings up to that day
-    and consent in force on it."""
+def _detect(con, day: date, params: DetectorParams, upto: int = SLOTS - 1) -> tuple[list, int, int]:
+    """(alert rows, households checked, suppressed by an absence) for ``day`` up to half hour ``upto``."""
     absent = {r[0] for r in con.execute(
         "SELECT DISTINCT household_id FROM absences WHERE ? BETWEEN start_date AND end_date", [day]).fetchall()}
-    params = params or DetectorParams()
-    mats = _day_matrices(con, day, params.history_days)
-    if not mats:
-        raise MeterriskError(f"no readings on or before {day}", hint="ingest readings first, or pass --date")
+    mats = _day_matrices(con, day, params.history_days, upto)
     records = []
     for hid, X in sorted(mats.items()):
         if hid in absent:
             continue
-        for a in detect_day(X[:-1], X[-1], params):
+        for a in detect_day(X[:-1], X[-1], params, upto=upto):
             detected = datetime(day.year, day.month, day.day) + timedelta(minutes=30 * (a.slot + 1))
             records.append((hid, detected, day, a.kind, a.severity, a.message,
                             json.dumps(a.evidence, default=_json_default)))
+    suppressed = len(absent & set(mats))
+    return records, len(mats) - suppressed, suppressed
+
+
+def _summary(day: date, records: list, checked: int, suppressed: int, new_episodes: list) -> dict:
+    kinds: dict[str, int] = {}
+    data: dict[str, int] = {}
+    for r in records:
+        into = data if r[3] in DATA_KINDS else kinds
+        into[r[3]] = into.get(r[3], 0) + 1
+    return {"date": day.isoformat(), "households_checked": checked, "suppressed_by_absence": suppressed,
+            "alerts": sum(kinds.values()), "by_kind": kinds, "data_events": sum(data.values()), "data_by_kind": data,
+            "new_episodes": new_episodes}
+
+
+def run_alerts(con, day: date, *, params: DetectorParams | None = None) -> dict:
+    """Detect alerts for the whole local date ``day`` for every household with readings up to
+    that day and consent in force on it; replaces that date's rows, then rebuilds the episodes."""
+    params = params or DetectorParams()
+    records, checked, suppressed = _detect(con, day, params)
+    if not checked and not suppressed:
+        raise MeterriskError(f"no readings on or before {day}", hint="ingest readings first, or pass --date")
     with transaction(con):
         con.execute("DELETE FROM alerts WHERE local_date = ?", [day])
         if records:
             con.executemany("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?)", records)
-    kinds: dict[str, int] = {}
-    for r in records:
-        kinds[r[3]] = kinds.get(r[3], 0) + 1
-    return {"date": day.isoformat(), "households_checked": len(mats) - len(absent & set(mats)),
-            "suppressed_by_absence": len(absent & set(mats)), "alerts": len(records), "by_kind": kinds}
+        new = update_episodes(con, last_complete_day=day)
+    return _summary(day, records, checked, suppressed, new)
+
+
+def last_received_slot(con, day: date, upto: int) -> int:
+    """The last half hour of ``day`` up to ``upto`` for which any household's reading is in the
+    store (-1: none yet). Later half hours have not arrived: they are not gaps."""
+    (s,) = con.execute("SELECT max(slot) FROM readings WHERE local_date = ? AND slot <= ? AND slot < ?",
+                       [day, upto, SLOTS]).fetchall()[0]
+    return -1 if s is None else int(s)
+
+
+def run_intraday(con, at: datetime, *, params: DetectorParams | None = None,
+                 latency_min: int = DELIVERY_LATENCY_MIN) -> dict:
+    """Judge today's readings received by local wall-clock time ``at`` (naive, the store's zone).
+
+    A run at ``at`` judges the half hours ending at or before ``at - latency_min`` (readings
+    arrive after their half hour ends), and of those only up to the last one any household's
+    reading has arrived for. Alerts already raised today are kept (their first detection);
+    new kinds are added, so a rerun at the same time adds nothing. The detector is causal, so
+    the alerts are exactly those the whole-day batch fires at those half hours."""
+    params = params or DetectorParams()
+    day = at.date()
+    clock_slot = last_seen_slot(at, latency_min=latency_min)
+    upto = last_received_slot(con, day, clock_slot) if clock_slot >= 0 else -1
+    records, checked, suppressed = ([], 0, 0) if upto < 0 else _detect(con, day, params, upto)
+    with transaction(con):
+        if records:
+            con.executemany("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", records)
+        new = update_episodes(con, last_complete_day=day - timedelta(days=1))
+    out = _summary(day, records, checked, suppressed, new)
+    out.update(at=at.isoformat(sep=" ", timespec="minutes"), judged_until_slot=upto,
+               judged_until=(datetime(day.year, day.month, day.day) + timedelta(minutes=30 * (upto + 1))
+                             ).strftime("%H:%M") if upto >= 0 else None)
+    return out
+
+
+def now_local(con) -> datetime:
+    """The store's local wall-clock time now (naive)."""
+    from zoneinfo import ZoneInfo
+
+    zone = setting(con, "timezone") or "Asia/Tokyo"
+    return datetime.now(ZoneInfo(zone)).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def update_episodes(con, *, last_complete_day: date) -> list[dict]:
+    """Rebuild ``alert_episodes`` from ``alerts``; return the episodes that are new (not in the
+    table before), oldest first. Call inside the run's transaction.
+
+    An episode is open while it was seen on ``last_complete_day`` or later, closed once a whole
+    day has passed without it."""
+    before = {(h, k, d) for h, k, d in con.execute(
+        "SELECT household_id, kind, start_date FROM alert_episodes").fetchall()}
+    rows = con.execute("SELECT household_id, local_date, kind, detected_at, severity, message FROM alerts").fetchall()
+    eps = group_episodes((h, d, k, (at, sev, msg)) for h, d, k, at, sev, msg in rows)
+    out = [(e.household_id, e.kind, e.start_date, e.first[1], e.first[0], e.last_date, e.last[0], e.days,
+            "open" if is_open(e, last_complete_day) else "closed", e.first[2]) for e in eps]
+    con.execute("DELETE FROM alert_episodes")
+    if out:
+        con.executemany("INSERT INTO alert_episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out)
+    return [{"household_id": r[0], "kind": r[1], "start_date": r[2], "severity": r[3], "started_at": r[4],
+             "days": r[7], "message": r[9]}
+            for r in sorted(out, key=lambda r: r[4]) if (r[0], r[1], r[2]) not in before]
 
 
 def _json_default(o):

@@ -17,6 +17,12 @@ from meterrisk.cli._options import db_option
               help="Backfill: check every local date from this one to --to, in one process.")
 @click.option("--to", "last", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Last date of a --from backfill (inclusive).")
+@click.option("--now", "now", is_flag=True, default=False,
+              help="Intraday: judge today's readings received so far (run it every 30 minutes).")
+@click.option("--at", "at", type=click.DateTime(formats=["%Y-%m-%d %H:%M"]), default=None,
+              help="Intraday as if run at this local time (replays and tests); implies --now.")
+@click.option("--latency-min", type=click.IntRange(0, 720), default=30, show_default=True,
+              help="Intraday: readings of a half hour arrive this many minutes after it ends.")
 @click.option("--absence-file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="CSV of known absences (household_id, start_date, end_date[, note]) to load first.")
 @click.option("--rules", type=click.Choice(["standard", "clock-time"]), default="standard", show_default=True,
@@ -25,11 +31,15 @@ from meterrisk.cli._options import db_option
 @click.option("--history-days", type=click.IntRange(14, 365), default=None,
               help="Days of each home's own history a day is judged against "
                    "[default: 84 for the standard rules, 28 for clock-time].")
-@click.option("--show/--no-show", default=True, show_default=True, help="Print the alerts.")
-def alerts(db, day, first, last, absence_file, rules, history_days, show):
+@click.option("--show/--no-show", default=True, show_default=True, help="Print the new alert episodes.")
+def alerts(db, day, first, last, now, at, latency_min, absence_file, rules, history_days, show):
     """Check a day for inactivity: no activity after the usual wake-up, a still spell longer
     than this home's usual ones in the last 12 weeks, or a load stuck on. Writes the ``alerts``
-    table (re-running a date replaces its alerts). Registered absences suppress alerts.
+    table (re-running a date replaces its alerts) and the episodes (``alert_episodes``: the
+    same household and kind on consecutive days is one episode; only new ones are printed).
+    Registered absences suppress alerts. A meter outage (exact zeros, a value repeated to
+    the last digit) or missing readings are data-quality events (severity ``data``), never
+    inactivity.
 
     Electricity alone cannot tell "out" from "collapsed": an alert asks for a call, not an ambulance.
 
@@ -39,13 +49,18 @@ def alerts(db, day, first, last, absence_file, rules, history_days, show):
       meterrisk alerts --absence-file absences.csv --date 2025-07-31
       meterrisk alerts --rules clock-time
       meterrisk alerts --from 2025-01-01 --to 2025-07-31 --no-show
+      meterrisk alerts --now
+      meterrisk alerts --at "2025-07-31 11:30"
     """
     from datetime import timedelta
 
     from meterrisk.alerts.detector import RULES
-    from meterrisk.alerts.service import latest_date, load_absences, run_alerts
+    from meterrisk.alerts.service import latest_date, load_absences, now_local, run_alerts, run_intraday
     from meterrisk.errors import MeterriskError
 
+    intraday = now or at is not None
+    if intraday and (day is not None or first is not None):
+        raise MeterriskError("--now/--at judge today so far: give them without --date or --from/--to")
     if (first is None) != (last is None):
         raise MeterriskError("--from and --to go together: give both, or neither")
     if first is not None and day is not None:
@@ -58,27 +73,41 @@ def alerts(db, day, first, last, absence_file, rules, history_days, show):
             n = load_absences(con, absence_file)
             click.echo(f"{absence_file}: {n.read} absences read, {n.loaded} loaded, "
                        f"{n.not_registered} of households not in the registry (not stored)")
+        params = RULES[rules](**({} if history_days is None else {"history_days": history_days}))
+        if intraday:
+            s = run_intraday(con, at or now_local(con), params=params, latency_min=latency_min)
+            until = f"readings up to {s['judged_until']}" if s["judged_until"] else "no readings of today yet"
+            click.echo(f"{s['at']}: {until}; {s['households_checked']} households checked, "
+                       f"{len(s['new_episodes'])} new episodes; {s['suppressed_by_absence']} suppressed by a known absence")
+            _show_new(con, s["new_episodes"], show)
+            return
         if first is not None:
             dates = [first.date() + timedelta(days=i) for i in range((last - first).days + 1)]
         else:
             dates = [day.date() if day else latest_date(con)]
-        params = RULES[rules](**({} if history_days is None else {"history_days": history_days}))
         total = 0
         for d in dates:  # one process, one connection: a backfill is a loop, not a process per day
             s = run_alerts(con, d, params=params)
-            total += s["alerts"]
-            click.echo(f"{s['date']}: {s['households_checked']} households checked, {s['alerts']} alerts "
-                       f"{s['by_kind']}; {s['suppressed_by_absence']} suppressed by a known absence")
-            if show and s["alerts"]:
-                for hid, kind, sev, at, msg in con.execute(
-                    "SELECT h.pseudonym, a.kind, a.severity, a.detected_at, a.message FROM alerts a "
-                    "JOIN households h USING (household_id) WHERE a.local_date = ? ORDER BY a.detected_at", [d]
-                ).fetchall():
-                    click.echo(f"  {at:%H:%M} {sev:6s} {hid} {kind}: {msg}")
+            total += len(s["new_episodes"])
+            data = f", data-quality events {s['data_by_kind']}" if s["data_events"] else ""
+            click.echo(f"{s['date']}: {s['households_checked']} households checked, {s['alerts']} alert-days "
+                       f"{s['by_kind']}{data}, {len(s['new_episodes'])} new episodes; "
+                       f"{s['suppressed_by_absence']} suppressed by a known absence")
+            _show_new(con, s["new_episodes"], show)
         if len(dates) > 1:
-            click.echo(f"{len(dates)} days, {dates[0]} to {dates[-1]}: {total} alerts")
+            click.echo(f"{len(dates)} days, {dates[0]} to {dates[-1]}: {total} new episodes")
     finally:
         con.close()
+
+
+def _show_new(con, episodes: list[dict], show: bool) -> None:
+    """Print new episodes only (a day that continues an open episode is not news): pseudonyms."""
+    if not show or not episodes:
+        return
+    names = dict(con.execute("SELECT household_id, pseudonym FROM households").fetchall())
+    for e in episodes:
+        click.echo(f"  {e['started_at']:%Y-%m-%d %H:%M} {e['severity']:6s} {names.get(e['household_id'], '?')} "
+                   f"{e['kind']}: {e['message']}")
 
 
 COMMANDS = [alerts]

@@ -72,14 +72,16 @@ _SHOWN_PROBLEMS = 50
               help="Outreach capacity: share of residents the town can contact.")
 @click.option("--truth", "truth_dir", default=None, type=click.Path(file_okay=False, exists=True),
               help="Synthetic truth/ folder: also measure lead time for declining residents.")
+@click.option("--concern-capacity", default=0.03, show_default=True, type=click.FloatRange(0, 1, min_open=True),
+              help="Size of the new-concern list (share of scored residents), recorded with the model.")
 @click.option("--version", default=None, help="Model version name [default: UTC time YYYYMMDD-HHMMSS].")
 @click.option("--seed", default=0, show_default=True, type=int, help="Split and model seed.")
 @click.option("--refit/--no-refit", default=True, show_default=True,
               help="Save the model refitted on all examples (metrics are from the split either way).")
 @click.option("--trend/--no-trend", default=False, show_default=True,
-              help="Also fit the experimental change-aware trend model (new-concern list; not validated, "
-                   "see docs/model.md).")
-def train(db, models_dir, capacity, truth_dir, version, seed, refit, trend):
+              help="Also fit the experimental trend model (stored as trend_score; it no longer sets the "
+                   "new-concern list, which needs no flag: see docs/model.md).")
+def train(db, models_dir, capacity, concern_capacity, truth_dir, version, seed, refit, trend):
     """Train the frailty risk model on the store's assessments and window features.
 
     Splits by household and time (train on earlier assessments, test on later ones of other
@@ -94,7 +96,8 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit, trend):
 
     con = store.connect(db, create=False)
     try:
-        path, m = run(con, models_dir=models_dir, capacity=capacity, truth_dir=truth_dir, version=version, seed=seed,
+        path, m = run(con, models_dir=models_dir, capacity=capacity, concern_capacity=concern_capacity,
+                      truth_dir=truth_dir, version=version, seed=seed,
                       refit=refit, trend=trend)
     finally:
         con.close()
@@ -112,11 +115,24 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit, trend):
                    f"{_fmt(r['recall_at_capacity'])}  Brier {_fmt(r.get('brier'))}  ECE {_fmt(r.get('ece'))}")
     if met.get("lead_time_weeks_median") is not None:
         click.echo(f"  lead time (median weeks before frailty), high tier: {_fmt(met['lead_time_weeks_median'])}")
+    if isinstance(met.get("new_concern"), dict) and "new_concern" in met["new_concern"]:
+        _echo_concern(met["new_concern"])
     if met.get("lead_time_new_concern_weeks_median") is not None:
         rnd = met["lead_time"]["new_concern_random"]["lead_time_weeks_median"]
         click.echo(f"  lead time, new-concern list: {_fmt(met['lead_time_new_concern_weeks_median'])} "
                    f"(random list of the same size: {_fmt(rnd)}); either list: "
                    f"{_fmt(met['lead_time_either_list_weeks_median'])}")
+
+
+def _echo_concern(r: dict) -> None:
+    click.echo(f"  new-concern list ({r['capacity']:.0%} of scored, {r['list_dates']} list dates; precision = "
+               f"frail within {r['new_concern']['horizon_days'] // 7} weeks of listing):")
+    for name, label in (("new_concern", "own change"), ("random", "random list"),
+                        ("current_risk_non_high", "current risk, non-high")):
+        j = r[name]
+        click.echo(f"    {label:24s} before onset {j['flagged_before_onset']} of {j['declining']}  median lead "
+                   f"{_fmt(j['lead_weeks_median'])} weeks  precision {_fmt(j['precision_within_horizon'])} "
+                   f"({j['precision_hits']} of {j['precision_entries']})  churn {_fmt(j['churn_mean'])}")
 
 
 @click.command("evaluate")
@@ -133,7 +149,9 @@ def train(db, models_dir, capacity, truth_dir, version, seed, refit, trend):
 @click.option("--lead-sample", default=None, type=click.IntRange(min=10),
               help="Rank lead time within all declining residents plus a random sample of others "
                    "of this total size [default: every household] (bounds run time on big cohorts).")
-def evaluate(model_dir, cohort, capacity, workdir, lead_every_days, lead_sample):
+@click.option("--concern-capacity", default=None, type=click.FloatRange(0, 1, min_open=True),
+              help="Size of the new-concern list: share of scored residents [default: the model's, else 0.03].")
+def evaluate(model_dir, cohort, capacity, workdir, lead_every_days, lead_sample, concern_capacity):
     """Score a generated cohort end to end in a temporary store and print metrics as JSON.
 
     \b
@@ -144,7 +162,8 @@ def evaluate(model_dir, cohort, capacity, workdir, lead_every_days, lead_sample)
     from meterrisk.model.cohort import evaluate_on_cohort, to_json
 
     click.echo(to_json(evaluate_on_cohort(model_dir, cohort, capacity=capacity, workdir=workdir,
-                                          lead_every_days=lead_every_days, lead_sample=lead_sample)))
+                                          lead_every_days=lead_every_days, lead_sample=lead_sample,
+                                          concern_capacity=concern_capacity)))
 
 
 @click.command("score")
@@ -155,7 +174,9 @@ def evaluate(model_dir, cohort, capacity, workdir, lead_every_days, lead_sample)
 @click.option("--models-dir", default="models", show_default=True, type=click.Path(file_okay=False))
 @click.option("--capacity", default=None, type=click.FloatRange(0, 1, min_open=True),
               help="Share in the high tier [default: the model's capacity].")
-def score(db, as_of, model_dir, models_dir, capacity):
+@click.option("--concern-capacity", default=None, type=click.FloatRange(0, 1, min_open=True),
+              help="Size of the new-concern list: share of scored residents [default: the model's, else 0.03].")
+def score(db, as_of, model_dir, models_dir, capacity, concern_capacity):
     """Score every registry household as of a date into the risk_scores table.
 
     Eligible: consent in force, living alone, aged 65+, not certified for long-term care, no
@@ -174,11 +195,13 @@ def score(db, as_of, model_dir, models_dir, capacity):
 
     con = store.connect(db, create=False)
     try:
-        s = run(con, as_of.date(), model=model_dir, models_dir=models_dir, capacity=capacity)
+        s = run(con, as_of.date(), model=model_dir, models_dir=models_dir, capacity=capacity,
+                concern_capacity=concern_capacity)
     finally:
         con.close()
     click.echo(f"{s['as_of']} model {s['model_version']}: {s['scored']} scored "
-               f"({s['high']} high, {s['medium']} medium)")
+               f"({s['high']} high, {s['medium']} medium); new concern {s['new_concern']} "
+               f"({s['concern_capacity']:.0%}: own routine moving the way frailty moves, not high)")
     if not s["promoted"]:
         click.echo(f"  not the promoted model ({Path(models_dir) / 'CURRENT'}): v_risk_latest and export show "
                    f"the promoted list; export this one with --model-version {s['model_version']}")
@@ -204,7 +227,8 @@ def export(db, as_of, out, fmt, model_version, pseudonymize, key_file):
 
     The care-staff list names residents by the town's registry id (the town maps it to a
     person) and district: household_id, district, as_of, risk_score, risk_tier, rank,
-    reasons, data_quality, model_version. With --pseudonymize household_id is
+    reasons, data_quality, model_version, new_concern, concern_reasons (the new-concern
+    list: not high, own routine moving the way frailty moves). With --pseudonymize household_id is
     HMAC-SHA256(key, registry id) and district is left out; the key comes from
     METERRISK_PSEUDONYM_KEY or a key file outside the data folder, and is never stored.
 

@@ -1,5 +1,8 @@
 """Risk-list files: the care-staff list and research extracts, audited, written atomically.
 
+* Beside the tiers, ``new_concern`` marks the new-concern list (residents not in the high tier
+  whose own routine is moving the way frailty moves) and ``concern_reasons`` says what changed,
+  against which earlier weeks; schema metadata ``new_concern_count`` is its length.
 * **Care staff** (default) get the town's registry id and the district: they have to know
   whom to visit (the store holds no names; the town maps ids to residents).
 * **Research or vendor extracts** (``key=...``, ``meterrisk export --pseudonymize``) carry
@@ -28,8 +31,13 @@ from meterrisk.privacy import keyed_id
 from meterrisk.store import frame
 
 COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reasons", "data_quality",
-           "model_version"]
+           "model_version", "new_concern", "concern_reasons"]
 RESEARCH_COLUMNS = [c for c in COLUMNS if c != "district"]
+#: Said in every file beside the list: on the fresh synthetic cohorts measured so far the
+#: new-concern list was barely more precise than a random list of its size (docs/model.md), so
+#: staff must not read it as a priority; the high tier is the list the town acts on.
+NEW_CONCERN_NOTE = ("experimental: not yet better than chance at finding who becomes frail "
+                    "(docs/model.md); a prompt for a routine check-in, not a priority")
 REGISTRY_ID = "registry_id"
 KEYED_ID = "hmac_sha256"
 
@@ -38,7 +46,10 @@ def consenting_list(con, as_of: date, model_version: str | None = None) -> pl.Da
     """Scored rows of the list (the promoted one unless named) for households whose consent
     is in force today on the store's clock, ranked 1..n again; with household_id, pseudonym
     and district."""
-    rows = risk_list(con, as_of, model_version).filter(pl.col("status") == "scored")
+    rows = risk_list(con, as_of, model_version).filter(pl.col("status") == "scored").with_columns(
+        # lists scored before the new-concern list existed (V0250) carry no flag: not on it
+        pl.col("new_concern").fill_null(False),
+        pl.col("concern_reasons").fill_null(pl.lit([], dtype=pl.List(pl.String))))
     consenting = frame(con, "SELECT household_id, pseudonym, district FROM households_in_consent")
     return (rows.join(consenting, on="household_id", how="inner").sort("rank")
             .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("rank")))
@@ -71,14 +82,16 @@ def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "
     version = model_version or (df["model_version"][0] if df.height else None)
     meta = {"model_version": version or "", "as_of": as_of.isoformat(),
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "id_kind": id_kind, "promoted": "" if promoted is None else str(promoted).lower()}
+            "id_kind": id_kind, "promoted": "" if promoted is None else str(promoted).lower(),
+            "new_concern_count": str(int(df["new_concern"].sum())) if "new_concern" in df.columns else "",
+            "new_concern_note": NEW_CONCERN_NOTE if "new_concern" in df.columns else ""}
     if fmt == "parquet":
         table = df.to_arrow()
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                **{k: v.encode() for k, v in meta.items()}})
         _atomic(out, lambda p: pq.write_table(table, p), before_publish)
     elif fmt == "csv":
-        flat = df.with_columns(pl.col("reasons").list.join("; "))
+        flat = df.with_columns([pl.col(c).list.join("; ") for c in ("reasons", "concern_reasons") if c in df.columns])
         _atomic(out, lambda p: flat.write_csv(p), before_publish)
     else:
         raise MeterriskError(f"unknown export format {fmt!r}", hint="use parquet or csv")

@@ -39,21 +39,31 @@ def model_card(m: dict) -> str:
                          f"{x.get('flagged_ever')} of {x.get('declining_households')} ({x.get('flagged_before_frail')} before frailty).")
     else:
         lead = "Lead time: not measured here (train with --truth, or run `meterrisk evaluate` on a cohort)."
-    trend = m.get("trend")
     second = ""
-    if trend:
-        t = met.get("trend", {})
+    conc = m.get("concern")
+    if conc:
+        w = ", ".join(f"{k} {v:+.2f}" for k, v in conc["weights"].items())
         second = f"""
 ## Second list: new concern
-A second calibrated pipeline (the same label) sees only the household's deviations from its own
-earlier weeks ({len(trend['feature_names'])} features: `*_delta`, `*_z`, `*_ratio_8w`, `*_slope_*`; no levels,
-no age). Each list date, the top {cap:.0%} of scored households by this trend score that are not in
-the high tier on this list or an earlier one are marked `new_concern` in `risk_scores`. On the test
-split it ranks the current label at ROC-AUC {_f(t.get('roc_auc'))}, precision at {cap:.0%}
-{_f(t.get('precision_at_capacity'))}: it is not a frailty score. **Experimental**: compare its lead time with the
-random control above; on fresh synthetic cohorts it found declining residents no earlier than a
-random list of the same size, so `new_concern` is not in the town's export.
+Each list date, the top {conc['capacity']:.0%} of scored residents by own-change score, among those not in
+the high tier on this list or an earlier one (`new_concern`, with `concern_reasons` phrased as change).
+The score compares the resident's last {conc['recent_days']} days with their own days
+{conc['earlier_days'][0]}-{conc['earlier_days'][1]} before, net of the town's shift on the date, in the
+directions frailty moves; channel weights ({'learned from the labelled households' if conc.get('learned')
+else 'defaults: no daily features at training'}): {w}. It is not a frailty probability.
 """
+        nc = met.get("new_concern") or {}
+        if "new_concern" in nc:
+            for key, name in (("new_concern", "own change"), ("random", "random list, same size and rule"),
+                              ("current_risk_non_high", "current risk among the non-high")):
+                x = nc[key]
+                second += (f"\n- {name}: flagged before onset {x['flagged_before_onset']} of {x['declining']}, median "
+                           f"lead {_f(x['lead_weeks_median'], 1)} weeks, precision within 26 weeks "
+                           f"{_f(x['precision_within_horizon'])} ({x['precision_hits']} of {x['precision_entries']})")
+            second += "\n"
+    if m.get("trend"):
+        second += ("\nAn experimental trend pipeline (`train --trend`) is also stored; it no longer sets "
+                   "`new_concern` (no better than a random list, docs/model.md).\n")
     split = m["split"]
     return f"""# Model card: meterrisk frailty risk {m['version']}
 

@@ -55,7 +55,7 @@ def _timezone(cohort: Path) -> str | None:
 @capped
 def evaluate_on_cohort(model_dir: str | Path, cohort: str | Path, *, capacity: float | None = None,
                        workdir: str | Path | None = None, lead_every_days: int = 14,
-                       lead_sample: int | None = None, seed: int = 0) -> dict:
+                       lead_sample: int | None = None, seed: int = 0, concern_capacity: float | None = None) -> dict:
     cohort = Path(cohort)
     for need in ("households.csv", "assessments.csv", "readings"):
         if not (cohort / need).exists():
@@ -91,6 +91,8 @@ def evaluate_on_cohort(model_dir: str | Path, cohort: str | Path, *, capacity: f
             if (cohort / "truth" / "onsets.csv").exists():
                 ids = [r[0] for r in con.execute(
                     "SELECT DISTINCT household_id FROM readings ORDER BY 1").fetchall()]
+                out["new_concern"] = _new_concern(con, loaded, ids, cohort / "truth", high_capacity=cap,
+                                                  capacity=concern_capacity, every_days=lead_every_days, seed=seed)
                 if lead_sample is not None and lead_sample < len(ids):
                     # every declining resident plus a random sample as the population they rank in
                     from meterrisk.model.evaluation import read_onsets
@@ -106,6 +108,26 @@ def evaluate_on_cohort(model_dir: str | Path, cohort: str | Path, *, capacity: f
                 out["model"]["lead_time_weeks_median"] = out["lead_time"]["lead_time_weeks_median"]
         finally:
             con.close()
+    return out
+
+
+def _new_concern(con, loaded, ids: list[str], truth: Path, *, high_capacity: float, capacity: float | None,
+                 every_days: int, seed: int) -> dict:
+    """The new-concern list replayed over the whole cohort against its controls, and the ceiling."""
+    from meterrisk.model import concern, concern_ceiling
+    from meterrisk.model.dataset import households_frame
+    from meterrisk.model.evaluation import concern_evaluation
+
+    cap = capacity if capacity is not None else float((loaded.manifest.get("concern") or {}).get(
+        "capacity", concern.CAPACITY))
+    out = concern_evaluation(con, loaded.pipeline, loaded.features, ids, truth, high_capacity=high_capacity,
+                             capacity=cap, weights=concern.weights_of(loaded.manifest), every_days=every_days,
+                             seed=seed)
+    out["weights"] = concern.weights_of(loaded.manifest)
+    if (truth / "frailty_daily.parquet").exists():
+        out["ceiling"] = concern_ceiling.ceiling(
+            truth, households_frame(con), high_capacity=high_capacity, capacity=cap, first_day=56,
+            every_days=every_days, recent_days=concern.RECENT_DAYS, baseline_days=concern.EARLIER_DAYS, seed=seed)
     return out
 
 

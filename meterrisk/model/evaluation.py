@@ -179,3 +179,53 @@ def score_grid(con, loaded_pipeline, features: list[str], households: list[str],
         tpipe, tfeatures = trend
         out = out.with_columns(pl.Series("trend_score", tpipe.predict_proba(feats.select(tfeatures).cast(pl.Float64))[:, 1]))
     return out
+
+
+# ---- the new-concern list on synthetic ground truth ----------------------------------------
+
+def concern_evaluation(con, pipeline, features: list[str], households: list[str], truth_dir: str | Path, *,
+                       high_capacity: float, capacity: float, weights: dict[str, float], every_days: int = 14,
+                       feature_fn=None, seed: int = 0) -> dict:
+    """Replay the monthly lists every ``every_days`` and judge the new-concern list with truth.
+
+    List dates run from 8 weeks after the first reading (the earlier weeks the concern score
+    compares must exist) to the last; on each, the eligible ``households`` with a risk score
+    form the list. The new-concern list is judged next to a random list and the current risk
+    among the non-high residents, same dates, pool, size and rule
+    (:func:`meterrisk.model.concern_lists.compare`).
+    """
+    from meterrisk.model import concern, concern_lists
+    from meterrisk.model.dataset import households_frame
+    from meterrisk.model.eligibility import eligibility
+
+    lo, hi = con.execute("SELECT min(local_date), max(local_date) FROM readings").fetchall()[0]
+    if lo is None:
+        return {"note": "no readings"}
+    dates = as_of_grid(lo + timedelta(days=56), hi, every_days=every_days)
+    risk = score_grid(con, pipeline, features, households, dates, feature_fn=feature_fn)
+    hh = households_frame(con)
+    parts = []
+    for d in dates:
+        ok = eligibility(hh, d).filter("eligible")["household_id"].to_list()
+        s = risk.filter((pl.col("as_of") == d) & pl.col("household_id").is_in(ok))
+        if s.height:
+            c = concern.concern_scores(con, d, s["household_id"].to_list(), weights)
+            parts.append(s.join(c.select("household_id", "concern_score"), on="household_id", how="left"))
+    if not parts:
+        return {"note": "no scored residents on the list dates"}
+    scores = pl.concat(parts)
+    onsets = read_onsets(truth_dir)
+    truth_end = _truth_end(truth_dir, hi)
+    out = concern_lists.compare(scores, onsets, high_capacity=high_capacity, capacity=capacity,
+                                truth_end=truth_end, seed=seed)
+    out.update({"every_days": every_days, "first_list_date": str(dates[0]), "truth_end": str(truth_end),
+                "scored_rows": scores.height, "concern_scored_rows": int(scores["concern_score"].is_not_null().sum())})
+    return out
+
+
+def _truth_end(truth_dir: str | Path, fallback: date) -> date:
+    """Last day of the truth period (frailty_daily), else the last reading day."""
+    p = Path(truth_dir) / "frailty_daily.parquet"
+    if p.exists():
+        return pl.scan_parquet(p).select(pl.col("date").max()).collect().item()
+    return fallback

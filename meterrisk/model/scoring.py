@@ -17,7 +17,9 @@ from meterrisk.errors import MeterriskError
 from meterrisk.model import registry
 from meterrisk.store import frame
 from meterrisk.model.dataset import INSUFFICIENT, feature_columns, features_for, households_frame
-from meterrisk.model.change import new_concern
+from meterrisk.model import concern
+from meterrisk.model.concern_lists import pick
+from meterrisk.model.concern_reasons import concern_reasons
 from meterrisk.model.eligibility import eligibility
 from meterrisk.model.metrics import top_k
 from meterrisk.model.reasons import explain
@@ -41,8 +43,14 @@ def _quality(row_flag, valid) -> str:
 
 @capped  # predict_proba (and every reason's re-prediction) runs OpenMP regions
 def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str | Path = "models",
-          capacity: float | None = None, feature_fn=None) -> dict:
-    """Score every registry household on ``as_of``; write ``risk_scores``; return counts."""
+          capacity: float | None = None, concern_capacity: float | None = None, feature_fn=None) -> dict:
+    """Score every registry household on ``as_of``; write ``risk_scores``; return counts.
+
+    Beside the tiers, the new-concern list: the top ``concern_capacity`` share (default the
+    model's, else :data:`meterrisk.model.concern.CAPACITY`) of scored residents by own-change
+    score (:mod:`meterrisk.model.concern`), not high now nor on an earlier list, with reasons
+    phrased as change.
+    """
     model_path = Path(model) if model else registry.current(models_dir)
     # Recorded with the list: v_risk_latest and the export show promoted lists only.
     promoted = registry.is_current(model_path, models_dir)
@@ -93,8 +101,7 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
         pl.when((pl.col("reasons").list.len() == 0) & pl.col("risk_tier").is_in(["high", "medium"]))
         .then(pl.lit([NO_SINGLE_REASON], dtype=pl.List(pl.String))).otherwise(pl.col("reasons")).alias("reasons")
     )
-    # Experimental, kept out of the export: not better than a random list so far (docs/model.md).
-    scored = scored.with_columns(new_concern(scored, cap, _earlier_high(con, as_of)))
+    scored, concern_cap = _new_concern(con, scored, as_of, loaded.manifest, concern_capacity)
     insufficient = feats.filter(pl.col("dq_flag") == INSUFFICIENT).select(
         "household_id",
         pl.struct("dq_flag", "valid_days_28d").map_elements(
@@ -113,15 +120,34 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
         pl.lit(loaded.version).alias("model_version"),
         pl.lit(datetime.now(timezone.utc).replace(tzinfo=None)).alias("scored_at"),
     ).select("household_id", "as_of", "model_version", "risk_score", "risk_tier", "rank", "reasons",
-             "data_quality", "status", "not_scored_reason", "scored_at", "trend_score", "new_concern")
+             "data_quality", "status", "not_scored_reason", "scored_at", "trend_score", "new_concern",
+             "concern_score", "concern_reasons")
     _write(con, rows, as_of, loaded.version, promoted=promoted, scored=n)
     counts = rows.group_by("status", "not_scored_reason").len().sort("len", descending=True)
     return {
         "as_of": as_of.isoformat(), "model_version": loaded.version, "promoted": promoted, "capacity": cap,
         "scored": n, "high": min(hi, n), "medium": max(0, min(med, n) - hi),
-        "new_concern": int(scored["new_concern"].sum()),
+        "new_concern": int(scored["new_concern"].sum()), "concern_capacity": concern_cap,
         "not_scored": {r["not_scored_reason"]: r["len"] for r in counts.filter(pl.col("status") == "not_scored").to_dicts()},
     }
+
+
+def _new_concern(con, scored: pl.DataFrame, as_of: date, manifest: dict,
+                 capacity: float | None) -> tuple[pl.DataFrame, float]:
+    """``scored`` with concern_score, new_concern and concern_reasons; and the capacity used."""
+    cap = capacity if capacity is not None else float((manifest.get("concern") or {}).get("capacity", concern.CAPACITY))
+    weights = concern.weights_of(manifest)
+    stats = concern.concern_scores(con, as_of, scored["household_id"].to_list(), weights)
+    scored = scored.join(stats.select("household_id", "concern_score"), on="household_id", how="left")
+    flags = pick(scored.with_columns((pl.col("risk_tier") == "high").alias("_high")), cap,
+                 _earlier_high(con, as_of), high="_high")
+    scored = scored.with_columns(flags)
+    listed = set(scored.filter("new_concern")["household_id"])
+    texts = {r["household_id"]: concern_reasons(r, weights, as_of)
+             for r in stats.filter(pl.col("household_id").is_in(sorted(listed))).to_dicts()}
+    reasons = pl.Series("concern_reasons", [texts.get(h) if h in listed else None for h in scored["household_id"]],
+                        dtype=pl.List(pl.String))
+    return scored.with_columns(reasons), cap
 
 
 def _earlier_high(con, as_of: date) -> set[str]:

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from meterrisk.errors import MeterriskError
-from meterrisk.model import evaluation, registry
+from meterrisk.model import concern, evaluation, registry
 from meterrisk.model.card import model_card
 from meterrisk.model.change import care_team_first_flags, change_columns
 from meterrisk.model.dataset import build_examples, feature_columns, fingerprint
@@ -51,6 +51,7 @@ def lead_time(con, pipeline, features, households, truth_dir, *, capacity, every
 
 
 def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, truth_dir: str | Path | None = None,
+          concern_capacity: float = concern.CAPACITY,
           version: str | None = None, feature_fn=None, seed: int = 0, cv: int = 5,
           refit: bool = True, max_iter: int = 300, trend: bool = False,
           threads: int | None = None) -> tuple[Path, dict]:
@@ -68,11 +69,12 @@ def train(con, *, models_dir: str | Path = "models", capacity: float = 0.10, tru
     :func:`meterrisk.model.threads.thread_count`); it changes the time taken, not the model.
     """
     with limited(threads):
-        return _train(con, models_dir=models_dir, capacity=capacity, truth_dir=truth_dir, version=version,
+        return _train(con, models_dir=models_dir, capacity=capacity, concern_capacity=concern_capacity,
+                      truth_dir=truth_dir, version=version,
                       feature_fn=feature_fn, seed=seed, cv=cv, refit=refit, max_iter=max_iter, trend=trend)
 
 
-def _train(con, *, models_dir, capacity, truth_dir, version, feature_fn, seed, cv, refit, max_iter,
+def _train(con, *, models_dir, capacity, concern_capacity, truth_dir, version, feature_fn, seed, cv, refit, max_iter,
            trend) -> tuple[Path, dict]:
     examples = build_examples(con, feature_fn=feature_fn)
     features = feature_columns(examples)
@@ -82,6 +84,8 @@ def _train(con, *, models_dir, capacity, truth_dir, version, feature_fn, seed, c
             hint="load more assessments or readings covering the 28 days before each assessment",
         )
     train_df, test_df, split = evaluation.split_household_time(examples, seed=seed)
+    # New-concern channel weights from the labelled households (no fit: a few means; JSON).
+    concern_weights = concern.learn_weights(con, train_df.select("household_id", "as_of", "label"))
     # Calibration cross-validates inside the training side: each class needs a case per fold.
     per_class = train_df["label"].value_counts()
     smallest = int(per_class["count"].min()) if per_class["label"].n_unique() == 2 else 0
@@ -107,6 +111,10 @@ def _train(con, *, models_dir, capacity, truth_dir, version, feature_fn, seed, c
                        trend=(trend_pipe, trend_features) if trend_pipe is not None else None)
         m["lead_time_weeks_median"] = lt["lead_time_weeks_median"]
         m["lead_time"] = lt
+        m["new_concern"] = evaluation.concern_evaluation(
+            con, pipe, features, test_df["household_id"].unique().sort().to_list(), truth_dir,
+            high_capacity=capacity, capacity=concern_capacity, weights=concern_weights["weights"],
+            feature_fn=feature_fn)
         if "new_concern" in lt:
             m["lead_time_new_concern_weeks_median"] = lt["new_concern"]["lead_time_weeks_median"]
             m["lead_time_either_list_weeks_median"] = lt["either"]["lead_time_weeks_median"]
@@ -137,6 +145,13 @@ def _train(con, *, models_dir, capacity, truth_dir, version, feature_fn, seed, c
         "library_versions": registry.library_versions(),
         "metrics": m,
         "baselines": report["baselines"],
+        # like the pipeline: from every example when refitted (the split's figures use the training side's)
+        "concern": {**(concern.learn_weights(con, examples.select("household_id", "as_of", "label")) if refit
+                       else concern_weights),
+                    "capacity": concern_capacity, "recent_days": concern.RECENT_DAYS,
+                    "earlier_days": list(concern.EARLIER_DAYS),
+                    "rule": "top capacity share of scored residents by concern_score among those not high "
+                            "on this or an earlier list"},
     }
     extra = {}
     if shipped_trend is not None:

@@ -405,7 +405,9 @@ def compute_daily(readings: pl.DataFrame | Timeline, calendar: pl.DataFrame, *,
     expected = _expected_slots(tl, calendar)
     coverage = np.minimum(f["present_slots"] / expected, 1.0)
     covered = coverage >= A.MIN_COVERAGE
-    ok = covered & ~np.isnan(f["baseload_kwh"])
+    present = tl.present
+    unchanging = covered & (tl.days.max_where(present, tl.kwh) == tl.days.min_where(present, tl.kwh))
+    ok = covered & ~np.isnan(f["baseload_kwh"]) & ~unchanging
     has_rows = f["present_slots"] > 0
 
     halfhours = P.halfhour_active(tl, act)
@@ -421,7 +423,8 @@ def compute_daily(readings: pl.DataFrame | Timeline, calendar: pl.DataFrame, *,
     h, d = np.nonzero(has_rows)
     ids = pl.Series("household_id", tl.households, dtype=pl.String)
     dates = pl.Series("local_date", tl.dates())
-    flag = np.where(~covered, "low_coverage", np.where(ok, "ok", "no_baseload"))[h, d]
+    flag = np.where(~covered, "low_coverage",
+                    np.where(unchanging, "meter_outage", np.where(ok, "ok", "no_baseload")))[h, d]
     day = pl.DataFrame([
         ids.gather(h), dates.gather(d),
         *(pl.Series(c, f[c][h, d], nan_to_null=True, dtype=pl.Int32 if c in INTEGER else pl.Float64)

@@ -115,8 +115,10 @@ def _within_day(lf: pl.LazyFrame, clocks: tuple[int, ...], next_clocks: tuple[in
             for fn in level)
     halfhour = P.halfhour_active(inputs["present"], inputs["active"])
     excess, active = P.hourly(inputs["present"], inputs["active"], inputs["excess"])
+    today = [pl.col(f"k{i}") for i in range(len(clocks))]
     return lf.select(
         *KEY, "_pos", *(fn.__name__ for fn in fns),
+        (pl.max_horizontal(today) - pl.min_horizontal(today)).alias("_range"),
         *(e.alias(f"_hh{b}") for b, e in enumerate(halfhour)),
         *(e.cast(pl.Float64).alias(f"_hx{h}") for h, e in enumerate(excess)),
         *(e.cast(pl.Int32).alias(f"_ha{h}") for h, e in enumerate(active)),
@@ -148,7 +150,11 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
     lf = lf.with_columns(expected_slots=pl.col("expected_slots").fill_null(48.0))
     lf = lf.with_columns(coverage=pl.min_horizontal(pl.col("present_slots") / pl.col("expected_slots"), pl.lit(1.0)))
     lf = lf.with_columns(covered=pl.col("coverage") >= A.MIN_COVERAGE)
-    lf = lf.with_columns(ok=pl.col("covered") & pl.col("baseload_kwh").is_not_null())
+    # A covered day whose readings never change (all 0 kWh, or one value repeated) is a meter
+    # or communication fault: no real home holds one reading for a whole day, and read as
+    # behaviour it would look like a resident who stopped getting up and cooking.
+    lf = lf.with_columns(unchanging=pl.col("covered") & (pl.col("_range") == 0).fill_null(False))
+    lf = lf.with_columns(ok=pl.col("covered") & pl.col("baseload_kwh").is_not_null() & ~pl.col("unchanging"))
     if since is not None and since.height:
         lf = lf.join(since.lazy().select(HH, _lo=pl.col("lo").cast(pl.Date)), on=HH, how="left",
                      maintain_order="left").with_columns(_lo=pl.col("_lo").fill_null(date(1, 1, 1)))
@@ -192,6 +198,7 @@ def _across_days(f: pl.DataFrame, calendar: pl.DataFrame, since: pl.DataFrame | 
         [pl.when(pl.col("covered") if c == "baseload_kwh" else pl.col("ok")).then(pl.col(c)).alias(c)
          for c in BEHAVIOURAL]
         + [pl.when(~pl.col("covered")).then(pl.lit("low_coverage"))
+           .when(pl.col("unchanging")).then(pl.lit("meter_outage"))
            .when(pl.col("ok")).then(pl.lit("ok")).otherwise(pl.lit("no_baseload")).alias("dq_flag")])
     full = lf.collect()
     # Select, then filter: the frame has a few hundred working columns by now.
