@@ -112,6 +112,10 @@ def test_reason_words_pick_the_trends_behind_them():
                           "electricity in use in 30% of the night (00:00-05:00), most residents 12%",
                           "electricity in use (above standby) for about 9.9 h a day"]) == \
         ["night", "wake", "cooking", "activity"]
+    assert reason_topics(["up in the night more often than in weeks 5-12: brief activity about 6 times a week",
+                          "wake-up time less regular than in weeks 5-12: varies by about 1 h",
+                          "uses about 30% less electricity at mealtimes than in weeks 5-12"]) == \
+        ["night", "wake", "cooking"]
     assert reason_topics(None) == []
 
 

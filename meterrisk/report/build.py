@@ -23,6 +23,7 @@ import polars as pl
 
 from meterrisk import __version__
 from meterrisk.errors import MeterriskError
+from meterrisk.export.parquet import NEW_CONCERN_NOTE
 from meterrisk.files import replace_atomically
 from meterrisk.report import charts, data, html
 from meterrisk.report.labels import LANGS, cjk_font, labels
@@ -83,13 +84,15 @@ def index_page(listed: pl.DataFrame, as_of: date, model: str, L: dict, lang: str
     rows, classes = [], []
     for r in listed.sort("rank").iter_rows(named=True):
         rows.append([str(r["rank"]), *_id_cells(r, r["flagged"]), escape(L.get(r["risk_tier"], r["risk_tier"] or "")),
-                     escape(L["yes"]) if r["new_concern"] else "", html.reasons_list(r["reasons"])])
+                     escape(L["yes"]) if r["new_concern"] else "",
+                     html.reasons_list(list(r["reasons"] or []) + list(r["concern_reasons"] or []))])
         classes.append("flagged" if r["flagged"] else "")
+    note = f'<p class="note">{escape(L["new_concern_note"].format(note=NEW_CONCERN_NOTE))}</p>\n'
     table = html.table([L["rank"], L["pseudonym"], L["registry_id"], L["district"], L["tier"], L["new_concern"],
                         L["reasons"]], rows, classes)
     body = (f"<h1>{escape(L['title'].format(as_of=as_of))}</h1>\n"
             f"<p class=\"note\">{escape(L['model'].format(model=model))}</p>\n"
-            f"<h2>{escape(L['tier_counts'])}</h2>\n{summary}\n<h2>{escape(L['list'])}</h2>\n"
+            f"<h2>{escape(L['tier_counts'])}</h2>\n{summary}\n{note}<h2>{escape(L['list'])}</h2>\n"
             f"<p class=\"note\">{escape(L['flagged_note'])}</p>\n{table}\n{_footer(L)}")
     return html.page(L["title"].format(as_of=as_of), body, lang)
 
@@ -124,8 +127,8 @@ def household_page(con, row: dict, as_of: date, L: dict, CL: dict, font: str | N
     grid = data.heatmap(con, hid, as_of)
     features = data.daily_features(con, hid, as_of)
     wake, bed = data.usual_times(features, as_of)
-    reasons = list(row["reasons"] or []) + list(row.get("concern_reasons") or [])
-    topics = data.reason_topics(reasons)
+    reasons, changed = list(row["reasons"] or []), list(row.get("concern_reasons") or [])
+    topics = data.reason_topics(reasons + changed)
     with charts.style(font):
         heat = charts.to_svg(charts.heatmap_figure(grid, wake, bed, CL))
         trend = charts.to_svg(charts.trends_figure(data.trends(features, as_of), topics, CL))
@@ -133,8 +136,9 @@ def household_page(con, row: dict, as_of: date, L: dict, CL: dict, font: str | N
                      [[str(row["rank"]), *_id_cells(row, False)[1:], escape(L.get(row["risk_tier"], "")),
                        escape(L["yes"]) if row["new_concern"] else ""]])
     title = L["household_title"].format(pseudonym=row["pseudonym"])
+    changed_html = f'<h2>{escape(L["concern_reasons"])}</h2>\n{html.reasons_list(changed)}\n' if changed else ""
     body = (f'<p><a href="../index.html">{escape(L["back"])}</a></p>\n<h1>{escape(title)}</h1>\n{who}\n'
-            f'<h2>{escape(L["reasons"])}</h2>\n{html.reasons_list(reasons) or escape(L["none"])}\n'
+            f'<h2>{escape(L["reasons"])}</h2>\n{html.reasons_list(reasons) or escape(L["none"])}\n{changed_html}'
             f'<h2>{escape(L["heatmap"])}</h2>\n{html.figure(heat, L["heatmap_note"], "heatmap")}\n'
             f'<h2>{escape(L["trends"])}</h2>\n{html.figure(trend, L["trends_note"], "trends")}\n'
             f"{caveats_html(data.caveats(con, hid, grid), L)}\n{_footer(L)}")

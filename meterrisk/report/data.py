@@ -41,6 +41,9 @@ _REASON_TOPICS = [
     ("night", "night"), ("gets up", "wake"), ("cooking", "cooking"), ("meal", "cooking"),
     ("usual pattern", "regularity"), ("longest break", "daytime_gaps"), ("electricity in use", "activity"),
     ("at standby", "activity"),
+    # the new-concern list's change-phrased wording (meterrisk/model/concern_reasons.py)
+    ("wake-up", "wake"), ("quiet daytime", "daytime_gaps"), ("active at home", "activity"),
+    ("more uniform", "regularity"),
 ]
 
 
