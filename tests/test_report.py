@@ -6,7 +6,6 @@ written a report already; the grid and chart tests build their few days by hand.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from datetime import date, timedelta
