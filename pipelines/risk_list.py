@@ -59,21 +59,37 @@ def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> di
     return {k: (str(v) if isinstance(v, (date, Path)) else v) for k, v in info.items()}
 
 
+@task(name="report", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
+def write_report(db: Path, as_of: date, out: Path, model_version: str) -> dict:
+    """The HTML report beside the export (meterrisk.report; docs/report.md)."""
+    from meterrisk.report import write_report as write
+
+    con = store.read_only(db)
+    try:
+        written = write(con, as_of, out, model_version=model_version)
+    finally:
+        con.close()
+    return {"path": str(written.index.resolve()), "pages": len(written.pages)}
+
+
 @flow(name="risk-list")
 @marks_run
 def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir: Path | None = None,
                    out: Path | None = None) -> dict:
     """Score as of ``as_of`` (default: the last day most households covered) with the promoted
-    model; export."""
+    model; export the list and write the HTML report beside it."""
     ws = Workspace.default(db, models_dir=models_dir or "models").ensure()
     as_of = as_of or latest_reading_date(ws.db)
     model = registry.current(ws.models)
     scored = score_households(ws.db, as_of, model, ws.models)
     out = Path(out) if out else ws.exports / f"risk_list_{as_of:%Y-%m-%d}.parquet"
     info = export_risk_list(ws.db, as_of, out, model.name)
+    report = write_report(ws.db, as_of, out.parent / f"report_{as_of:%Y-%m-%d}", model.name)
     markdown("risk-list-summary",
              f"# Risk list {as_of}\n\nModel `{model.name}`.\n\n"
              + "\n".join(f"- {k}: {v}" for k, v in scored.items() if not isinstance(v, (list, dict)))
-             + f"\n\nExported {info['rows']} rows to `{info['path']}`.", "Households scored by tier")
+             + f"\n\nExported {info['rows']} rows to `{info['path']}`."
+             + f"\n\nReport ({report['pages']} household pages): [{report['path']}](file://{report['path']})",
+             "Households scored by tier")
     publish_snapshot(ws.db)
-    return {"as_of": str(as_of), "model": model.name, "score": scored, "export": info}
+    return {"as_of": str(as_of), "model": model.name, "score": scored, "export": info, "report": report}

@@ -68,4 +68,21 @@ def erase_from_exports(folder: str | Path, needles: list[str]) -> list[ExportCha
         removed = _rewrite(path, [n for n in needles if n])
         if removed:
             changes.append(ExportChange(str(path), removed, before, sha256_of(path)))
+    changes += _erase_from_reports(folder, needles)
+    return changes
+
+
+def _erase_from_reports(folder: Path, needles: list[str]) -> list[ExportChange]:
+    """The HTML reports (`meterrisk report`, the monthly flow) kept under ``folder``: the
+    household's page deleted (sha256_after "deleted"), its line of the list removed."""
+    from meterrisk.report.erase import erase_from_report_page
+
+    changes = []
+    for path in sorted(p for p in folder.rglob("*.html") if p.is_file()):
+        before = sha256_of(path)
+        removed, deleted = erase_from_report_page(path, [n for n in needles if n])
+        if removed or deleted:
+            # A household page is named by its pseudonym, which only the withdrawal row may keep.
+            shown = path.parent / "(household page).html" if path.stem in needles else path
+            changes.append(ExportChange(str(shown), removed, before, "deleted" if deleted else sha256_of(path)))
     return changes
