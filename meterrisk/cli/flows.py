@@ -67,6 +67,7 @@ def demo(db, households, days, seed):
     click.echo(f"model:      {out['models']}/{risk['model']} ({'promoted' if out['train']['promoted'] else 'kept ' + str(out['train']['current'])})")
     click.echo(f"scored:     {score}")
     click.echo(f"risk list:  {risk['export']['path']}   <- care staff download this (Parquet, registry ids)")
+    click.echo(f"report:     {risk['report']['path']}   ({risk['report']['pages']} household pages; opens offline)")
     click.echo(f"store:      {out['db']}   (analysts: {out['snapshot']})")
     click.echo(f"try:        meterrisk sql \"SELECT * FROM v_risk_latest LIMIT 10\"")
 
