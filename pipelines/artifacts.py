@@ -27,6 +27,20 @@ def ingest_summary(results: list[dict]) -> str:
     return text
 
 
+def _value(v) -> str:
+    """A value as a person reads it: a dict of counts as 'a 3, b 2' (never a Python repr)."""
+    if isinstance(v, dict):
+        return ", ".join(f"{n} {k}" for k, n in sorted(v.items(), key=lambda kv: str(kv[0]))) or "none"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v) or "none"
+    return "n/a" if v is None else str(v)
+
+
+def fields(summary: dict, skip: tuple[str, ...] = ()) -> str:
+    """Markdown bullet lines ``- households updated: 12`` for a flow's summary dict."""
+    return "\n".join(f"- {str(k).replace('_', ' ')}: {_value(v)}" for k, v in summary.items() if k not in skip)
+
+
 def markdown(key: str, text: str, description: str) -> None:
     create_markdown_artifact(text, key=key, description=description)
 

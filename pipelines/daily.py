@@ -33,7 +33,7 @@ class DeliveryFailed(MeterriskError):
 
 
 def summary(result: dict) -> str:
-    """One line a person can read: files by status, readings, features, alerts, snapshot."""
+    """Readable lines, one per stage: files by status, readings, features, alerts, snapshot."""
     files = result["files"]
     statuses: dict[str, int] = {}
     for f in files:
@@ -41,13 +41,18 @@ def summary(result: dict) -> str:
     by_status = f" ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})" if files else ""
     feats, alerts = result["features"], result["alerts"] or {}
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(alerts.get("by_kind", {}).items()))
-    gone = f"{result['withdrawn']} withdrawals took effect; " if result.get("withdrawn") else ""
-    return (f"{gone}{len(files)} files{by_status}: {sum(f['rows_loaded'] for f in files)} readings loaded, "
-            f"{sum(f['rows_quarantined'] for f in files)} quarantined; "
-            f"features as of {feats.get('as_of')}: {feats.get('households_updated', 0)} households updated, "
-            f"{feats.get('windows_computed', 0)} windows; "
-            f"alerts for {alerts.get('date')}: {alerts.get('households_checked', 0)} households checked, "
-            f"{alerts.get('alerts', 0)} alerts{f' ({kinds})' if kinds else ''}; snapshot: {result['snapshot']}")
+    lines = [f"withdrawals: {result['withdrawn']} took effect"] if result.get("withdrawn") else []
+    lines += [
+        f"ingest:      {len(files)} files{by_status}: {sum(f['rows_loaded'] for f in files)} readings loaded, "
+        f"{sum(f['rows_quarantined'] for f in files)} quarantined",
+        # compute() reports days_recomputed (not "days"): the old artifact printed "n/a days"
+        f"features:    as of {feats.get('as_of') or 'n/a'}: {feats.get('households_updated', 0)} households updated, "
+        f"{feats.get('days_recomputed', 0)} days recomputed, {feats.get('windows_computed', 0)} windows",
+        f"alerts:      for {alerts.get('date') or 'n/a'}: {alerts.get('households_checked', 0)} households checked, "
+        f"{alerts.get('alerts', 0)} alerts{f' ({kinds})' if kinds else ''}",
+        f"snapshot:    {result['snapshot']}",
+    ]
+    return "\n".join(lines)
 
 
 @flow(name="daily")
@@ -65,7 +70,8 @@ def daily_flow(db: Path | None = None, inbox: Path | None = None, profile: str =
     alerts = alerts_flow(db=ws.db)
     snap = publish_snapshot(ws.db)
     result = {"withdrawn": withdrawn, "files": files, "features": feats, "alerts": alerts, "snapshot": snap}
-    markdown("daily-summary", f"# Daily run\n\n{summary(result)}", "Daily run summary")
+    markdown("daily-summary", "# Daily run\n\n" + "\n".join(f"- {line}" for line in summary(result).splitlines()),
+             "Daily run summary")
     if any(f["status"] == "failed" for f in files):
         raise DeliveryFailed(result)
     return result

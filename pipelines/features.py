@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import flow, task
 
 from meterrisk import features, store
-from pipelines.artifacts import markdown
+from pipelines.artifacts import fields, markdown
 from pipelines.retries import retry_on_transient_io
 from pipelines.workspace import Workspace, marks_run
 
@@ -29,6 +29,6 @@ def features_flow(db: Path | None = None, as_of: date | None = None, full: bool 
     """Recompute what new readings changed: affected days and the windows that depend on them."""
     ws = Workspace.default(db).ensure()
     summary = compute_features(ws.db, as_of, full)
-    markdown("features-summary", "# Features\n\n" + "\n".join(f"- {k}: {v}" for k, v in summary.items()),
+    markdown("features-summary", "# Features\n\n" + fields(summary),
              "Daily and window features computed")
     return summary

@@ -53,7 +53,7 @@ def test_run_with_a_failed_file_exits_non_zero_and_names_it(tmp_path, monkeypatc
     # The rest of the daily job still ran for the good file, and said so readably.
     n = count(db, "SELECT count(*) FROM readings")
     assert n > 0 and f"{n} readings loaded" in result.stdout
-    assert "alerts for " in result.stdout and "{" not in result.stdout, result.stdout
+    assert "alerts:      for " in result.stdout and "{" not in result.stdout, result.stdout
     assert (inbox / "failed" / "garbage.csv").exists()
 
 
@@ -65,7 +65,7 @@ def test_run_summary_is_a_readable_line(tmp_path, monkeypatch, prefect_harness):
     inbox.mkdir()
     shutil.copy2(SAMPLE / "readings" / "part-00000.parquet", inbox / "delivery.parquet")
     out = cli("run", "--db", db, "--inbox", inbox).stdout
-    assert "1 files (1 loaded): " in out and "features as of " in out and "households checked" in out, out
+    assert "1 files (1 loaded): " in out and "features:    as of " in out and "households checked" in out, out
     assert "{" not in out and "'" not in out, out  # no dict reprs
 
 

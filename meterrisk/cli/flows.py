@@ -65,11 +65,20 @@ def demo(db, households, days, seed):
     click.echo("")
     click.echo(f"cohort:     {out['cohort']}")
     click.echo(f"model:      {out['models']}/{risk['model']} ({'promoted' if out['train']['promoted'] else 'kept ' + str(out['train']['current'])})")
-    click.echo(f"scored:     {score}")
+    click.echo(f"scored:     {scored_line(score)}")
     click.echo(f"risk list:  {risk['export']['path']}   <- care staff download this (Parquet, registry ids)")
     click.echo(f"report:     {risk['report']['path']}   ({risk['report']['pages']} household pages; opens offline)")
     click.echo(f"store:      {out['db']}   (analysts: {out['snapshot']})")
     click.echo(f"try:        meterrisk sql \"SELECT * FROM v_risk_latest LIMIT 10\"")
+
+
+def scored_line(score: dict) -> str:
+    """The scoring summary as a person reads it (not a dict repr)."""
+    n, high, medium = score.get("scored", 0), score.get("high", 0), score.get("medium", 0)
+    not_scored = ", ".join(f"{c} {why}" for why, c in sorted(score.get("not_scored", {}).items(), key=lambda kv: -kv[1]))
+    return (f"{n} residents as of {score.get('as_of')}: {high} high, {medium} medium, {n - high - medium} low; "
+            f"{score.get('new_concern', 0)} on the new-concern list (experimental)"
+            + (f"; not scored: {not_scored}" if not_scored else ""))
 
 
 @click.command("run")
