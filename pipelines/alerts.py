@@ -9,7 +9,7 @@ from pathlib import Path
 from prefect import flow, task
 
 from meterrisk import store
-from pipelines.artifacts import markdown
+from pipelines.artifacts import fields, markdown
 from pipelines.retries import retry_on_transient_io
 from pipelines.workspace import Workspace, marks_run
 
@@ -48,8 +48,7 @@ def alerts_flow(db: Path | None = None, day: date | None = None) -> dict:
     """Detect inactivity alerts for ``day`` (default: the last local day most households covered)."""
     ws = Workspace.default(db).ensure()
     result = detect_alerts(ws.db, day)
-    markdown("alerts-summary", "# Inactivity alerts\n\n" + "\n".join(
-        f"- {k}: {v}" for k, v in result.items() if k != "new_episodes") + "\n\n" + _episodes_md(result),
+    markdown("alerts-summary", "# Inactivity alerts\n\n" + fields(result, skip=("new_episodes",)) + "\n\n" + _episodes_md(result),
         "Alerts raised today")
     return result
 

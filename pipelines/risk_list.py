@@ -10,7 +10,7 @@ from prefect import flow, task
 
 from meterrisk import store
 from meterrisk.model import registry
-from pipelines.artifacts import markdown, risk_list_table
+from pipelines.artifacts import fields, markdown, risk_list_table
 from pipelines.retries import retry_on_transient_io
 from pipelines.snapshot import publish_snapshot
 from pipelines.workspace import Workspace, marks_run
@@ -87,7 +87,7 @@ def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir
     report = write_report(ws.db, as_of, out.parent / f"report_{as_of:%Y-%m-%d}", model.name)
     markdown("risk-list-summary",
              f"# Risk list {as_of}\n\nModel `{model.name}`.\n\n"
-             + "\n".join(f"- {k}: {v}" for k, v in scored.items() if not isinstance(v, (list, dict)))
+             + fields(scored)
              + f"\n\nExported {info['rows']} rows to `{info['path']}`."
              + f"\n\nReport ({report['pages']} household pages): [{report['path']}](file://{report['path']})",
              "Households scored by tier")
