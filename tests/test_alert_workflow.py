@@ -82,7 +82,9 @@ def test_withdrawal_purges_episodes_and_acks(db):
     con = store.connect(db, create=False)
     try:
         acknowledge(con, list_episodes(con)["episode_id"][0], "n")
-        con.execute("UPDATE readings SET file_id = NULL")  # no ingest file behind these test readings
+        con.execute("INSERT INTO ingest_files (file_id, path, file_name, sha256, profile, layout, rows_read, rows_loaded, "
+                    "rows_quarantined, rows_duplicate, rows_rejected_consent, started_at, status) VALUES "
+                    "(1, '/nonexistent/r.csv', 'r.csv', 'x', 'p', 'long', 0, 0, 0, 0, 0, now(), 'loaded')")
         withdraw(con, "a")
         left = [con.execute(f"SELECT count(*) FROM {t} WHERE household_id = 'a'").fetchall()[0][0]
                 for t in ("alert_episodes", "alert_acks", "alerts")]
