@@ -18,6 +18,13 @@ from meterrisk.store import frame, transaction
 
 EPISODE_ID = "substr(md5(e.household_id || '/' || e.kind || '/' || CAST(e.start_date AS VARCHAR)), 1, 8)"
 
+def episode_id(household_id: str, kind: str, start_date) -> str:
+    """The same id as :data:`EPISODE_ID`, in Python (for the delivery hook)."""
+    import hashlib
+
+    return hashlib.md5(f"{household_id}/{kind}/{start_date.isoformat()}".encode()).hexdigest()[:8]
+
+
 _LIST = f"""
 SELECT {EPISODE_ID} AS episode_id, e.household_id AS registry_id, h.district, e.kind, e.severity,
        CASE WHEN e.severity = 'data' THEN 'meter problem, not the resident' ELSE 'resident' END AS about,
