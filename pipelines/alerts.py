@@ -36,6 +36,18 @@ def detect_alerts_intraday(db: Path, at: datetime | None, latency_min: int) -> d
         con.close()
 
 
+@task(name="alert-hook")
+def deliver_new_episodes(db: Path, result: dict, hook: str | None) -> str:
+    """Hand the run's new episodes to the delivery hook (meterrisk.alerts.hook); never fails the run."""
+    from meterrisk.alerts.hook import run_hook
+
+    con = store.read_only(db)
+    try:
+        return run_hook(con, result.get("new_episodes", []), hook)
+    finally:
+        con.close()
+
+
 def _episodes_md(result: dict) -> str:
     new = result.get("new_episodes", [])
     lines = [f"- {e['started_at']:%Y-%m-%d %H:%M} {e['severity']} {e['kind']}" for e in new]
@@ -44,10 +56,11 @@ def _episodes_md(result: dict) -> str:
 
 @flow(name="alerts")
 @marks_run
-def alerts_flow(db: Path | None = None, day: date | None = None) -> dict:
+def alerts_flow(db: Path | None = None, day: date | None = None, hook: str | None = None) -> dict:
     """Detect inactivity alerts for ``day`` (default: the last local day most households covered)."""
     ws = Workspace.default(db).ensure()
     result = detect_alerts(ws.db, day)
+    result["hook"] = deliver_new_episodes(ws.db, result, hook)
     markdown("alerts-summary", "# Inactivity alerts\n\n" + fields(result, skip=("new_episodes",)) + "\n\n" + _episodes_md(result),
         "Alerts raised today")
     return result
@@ -55,11 +68,13 @@ def alerts_flow(db: Path | None = None, day: date | None = None) -> dict:
 
 @flow(name="alerts-intraday")
 @marks_run
-def alerts_intraday_flow(db: Path | None = None, at: datetime | None = None, latency_min: int = 30) -> dict:
+def alerts_intraday_flow(db: Path | None = None, at: datetime | None = None, latency_min: int = 30,
+                         hook: str | None = None) -> dict:
     """Judge today's readings received so far (``at``: local wall-clock time, default now).
     Scheduled every 30 minutes; a rerun at the same time adds nothing."""
     ws = Workspace.default(db).ensure()
     result = detect_alerts_intraday(ws.db, at, latency_min)
+    result["hook"] = deliver_new_episodes(ws.db, result, hook)
     markdown("alerts-intraday-summary", f"# Intraday alerts at {result.get('at')}\n\n"
              f"- judged until: {result.get('judged_until')}\n- households checked: {result.get('households_checked')}\n\n"
              + _episodes_md(result), "Intraday alerts")

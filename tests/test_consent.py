@@ -217,7 +217,7 @@ def two_homes(con, tmp_path):
     for hid in (GONE, STAYS):
         con.execute("INSERT INTO alerts VALUES (?, '2025-04-02 10:00', '2025-04-02', 'stuck_on', 'medium', "
                     "'a load stuck on', ?)", [hid, f'{{"household": "{hid}"}}'])
-        con.execute("INSERT INTO alert_acks VALUES (?, '2025-04-02', 'stuck_on', now(), 'called')", [hid])
+        con.execute("INSERT INTO alert_acks (household_id, local_date, kind, acked_at, note) VALUES (?, '2025-04-02', 'stuck_on', now(), 'called')", [hid])
         con.execute("INSERT INTO risk_scores (household_id, as_of, model_version, risk_score, risk_tier, rank, "
                     "reasons, status, scored_at) VALUES (?, '2025-04-02', 'm1', 0.5, 'high', 1, [?], 'scored', now())",
                     [hid, f"like {hid}"])
@@ -388,6 +388,8 @@ def test_analyst_views_show_households_with_consent_in_force_today_by_pseudonym(
         con.execute("INSERT INTO daily_features (household_id, local_date, coverage) VALUES (?, ?, 1.0)", [hid, start])
         con.execute("INSERT INTO alerts VALUES (?, '2025-06-01 10:00', '2025-06-01', 'stuck_on', 'medium', 'm', NULL)",
                     [hid])
+        con.execute("INSERT INTO alert_episodes VALUES (?, 'stuck_on', '2025-06-01', 'medium', '2025-06-01 10:00', "
+                    "'2025-06-01', '2025-06-01 10:00', 1, 'open', 'm')", [hid])  # v_alerts_open is by episode
     for view in ANALYST_VIEWS:
         cols = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall()]
         assert cols[:2] == ["pseudonym", "district"], (view, cols)

@@ -35,7 +35,7 @@ def test_withdraw_leaves_nothing_of_the_household_in_the_store(town_copy):
         pseudonym = store.one(con, "SELECT pseudonym FROM households WHERE household_id = ?", [hid])[0]
         # Tables the flows leave empty get a row too, so every household table is exercised.
         con.execute("INSERT INTO absences VALUES (?, '2025-05-01', '2025-05-03', 'hospital')", [hid])
-        con.execute("INSERT INTO alert_acks VALUES (?, '2025-05-02', 'stuck_on', now(), 'visited')", [hid])
+        con.execute("INSERT INTO alert_acks (household_id, local_date, kind, acked_at, note) VALUES (?, '2025-05-02', 'stuck_on', now(), 'visited')", [hid])
         present = {t: store.one(con, f'SELECT count(*) FROM "{t}" WHERE household_id = ?', [hid])[0]
                    for t in household_tables(con)}
         assert {t for t, n in present.items() if n == 0} <= {"alerts"}, present  # alerts: if the town raised one

@@ -316,7 +316,7 @@ def test_risk_list_flow_audits_its_export_and_keeps_registry_ids_out_of_artifact
 SNAPSHOT_TABLES = {
     "households", "readings", "household_day_quality", "daily_features", "household_features",
     "risk_scores", "risk_lists", "alerts", "alert_episodes", "local_calendar", "temperature", "feature_catalog",
-    "v_risk_latest", "v_household_daily", "v_alerts_open", "v_data_quality", "snapshot_info",
+    "v_risk_latest", "v_household_daily", "v_alerts_open", "v_alerts_acknowledged", "v_data_quality", "snapshot_info",
 }
 
 

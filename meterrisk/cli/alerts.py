@@ -8,7 +8,7 @@ from meterrisk import store
 from meterrisk.cli._options import db_option
 
 
-@click.command("alerts")
+@click.group("alerts", invoke_without_command=True)
 @db_option
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Local date to check [default: the last day most households covered: "
@@ -32,7 +32,8 @@ from meterrisk.cli._options import db_option
               help="Days of each home's own history a day is judged against "
                    "[default: 84 for the standard rules, 28 for clock-time].")
 @click.option("--show/--no-show", default=True, show_default=True, help="Print the new alert episodes.")
-def alerts(db, day, first, last, now, at, latency_min, absence_file, rules, history_days, show):
+@click.pass_context
+def alerts(ctx, db, day, first, last, now, at, latency_min, absence_file, rules, history_days, show):
     """Check a day for inactivity: no activity after the usual wake-up, a still spell longer
     than this home's usual ones in the last 12 weeks, or a load stuck on. Writes the ``alerts``
     table (re-running a date replaces its alerts) and the episodes (``alert_episodes``: the
@@ -51,7 +52,12 @@ def alerts(db, day, first, last, now, at, latency_min, absence_file, rules, hist
       meterrisk alerts --from 2025-01-01 --to 2025-07-31 --no-show
       meterrisk alerts --now
       meterrisk alerts --at "2025-07-31 11:30"
+      meterrisk alerts list --open
+      meterrisk alerts ack 1a2b3c4d --note "called, she is fine"
     """
+    ctx.ensure_object(dict)["db"] = db
+    if ctx.invoked_subcommand is not None:
+        return
     from datetime import timedelta
 
     from meterrisk.alerts.detector import RULES
@@ -108,6 +114,65 @@ def _show_new(con, episodes: list[dict], show: bool) -> None:
     for e in episodes:
         click.echo(f"  {e['started_at']:%Y-%m-%d %H:%M} {e['severity']:6s} {names.get(e['household_id'], '?')} "
                    f"{e['kind']}: {e['message']}")
+
+
+@alerts.command("list")
+@click.option("--open", "open_only", is_flag=True, default=False, help="Only open episodes nobody has acknowledged.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Also write them to FILE.csv or FILE.parquet.")
+@click.pass_context
+def list_cmd(ctx, open_only, out):
+    """List alert episodes for the duty worker: episode id (for `ack`), registry id, district,
+    kind, since, days, last seen, status and the evidence in words. Meter problems (severity
+    ``data``) are listed apart: they are about the meter, not the resident. Only households
+    whose consent is in force.
+
+    \b
+    Examples:
+      meterrisk alerts list --open
+      meterrisk alerts list --out episodes.csv
+    """
+    from meterrisk.alerts.workflow import list_episodes
+    from meterrisk.errors import MeterriskError
+
+    if out and not out.endswith((".csv", ".parquet")):
+        raise MeterriskError(f"--out {out}: give a .csv or .parquet file")
+    con = store.connect(ctx.obj["db"], create=False)
+    try:
+        df = list_episodes(con, open_only=open_only)
+    finally:
+        con.close()
+    for title, part in (("Alerts about the resident", df.filter(df["severity"] != "data")),
+                        ("Meter problems, not the resident", df.filter(df["severity"] == "data"))):
+        click.echo(f"{title}: {part.height}")
+        for r in part.iter_rows(named=True):
+            click.echo(f"  {r['episode_id']}  {r['registry_id']}  {r['district'] or '-'}  {r['kind']} ({r['severity']})  "
+                       f"since {r['since']:%Y-%m-%d %H:%M}, {r['days']} d, last seen {r['last_seen']:%Y-%m-%d %H:%M}  "
+                       f"{r['status']}: {r['evidence']}")
+    if out:
+        (df.write_parquet if out.endswith(".parquet") else df.write_csv)(out)
+        click.echo(f"{df.height} episodes written to {out}")
+
+
+@alerts.command("ack")
+@click.argument("episode_id")
+@click.option("--note", required=True, help="What was done (free text: stored, never logged).")
+@click.option("--by", default=None, help="Who acknowledged it.")
+@click.pass_context
+def ack_cmd(ctx, episode_id, note, by):
+    """Acknowledge one alert episode: it leaves the open list (`alerts list --open`, v_alerts_open).
+
+    \b
+    Example:
+      meterrisk alerts ack 1a2b3c4d --note "called, she is fine" --by "Sato"
+    """
+    from meterrisk.alerts.workflow import acknowledge
+
+    con = store.connect(ctx.obj["db"], create=False)
+    try:
+        a = acknowledge(con, episode_id, note, by)
+    finally:
+        con.close()
+    click.echo(f"episode {a['episode_id']} ({a['kind']} since {a['start_date']}) acknowledged")
 
 
 COMMANDS = [alerts]

@@ -38,7 +38,7 @@ PER_HOUSEHOLD = {
 #: Tables without personal data, copied as they are.
 REFERENCE = ["local_calendar", "temperature", "feature_catalog", "risk_lists"]
 #: The analyst views, materialised (their definitions join tables the snapshot does not hold).
-VIEWS = ["v_risk_latest", "v_household_daily", "v_alerts_open", "v_data_quality"]
+VIEWS = ["v_risk_latest", "v_household_daily", "v_alerts_open", "v_alerts_acknowledged", "v_data_quality"]
 _SNAP = "meterrisk_snapshot"
 
 
