@@ -38,6 +38,20 @@ RESEARCH_COLUMNS = [c for c in COLUMNS if c != "district"]
 #: staff must not read it as a priority; the high tier is the list the town acts on.
 NEW_CONCERN_NOTE = ("experimental: not yet better than chance at finding who becomes frail "
                     "(docs/model.md); a prompt for a routine check-in, not a priority")
+#: Reasons are at most three (meterrisk.model.reasons); the CSV gives each its own column, since a
+#: reason may itself hold "; " or commas and a joined column could not be split back.
+MAX_REASONS = 3
+_SPLIT = {"reasons": "reason", "concern_reasons": "concern_reason"}
+
+
+def csv_columns(columns: list[str]) -> list[str]:
+    """The CSV's columns for a file of ``columns``: each list column as ``<name>_1..3``."""
+    return [
+        name for c in columns
+        for name in ([f"{_SPLIT[c]}_{i}" for i in range(1, MAX_REASONS + 1)] if c in _SPLIT else [c])]
+
+
+CSV_COLUMNS = csv_columns(COLUMNS)
 REGISTRY_ID = "registry_id"
 KEYED_ID = "hmac_sha256"
 
@@ -91,7 +105,9 @@ def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "
                                                **{k: v.encode() for k, v in meta.items()}})
         _atomic(out, lambda p: pq.write_table(table, p), before_publish)
     elif fmt == "csv":
-        flat = df.with_columns([pl.col(c).list.join("; ") for c in ("reasons", "concern_reasons") if c in df.columns])
+        flat = df.with_columns([pl.col(c).list.get(i - 1, null_on_oob=True).alias(f"{_SPLIT[c]}_{i}")
+                                for c in _SPLIT if c in df.columns for i in range(1, MAX_REASONS + 1)]
+                               ).select(csv_columns(df.columns))
         _atomic(out, lambda p: flat.write_csv(p), before_publish)
     else:
         raise MeterriskError(f"unknown export format {fmt!r}", hint="use parquet or csv")
