@@ -34,3 +34,15 @@ def test_csv_reasons_round_trip_through_a_csv_reader(tmp_path):
         assert [r for r in got if r] == reasons
     assert rows[1]["concern_reason_1"] == 'wakes later, "much" later; since May'
     assert rows[0]["concern_reason_1"] == "" and rows[1]["concern_reason_2"] == ""
+
+
+def test_parquet_metadata_carries_the_tier_legend(tmp_path):
+    import json
+
+    from meterrisk.export.parquet import read_metadata
+
+    out = tmp_path / "l.parquet"
+    write_export(_frame(), out, as_of=date(2025, 7, 1))
+    legend = json.loads(read_metadata(out)["risk_tier_legend"])
+    assert legend["high"] == "the top 33% of residents scored (1): the share the town can contact"
+    assert legend["medium"] == "the next 33% (1)" and legend["low"] == "the rest (1)"

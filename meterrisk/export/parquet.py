@@ -88,6 +88,21 @@ def _atomic(out: Path, write, before_publish=None) -> None:
     replace_atomically(out, write_then_check)
 
 
+def tier_legend(df: pl.DataFrame) -> str:
+    """JSON: what each ``risk_tier`` means on this list, with its share and count (the capacity
+    is not stored with the list; the high tier is the top capacity share of those scored)."""
+    import json
+
+    n = df.height
+    counts = {t: int((df["risk_tier"] == t).sum()) for t in ("high", "medium", "low")} if "risk_tier" in df.columns \
+        else {"high": 0, "medium": 0, "low": 0}
+    share = {t: f"{c / n:.0%}" if n else "0%" for t, c in counts.items()}
+    return json.dumps({
+        "high": f"the top {share['high']} of residents scored ({counts['high']}): the share the town can contact",
+        "medium": f"the next {share['medium']} ({counts['medium']})",
+        "low": f"the rest ({counts['low']})"})
+
+
 def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "parquet",
                  id_kind: str = REGISTRY_ID, model_version: str | None = None, promoted: bool | None = None,
                  before_publish=None) -> dict:
@@ -98,7 +113,8 @@ def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "id_kind": id_kind, "promoted": "" if promoted is None else str(promoted).lower(),
             "new_concern_count": str(int(df["new_concern"].sum())) if "new_concern" in df.columns else "",
-            "new_concern_note": NEW_CONCERN_NOTE if "new_concern" in df.columns else ""}
+            "new_concern_note": NEW_CONCERN_NOTE if "new_concern" in df.columns else "",
+            "risk_tier_legend": tier_legend(df)}
     if fmt == "parquet":
         table = df.to_arrow()
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
