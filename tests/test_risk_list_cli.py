@@ -56,3 +56,10 @@ def test_risk_list_without_a_model_is_one_line(town_copy, monkeypatch, tmp_path)
 def test_risk_list_without_a_store_is_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert_one_line_error(cli("risk-list", "--db", tmp_path / "none.duckdb", "--as-of", "2025-07-31", ok=False))
+
+
+def test_risk_list_of_a_date_without_data_is_one_line(town_copy, monkeypatch):  # noqa: F811
+    monkeypatch.chdir(town_copy)
+    first = count(TOWN_DB, "SELECT min(local_date) FROM readings")
+    result = cli("risk-list", "--db", TOWN_DB, "--as-of", "2001-01-01", ok=False)
+    assert_one_line_error(result), (first, result.output)

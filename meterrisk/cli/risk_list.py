@@ -26,6 +26,20 @@ def summary_lines(out: dict) -> list[str]:
     return lines
 
 
+def _require_readings(db, as_of) -> None:
+    """No readings up to ``as_of``: one line (scoring such a date fails deep in the features)."""
+    from meterrisk.errors import MeterriskError
+
+    con = store.read_only(db)
+    try:
+        first, last = con.execute("SELECT min(local_date), max(local_date) FROM readings").fetchall()[0]
+    finally:
+        con.close()
+    if first is None or as_of < first:
+        raise MeterriskError(f"no readings on or before {as_of:%Y-%m-%d}",
+                             hint=f"the store's readings run {first} to {last}" if first else "ingest readings first")
+
+
 @click.command("risk-list")
 @db_option
 @click.option("--as-of", "as_of", required=True, type=_DATE, help="Scoring date (local, YYYY-MM-DD).")
@@ -52,6 +66,7 @@ def risk_list(db, as_of, out, fmt, models_dir):
     from pipelines.server import local_server, mark_crashed_runs, runs_tagged_with_this_process
 
     registry.current(Path(models_dir))  # no promoted model: one line, before Prefect starts
+    _require_readings(db, as_of.date())
     fmt = fmt or ("csv" if out and Path(out).suffix.lower() == ".csv" else "parquet")
     _quiet_user_errors()
     with local_server(), runs_tagged_with_this_process():
