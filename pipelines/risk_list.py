@@ -40,12 +40,12 @@ def score_households(db: Path, as_of: date, model: Path, models_dir: Path) -> di
 
 
 @task(name="export-risk-list", retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient_io)
-def export_risk_list(db: Path, as_of: date, out: Path, model_version: str) -> dict:
+def export_risk_list(db: Path, as_of: date, out: Path, model_version: str, fmt: str = "parquet") -> dict:
     from meterrisk.export.parquet import COLUMNS, consenting_list, export
 
     con = store.connect(db, create=False)
     try:
-        info = export(con, as_of, out, model_version=model_version, command="risk-list flow")
+        info = export(con, as_of, out, fmt=fmt, model_version=model_version, command="risk-list flow")
         listed = consenting_list(con, as_of, model_version)
     finally:
         con.close()
@@ -75,15 +75,15 @@ def write_report(db: Path, as_of: date, out: Path, model_version: str) -> dict:
 @flow(name="risk-list")
 @marks_run
 def risk_list_flow(db: Path | None = None, as_of: date | None = None, models_dir: Path | None = None,
-                   out: Path | None = None) -> dict:
+                   out: Path | None = None, fmt: str = "parquet") -> dict:
     """Score as of ``as_of`` (default: the last day most households covered) with the promoted
     model; export the list and write the HTML report beside it."""
     ws = Workspace.default(db, models_dir=models_dir or "models").ensure()
     as_of = as_of or latest_reading_date(ws.db)
     model = registry.current(ws.models)
     scored = score_households(ws.db, as_of, model, ws.models)
-    out = Path(out) if out else ws.exports / f"risk_list_{as_of:%Y-%m-%d}.parquet"
-    info = export_risk_list(ws.db, as_of, out, model.name)
+    out = Path(out) if out else ws.exports / f"risk_list_{as_of:%Y-%m-%d}.{fmt}"
+    info = export_risk_list(ws.db, as_of, out, model.name, fmt)
     report = write_report(ws.db, as_of, out.parent / f"report_{as_of:%Y-%m-%d}", model.name)
     markdown("risk-list-summary",
              f"# Risk list {as_of}\n\nModel `{model.name}`.\n\n"

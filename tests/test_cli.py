@@ -34,6 +34,10 @@ from meterrisk.cli import main
 PREFECT_LOG = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \| ")
 EXPORT_COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reasons",
                   "data_quality", "model_version", "new_concern", "concern_reasons"]
+#: The CSV: one column per reason (a reason may hold "; " or commas)
+CSV_EXPORT_COLUMNS = ["household_id", "district", "as_of", "risk_score", "risk_tier", "rank", "reason_1", "reason_2",
+                      "reason_3", "data_quality", "model_version", "new_concern", "concern_reason_1",
+                      "concern_reason_2", "concern_reason_3"]
 
 
 def cli(*args: str, ok: bool = True):
@@ -248,7 +252,7 @@ def test_train_score_export_on_a_small_town(town_copy, tmp_path):
     csv = tmp_path / "out" / "risk.txt"
     cli("export", "--db", db, "--as-of", latest, "--out", csv, "--format", "csv", "--model-version", "cli-test")
     back = pl.read_csv(csv)
-    assert back.columns == EXPORT_COLUMNS and back.height == df.height
+    assert back.columns == CSV_EXPORT_COLUMNS and back.height == df.height
     assert back["household_id"].to_list() == df["household_id"].to_list()
 
 
@@ -289,7 +293,7 @@ def test_export_reads_an_existing_town_risk_list(built_town, town_copy, tmp_path
     csv = tmp_path / "risk.csv"
     cli("export", "--db", town_copy / TOWN_DB, "--as-of", as_of, "--out", csv)  # writes an audit row: a copy
     df = pl.read_csv(csv)
-    assert df.columns == EXPORT_COLUMNS
+    assert df.columns == CSV_EXPORT_COLUMNS
     listed = set(pl.read_parquet(town_copy / out["risk_list"]["export"]["path"])["household_id"])
     assert set(df["household_id"]) == listed
 

@@ -8,7 +8,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from meterrisk.export.parquet import COLUMNS, export, read_metadata, write_export
+from meterrisk.export.parquet import COLUMNS, CSV_COLUMNS, export, read_metadata, write_export
 from test_model import scored, trained_env  # noqa: F401  (module fixtures)
 
 
@@ -30,12 +30,16 @@ def test_export_parquet_schema_metadata_and_registry_ids(scored, tmp_path):  # n
     assert df["rank"].to_list() == list(range(1, df.height + 1))
 
 
-def test_export_csv_joins_reasons(scored, tmp_path):  # noqa: F811
+def test_export_csv_has_a_column_per_reason(scored, tmp_path):  # noqa: F811
     con, summary, *_ = scored
     out = tmp_path / "list.csv"
     export(con, date(2025, 7, 1), out, fmt="csv", model_version=summary["model_version"])
-    df = pl.read_csv(out)
-    assert df.columns == COLUMNS and df["reasons"].dtype == pl.String
+    df = pl.read_csv(out, infer_schema=False)
+    assert df.columns == CSV_COLUMNS
+    listed = pl.read_parquet(export(con, date(2025, 7, 1), tmp_path / "l.parquet",
+                                    model_version=summary["model_version"])["path"])
+    assert [[r for r in (row["reason_1"], row["reason_2"], row["reason_3"]) if r] for row in df.to_dicts()] \
+        == listed["reasons"].to_list()
 
 
 def test_export_is_atomic_on_error(tmp_path, monkeypatch):

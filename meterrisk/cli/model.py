@@ -228,7 +228,8 @@ def export(db, as_of, out, fmt, model_version, pseudonymize, key_file):
     The care-staff list names residents by the town's registry id (the town maps it to a
     person) and district: household_id, district, as_of, risk_score, risk_tier, rank,
     reasons, data_quality, model_version, new_concern, concern_reasons (the new-concern
-    list: not high, own routine moving the way frailty moves). With --pseudonymize household_id is
+    list: not high, own routine moving the way frailty moves). In CSV each reason has its own
+    column (reason_1..3, concern_reason_1..3). With --pseudonymize household_id is
     HMAC-SHA256(key, registry id) and district is left out; the key comes from
     METERRISK_PSEUDONYM_KEY or a key file outside the data folder, and is never stored.
 

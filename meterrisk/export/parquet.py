@@ -38,6 +38,20 @@ RESEARCH_COLUMNS = [c for c in COLUMNS if c != "district"]
 #: staff must not read it as a priority; the high tier is the list the town acts on.
 NEW_CONCERN_NOTE = ("experimental: not yet better than chance at finding who becomes frail "
                     "(docs/model.md); a prompt for a routine check-in, not a priority")
+#: Reasons are at most three (meterrisk.model.reasons); the CSV gives each its own column, since a
+#: reason may itself hold "; " or commas and a joined column could not be split back.
+MAX_REASONS = 3
+_SPLIT = {"reasons": "reason", "concern_reasons": "concern_reason"}
+
+
+def csv_columns(columns: list[str]) -> list[str]:
+    """The CSV's columns for a file of ``columns``: each list column as ``<name>_1..3``."""
+    return [
+        name for c in columns
+        for name in ([f"{_SPLIT[c]}_{i}" for i in range(1, MAX_REASONS + 1)] if c in _SPLIT else [c])]
+
+
+CSV_COLUMNS = csv_columns(COLUMNS)
 REGISTRY_ID = "registry_id"
 KEYED_ID = "hmac_sha256"
 
@@ -74,6 +88,21 @@ def _atomic(out: Path, write, before_publish=None) -> None:
     replace_atomically(out, write_then_check)
 
 
+def tier_legend(df: pl.DataFrame) -> str:
+    """JSON: what each ``risk_tier`` means on this list, with its share and count (the capacity
+    is not stored with the list; the high tier is the top capacity share of those scored)."""
+    import json
+
+    n = df.height
+    counts = {t: int((df["risk_tier"] == t).sum()) for t in ("high", "medium", "low")} if "risk_tier" in df.columns \
+        else {"high": 0, "medium": 0, "low": 0}
+    share = {t: f"{c / n:.0%}" if n else "0%" for t, c in counts.items()}
+    return json.dumps({
+        "high": f"the top {share['high']} of residents scored ({counts['high']}): the share the town can contact",
+        "medium": f"the next {share['medium']} ({counts['medium']})",
+        "low": f"the rest ({counts['low']})"})
+
+
 def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "parquet",
                  id_kind: str = REGISTRY_ID, model_version: str | None = None, promoted: bool | None = None,
                  before_publish=None) -> dict:
@@ -84,14 +113,17 @@ def write_export(df: pl.DataFrame, out: str | Path, *, as_of: date, fmt: str = "
             "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "id_kind": id_kind, "promoted": "" if promoted is None else str(promoted).lower(),
             "new_concern_count": str(int(df["new_concern"].sum())) if "new_concern" in df.columns else "",
-            "new_concern_note": NEW_CONCERN_NOTE if "new_concern" in df.columns else ""}
+            "new_concern_note": NEW_CONCERN_NOTE if "new_concern" in df.columns else "",
+            "risk_tier_legend": tier_legend(df)}
     if fmt == "parquet":
         table = df.to_arrow()
         table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                **{k: v.encode() for k, v in meta.items()}})
         _atomic(out, lambda p: pq.write_table(table, p), before_publish)
     elif fmt == "csv":
-        flat = df.with_columns([pl.col(c).list.join("; ") for c in ("reasons", "concern_reasons") if c in df.columns])
+        flat = df.with_columns([pl.col(c).list.get(i - 1, null_on_oob=True).alias(f"{_SPLIT[c]}_{i}")
+                                for c in _SPLIT if c in df.columns for i in range(1, MAX_REASONS + 1)]
+                               ).select(csv_columns(df.columns))
         _atomic(out, lambda p: flat.write_csv(p), before_publish)
     else:
         raise MeterriskError(f"unknown export format {fmt!r}", hint="use parquet or csv")
