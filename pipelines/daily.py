@@ -12,6 +12,7 @@ from pipelines.artifacts import markdown
 from pipelines.consent import forget_due_withdrawals
 from pipelines.features import features_flow
 from pipelines.ingest import ingest_flow
+from pipelines.progress import stage
 from pipelines.snapshot import publish_snapshot
 from pipelines.workspace import Workspace, marks_run
 
@@ -65,9 +66,13 @@ def daily_flow(db: Path | None = None, inbox: Path | None = None, profile: str =
     matter today), but the run ends Failed naming it (:class:`DeliveryFailed`)."""
     ws = Workspace.default(db).ensure()
     withdrawn = forget_due_withdrawals(ws.db)
+    stage(1, 4, "ingesting the inbox")
     files = ingest_flow(db=ws.db, inbox=inbox, profile=profile)
+    stage(2, 4, "updating features")
     feats = features_flow(db=ws.db)
+    stage(3, 4, "checking for inactivity alerts")
     alerts = alerts_flow(db=ws.db)
+    stage(4, 4, "publishing the analysts' snapshot")
     snap = publish_snapshot(ws.db)
     result = {"withdrawn": withdrawn, "files": files, "features": feats, "alerts": alerts, "snapshot": snap}
     markdown("daily-summary", "# Daily run\n\n" + "\n".join(f"- {line}" for line in summary(result).splitlines()),

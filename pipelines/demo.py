@@ -18,6 +18,7 @@ from meterrisk import ingest, store
 from meterrisk.consent.files_side import finish_withdrawals, forget_outside_store
 from meterrisk.errors import MeterriskError
 from pipelines.daily import daily_flow
+from pipelines.progress import stage
 from pipelines.snapshot import publish_snapshot
 from pipelines.risk_list import risk_list_flow
 from pipelines.train import train_flow
@@ -71,11 +72,16 @@ def demo_flow(households: int = 600, days: int = 400, start: date = date(2025, 1
         raise MeterriskError("the demo needs at least 50 households and 180 days (a 12-week baseline plus survey waves)",
                              hint="meterrisk demo --households 300 --days 300")
     ws = Workspace.default(db or Path(data_dir) / "meterrisk.duckdb", data_dir=data_dir, models_dir=models_dir).ensure(create_store=True)
+    stage(1, 5, f"generating the synthetic town ({households} households x {days} days; reused if generated before)")
     cohort = Path(generate_cohort(Path(data_dir) / "synthetic" / f"demo-{households}x{days}-s{seed}",
                                   households, days, start, seed))
+    stage(2, 5, "loading the registry, questionnaires and temperatures")
     staged = stage_cohort(ws.db, cohort, ws.inbox)
+    stage(3, 5, "daily job: ingest, features, alerts (the longest step)")
     daily = daily_flow(db=ws.db, inbox=ws.inbox)
+    stage(4, 5, "training a model")
     trained = train_flow(db=ws.db, models_dir=ws.models, truth=cohort / "truth")
+    stage(5, 5, "scoring, exporting the risk list, writing the report")
     risk = risk_list_flow(db=ws.db, models_dir=ws.models)
     snapshot = publish_snapshot(ws.db)
     return {"cohort": str(cohort), "staged": staged, "daily": daily, "train": trained, "risk_list": risk,

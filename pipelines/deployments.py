@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect.schedules import Cron
@@ -49,6 +50,45 @@ def deployments(timezone: str | None = None) -> list:
                                      description="Score every consenting household; export the risk list."),
         train_flow.to_deployment(name="train", description="Retrain; promote only if better. Run on demand."),
     ]
+
+
+#: (deployment, cron or None) in the order ``deployments()`` builds them, for the serve listing.
+SCHEDULES = (("daily", DAILY_CRON), ("alerts-intraday", INTRADAY_CRON),
+             ("monthly-risk-list", MONTHLY_CRON), ("train", None))
+
+
+def _field_matches(field: str, value: int) -> bool:
+    """One cron field of the forms our schedules use: ``*``, ``*/n``, ``n`` or ``a,b``."""
+    if field == "*":
+        return True
+    if field.startswith("*/"):
+        return value % int(field[2:]) == 0
+    return value in {int(x) for x in field.split(",")}
+
+
+def next_run(cron: str, tz: str, now: datetime) -> datetime:
+    """The first local minute after ``now`` that ``cron`` (minute hour day month weekday) fires.
+    A plain minute walk (at most ~a month of minutes for our crons): no cron library is installed."""
+    minute, hour, day, month, weekday = cron.split()
+    t = now.astimezone(ZoneInfo(tz)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for _ in range(366 * 24 * 60):
+        if (_field_matches(minute, t.minute) and _field_matches(hour, t.hour) and _field_matches(day, t.day)
+                and _field_matches(month, t.month) and _field_matches(weekday, t.isoweekday() % 7)):
+            return t
+        t = (t.astimezone(timezone.utc) + timedelta(minutes=1)).astimezone(ZoneInfo(tz))
+    raise ValueError(f"cron {cron!r} never fires within a year")
+
+
+def schedule_lines(tz: str, now: datetime | None = None) -> list[str]:
+    """One line per deployment: name, cron, time zone and next run (local time)."""
+    now = now or datetime.now(timezone.utc)
+    lines = []
+    for name, cron in SCHEDULES:
+        if cron is None:
+            lines.append(f"  {name:<18} on demand (no schedule)")
+        else:
+            lines.append(f"  {name:<18} cron {cron:<13} {tz:<12} next {next_run(cron, tz, now):%Y-%m-%d %H:%M %Z}")
+    return lines
 
 
 class _StopRequested(BaseException):
@@ -113,8 +153,8 @@ def serve_all(timezone: str | None = None) -> None:
             runner = Runner()
             for deployment in deployments(tz):
                 runner.add_deployment(deployment)
-            sys.stderr.write(f"meterrisk serve: serving daily ({DAILY_CRON}), alerts-intraday ({INTRADAY_CRON}), monthly-risk-list ({MONTHLY_CRON}) "
-                             f"in {tz}, train on demand; Ctrl-C or SIGTERM stops\n")
+            sys.stderr.write("meterrisk serve: serving these deployments; Ctrl-C or SIGTERM stops\n"
+                             + "\n".join(schedule_lines(tz)) + "\n")
             _run(runner, server, signals)
     except _StopRequested as stop:
         sys.stderr.write(f"meterrisk serve: stopped ({signal.Signals(stop.args[0]).name})\n")

@@ -203,6 +203,8 @@ def test_serve_exits_non_zero_when_its_server_dies(tmp_path):
     servers = []
     try:
         _wait_for(lambda: any(w in log.read_text() for w in ("serving", "being served")), STARTUP, proc, log)
+        # issue 14: each deployment with its cron, zone and next run, before serving
+        assert "daily" in log.read_text() and "cron 0 2 * * *" in log.read_text() and " next " in log.read_text(), log.read_text()
         servers = _servers(proc.pid)
         for p in servers:
             os.kill(p, signal.SIGKILL)
