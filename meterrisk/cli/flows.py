@@ -31,7 +31,7 @@ def _is_user_error(exc: BaseException | None) -> bool:
     return isinstance(exc, MeterriskError) or not_writable(exc)
 
 
-def _quiet_user_errors() -> None:
+def quiet_user_errors() -> None:
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logger = logging.getLogger(name)
         if _no_traceback_for_user_errors not in logger.filters:
@@ -55,7 +55,7 @@ def demo(db, households, days, seed):
     from pipelines.demo import demo_flow
     from pipelines.server import local_server, mark_crashed_runs, runs_tagged_with_this_process
 
-    _quiet_user_errors()
+    quiet_user_errors()
 
     with local_server(), runs_tagged_with_this_process():
         mark_crashed_runs()
@@ -99,7 +99,7 @@ def run(db, inbox, profile):
     from pipelines.daily import DeliveryFailed, daily_flow, summary
     from pipelines.server import local_server, mark_crashed_runs, runs_tagged_with_this_process
 
-    _quiet_user_errors()
+    quiet_user_errors()
 
     with local_server(), runs_tagged_with_this_process():
         mark_crashed_runs()

@@ -60,7 +60,7 @@ def risk_list(db, as_of, out, fmt, models_dir):
       meterrisk risk-list --as-of 2025-07-31 --out out/risk-2025-07.csv
     """
     store.require_store(db)  # before Prefect starts: one line, at once
-    from meterrisk.cli.flows import _quiet_user_errors
+    from meterrisk.cli.flows import quiet_user_errors
     from meterrisk.model import registry
     from pipelines.risk_list import risk_list_flow
     from pipelines.server import local_server, mark_crashed_runs, runs_tagged_with_this_process
@@ -68,7 +68,7 @@ def risk_list(db, as_of, out, fmt, models_dir):
     registry.current(Path(models_dir))  # no promoted model: one line, before Prefect starts
     _require_readings(db, as_of.date())
     fmt = fmt or ("csv" if out and Path(out).suffix.lower() == ".csv" else "parquet")
-    _quiet_user_errors()
+    quiet_user_errors()
     with local_server(), runs_tagged_with_this_process():
         mark_crashed_runs()
         result = risk_list_flow(db=Path(db) if db else None, as_of=as_of.date(), models_dir=Path(models_dir),
