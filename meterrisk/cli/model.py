@@ -11,6 +11,7 @@ import click
 
 from meterrisk import store
 from meterrisk.cli._options import db_option
+from meterrisk.progress import step
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -96,9 +97,10 @@ def train(db, models_dir, capacity, concern_capacity, truth_dir, version, seed, 
 
     con = store.connect(db, create=False)
     try:
-        path, m = run(con, models_dir=models_dir, capacity=capacity, concern_capacity=concern_capacity,
-                      truth_dir=truth_dir, version=version, seed=seed,
-                      refit=refit, trend=trend)
+        with step("training: examples, split, model and baselines"):
+            path, m = run(con, models_dir=models_dir, capacity=capacity, concern_capacity=concern_capacity,
+                          truth_dir=truth_dir, version=version, seed=seed,
+                          refit=refit, trend=trend)
     finally:
         con.close()
     met, base = m["metrics"], m["baselines"]
@@ -195,8 +197,9 @@ def score(db, as_of, model_dir, models_dir, capacity, concern_capacity):
 
     con = store.connect(db, create=False)
     try:
-        s = run(con, as_of.date(), model=model_dir, models_dir=models_dir, capacity=capacity,
-                concern_capacity=concern_capacity)
+        with step(f"scoring households as of {as_of:%Y-%m-%d}"):
+            s = run(con, as_of.date(), model=model_dir, models_dir=models_dir, capacity=capacity,
+                    concern_capacity=concern_capacity)
         span = readings_span(con) if not s["scored"] else None
     finally:
         con.close()
