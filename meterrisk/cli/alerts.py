@@ -32,8 +32,12 @@ from meterrisk.cli._options import db_option
               help="Days of each home's own history a day is judged against "
                    "[default: 84 for the standard rules, 28 for clock-time].")
 @click.option("--show/--no-show", default=True, show_default=True, help="Print the new alert episodes.")
+@click.option("--hook", default=None, metavar="COMMAND",
+              help="Delivery hook: run COMMAND FILE.json with the new episodes, as the flows do "
+                   "[default: METERRISK_ALERT_HOOK]. A --from/--to backfill never calls it.")
+@click.option("--no-hook", is_flag=True, default=False, help="Do not call the delivery hook this time.")
 @click.pass_context
-def alerts(ctx, db, day, first, last, now, at, latency_min, absence_file, rules, history_days, show):
+def alerts(ctx, db, day, first, last, now, at, latency_min, absence_file, rules, history_days, show, hook, no_hook):
     """Check a day for inactivity: no activity after the usual wake-up, a still spell longer
     than this home's usual ones in the last 12 weeks, or a load stuck on. Writes the ``alerts``
     table (re-running a date replaces its alerts) and the episodes (``alert_episodes``: the
@@ -41,6 +45,10 @@ def alerts(ctx, db, day, first, last, now, at, latency_min, absence_file, rules,
     Registered absences suppress alerts. A meter outage (exact zeros, a value repeated to
     the last digit) or missing readings are data-quality events (severity ``data``), never
     inactivity.
+
+    New episodes go to the delivery hook (METERRISK_ALERT_HOOK or --hook; docs/alerts.md) as in
+    the flows; a failing hook is a warning, never a failed run (the episodes are stored). A
+    backfill does not call it: its episodes are history, not news for the duty worker.
 
     Electricity alone cannot tell "out" from "collapsed": an alert asks for a call, not an ambulance.
 
@@ -86,6 +94,8 @@ def alerts(ctx, db, day, first, last, now, at, latency_min, absence_file, rules,
             click.echo(f"{s['at']}: {until}; {s['households_checked']} households checked, "
                        f"{len(s['new_episodes'])} new episodes; {s['suppressed_by_absence']} suppressed by a known absence")
             _show_new(con, s["new_episodes"], show)
+            if not no_hook:
+                _deliver(con, s["new_episodes"], hook)
             return
         if first is not None:
             dates = [first.date() + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -100,6 +110,8 @@ def alerts(ctx, db, day, first, last, now, at, latency_min, absence_file, rules,
                        f"{s['by_kind']}{data}, {len(s['new_episodes'])} new episodes; "
                        f"{s['suppressed_by_absence']} suppressed by a known absence")
             _show_new(con, s["new_episodes"], show)
+            if first is None and not no_hook:
+                _deliver(con, s["new_episodes"], hook)
         if len(dates) > 1:
             click.echo(f"{len(dates)} days, {dates[0]} to {dates[-1]}: {total} new episodes")
     finally:
@@ -114,6 +126,18 @@ def _show_new(con, episodes: list[dict], show: bool) -> None:
     for e in episodes:
         click.echo(f"  {e['started_at']:%Y-%m-%d %H:%M} {e['severity']:6s} {names.get(e['household_id'], '?')} "
                    f"{e['kind']}: {e['message']}")
+
+
+def _deliver(con, episodes: list[dict], hook: str | None) -> None:
+    """The flows' delivery step (meterrisk.alerts.hook); its failure is a warning, not an exit code."""
+    from meterrisk.alerts.hook import run_hook
+
+    outcome = run_hook(con, episodes, hook)
+    if outcome == "ok":
+        click.echo(f"delivery hook: ok ({len(episodes)} new episodes)")
+    elif outcome == "failed":
+        click.echo(f"warning: delivery hook failed; its {len(episodes)} new episodes stay in the store: "
+                   "meterrisk alerts list --open", err=True)
 
 
 @alerts.command("list")

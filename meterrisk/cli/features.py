@@ -7,6 +7,7 @@ import click
 from meterrisk import store
 from meterrisk.cli._options import db_option
 from meterrisk.errors import MeterriskError
+from meterrisk.progress import step
 
 
 @click.command("features")
@@ -44,8 +45,9 @@ def features(db, as_of, full, list_, batch_size):
         if n == 0:
             raise MeterriskError("the store has no readings to compute features from",
                                  hint="load some first: meterrisk ingest DIR")
-        summary = fx.compute(con, as_of=as_of.date() if as_of else None, full=full,
-                             batch_size=batch_size)
+        with step("computing features: daily rows, then household windows"):
+            summary = fx.compute(con, as_of=as_of.date() if as_of else None, full=full,
+                                 batch_size=batch_size)
     finally:
         con.close()
     click.echo(

@@ -9,6 +9,7 @@ import click
 from meterrisk import config, ingest, store
 from meterrisk.cli._options import create_option, db_option
 from meterrisk.consent.files_side import finish_withdrawals, forget_outside_store
+from meterrisk.progress import step
 
 
 @click.command("ingest")
@@ -46,17 +47,22 @@ def ingest_cmd(db, profile_spec, timezone, encoding, unit, max_kwh_per_slot, rep
     try:
         profile.check_store_zone(store.setting(con, "timezone"))
         done = 0
+        with step(f"ingesting {len(files)} file{'s' if len(files) != 1 else ''}", total=len(files)) as shown:
 
-        def report(result: ingest.FileResult) -> None:  # one line per file doubles as progress
-            nonlocal done
-            done += 1
-            click.echo(f"[{done}/{len(files)}] {result.status}: {result.path}: {result.message}")
+            def report(result: ingest.FileResult) -> None:  # one line per file doubles as progress
+                nonlocal done
+                done += 1
+                shown.advance()
+                with shown.paused():
+                    click.echo(f"[{done}/{len(files)}] {result.status}: {result.path}: {result.message}")
 
-        def chunk(path, rows: int) -> None:
-            click.echo(f"  {path.name}: {rows} rows read (uncommitted)", err=True)
+            def chunk(path, rows: int) -> None:
+                shown.describe(f"{path.name}: {rows:,} rows read")
+                if progress:
+                    with shown.paused():
+                        click.echo(f"  {path.name}: {rows} rows read (uncommitted)", err=True)
 
-        results = ingest.ingest_paths(con, files, profile, replace=replace, on_file=report,
-                                      on_chunk=chunk if progress else None)
+            results = ingest.ingest_paths(con, files, profile, replace=replace, on_file=report, on_chunk=chunk)
     finally:
         con.close()
     totals = {k: sum(getattr(r, k) for r in results) for k in

@@ -11,6 +11,7 @@ import click
 
 from meterrisk import store
 from meterrisk.cli._options import db_option
+from meterrisk.progress import step
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -96,9 +97,10 @@ def train(db, models_dir, capacity, concern_capacity, truth_dir, version, seed, 
 
     con = store.connect(db, create=False)
     try:
-        path, m = run(con, models_dir=models_dir, capacity=capacity, concern_capacity=concern_capacity,
-                      truth_dir=truth_dir, version=version, seed=seed,
-                      refit=refit, trend=trend)
+        with step("training: examples, split, model and baselines"):
+            path, m = run(con, models_dir=models_dir, capacity=capacity, concern_capacity=concern_capacity,
+                          truth_dir=truth_dir, version=version, seed=seed,
+                          refit=refit, trend=trend)
     finally:
         con.close()
     met, base = m["metrics"], m["baselines"]
@@ -191,12 +193,14 @@ def score(db, as_of, model_dir, models_dir, capacity, concern_capacity):
     Example:
       meterrisk score --as-of 2025-07-31
     """
-    from meterrisk.model.scoring import score as run
+    from meterrisk.model.scoring import readings_span, score as run
 
     con = store.connect(db, create=False)
     try:
-        s = run(con, as_of.date(), model=model_dir, models_dir=models_dir, capacity=capacity,
-                concern_capacity=concern_capacity)
+        with step(f"scoring households as of {as_of:%Y-%m-%d}"):
+            s = run(con, as_of.date(), model=model_dir, models_dir=models_dir, capacity=capacity,
+                    concern_capacity=concern_capacity)
+        span = readings_span(con) if not s["scored"] else None
     finally:
         con.close()
     click.echo(f"{s['as_of']} model {s['model_version']}: {s['scored']} scored "
@@ -207,6 +211,9 @@ def score(db, as_of, model_dir, models_dir, capacity, concern_capacity):
                    f"the promoted list; export this one with --model-version {s['model_version']}")
     for reason, n in s["not_scored"].items():
         click.echo(f"  not_scored: {reason}: {n}")
+    if span:  # a list of nobody is written (it is what that day was), but say so plainly
+        click.echo(f"warning: nothing scored as of {s['as_of']}: every household is not scored (reasons above); "
+                   f"the store's readings run {span[0]} to {span[1]}", err=True)
 
 
 @click.command("export")

@@ -7,6 +7,7 @@ import time
 import click
 
 from meterrisk.cli._options import db_option
+from meterrisk.progress import step
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -40,7 +41,9 @@ def report(db, as_of, out, household, lang, model_version):
     started = time.perf_counter()
     con = store.read_only(db)
     try:
-        written = write_report(con, as_of.date(), out, household=household, lang=lang, model_version=model_version)
+        with step(f"writing the report of {as_of:%Y-%m-%d}"):
+            written = write_report(con, as_of.date(), out, household=household, lang=lang,
+                                   model_version=model_version)
     finally:
         con.close()
     for w in written.warnings:

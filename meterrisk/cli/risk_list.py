@@ -27,17 +27,15 @@ def summary_lines(out: dict) -> list[str]:
 
 
 def _require_readings(db, as_of) -> None:
-    """No readings up to ``as_of``: one line (scoring such a date fails deep in the features)."""
-    from meterrisk.errors import MeterriskError
+    """The scoring step's own check, before Prefect starts: a date before the first reading is
+    one line at once rather than after a server start (scoring raises the same error)."""
+    from meterrisk.model.scoring import require_readings_by
 
     con = store.read_only(db)
     try:
-        first, last = con.execute("SELECT min(local_date), max(local_date) FROM readings").fetchall()[0]
+        require_readings_by(con, as_of)
     finally:
         con.close()
-    if first is None or as_of < first:
-        raise MeterriskError(f"no readings on or before {as_of:%Y-%m-%d}",
-                             hint=f"the store's readings run {first} to {last}" if first else "ingest readings first")
 
 
 @click.command("risk-list")

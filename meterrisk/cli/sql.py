@@ -12,8 +12,46 @@ import polars as pl
 from meterrisk import config
 from meterrisk.cli._options import db_option
 from meterrisk.errors import MeterriskError
-from meterrisk.store import StoreBusyError, read_only
+from meterrisk.store import StoreBusyError, StoreMissingError, read_only
 from meterrisk.store.snapshot import flow_running, published_at, snapshot_path
+
+
+def lock_down(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """No file access from SQL, and settings locked so a statement cannot undo that.
+
+    A read-only connection still lets a statement ``ATTACH 'data/meterrisk.duckdb' (READ_WRITE)``
+    (and write the live store) or ``COPY ... TO`` a file; with external access off both are
+    refused. Temporary tables stay allowed: they live in this session's memory."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def print_table(frame: pl.DataFrame, max_rows: int) -> None:
+    """A result as an aligned table on stdout (``meterrisk sql`` and the shell alike)."""
+    with pl.Config(tbl_rows=max_rows, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):
+        click.echo(frame)
+
+
+def open_snapshot(db: str | None, *, live: bool) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """The shell's connection: the analyst snapshot (``live``: the store itself), read-only.
+
+    A prompt stays open for long, and a reader on the live file makes every writer wait, so
+    the shell reads the snapshot unless asked."""
+    path = config.db_path(db)
+    if live:
+        try:
+            return read_only(path), (f"live store ({path}), read-only; flows wait while this shell is open "
+                                     f"and fail after METERRISK_LOCK_WAIT seconds")
+        except StoreBusyError:
+            raise MeterriskError(f"the store {path} is being updated", hint="retry in 30 s, or drop --live") from None
+    snap = snapshot_path(path)
+    if not snap.exists():
+        if not path.exists():
+            raise StoreMissingError(path)
+        raise MeterriskError(f"no analyst snapshot at {snap} yet",
+                             hint="each flow run publishes one (meterrisk run); --live reads the store itself")
+    return read_only(snap), f"analyst snapshot published {published_at(path):%Y-%m-%d %H:%M:%S} UTC ({snap}), read-only"
 
 
 def open_for_reading(db: str | None, *, live: bool) -> tuple[duckdb.DuckDBPyConnection, str]:
@@ -47,27 +85,48 @@ def open_for_reading(db: str | None, *, live: bool) -> tuple[duckdb.DuckDBPyConn
 
 @click.command("sql")
 @db_option
-@click.argument("query")
+@click.argument("query", required=False)
+@click.option("--shell", is_flag=True, help="An interactive prompt on the analyst snapshot (--live: the store).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "parquet"]), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the result here (csv/parquet).")
 @click.option("--live", is_flag=True, help="Always query the live store (fail fast if a writer holds it).")
 @click.option("--max-rows", default=50, show_default=True, help="Rows shown in table format.")
-def sql(db, query, fmt, out, live, max_rows):
-    """Run a read-only SQL query against the store.
+def sql(db, query, shell, fmt, out, live, max_rows):
+    """Run a read-only SQL query against the store, or open a prompt (--shell).
 
     Reads the live store read-only; while a flow runs (or another process writes), reads
     the snapshot the last run published instead, so a query never waits and never sees half
-    a run. Writes are refused (the connection is read-only).
+    a run. Writes are refused (the connection is read-only), and so is file access from SQL
+    (ATTACH, COPY TO, read_csv of a file): save a result with --out.
+
+    --shell reads statements ending in ';' (several lines each), prints each result as a
+    table, and knows .tables, .schema NAME, .help and .quit (or Ctrl-D); an error is one line
+    and the prompt goes on. It reads the analyst snapshot, since a session on the live file
+    makes the flows wait (--live for the store). With input from a pipe it runs the
+    statements and exits 1 if any failed.
 
     \b
     Examples:
       meterrisk sql "SELECT * FROM v_risk_latest LIMIT 20"
       meterrisk sql "SELECT * FROM v_data_quality" --format csv --out quality.csv
+      meterrisk sql --shell
+      echo "SELECT count(*) FROM readings;" | meterrisk sql --shell
     """
+    if shell:
+        if query is not None:
+            raise MeterriskError("give a QUERY or --shell, not both")
+        if fmt != "table" or out:
+            raise MeterriskError("--shell prints tables; --format and --out are for a single QUERY",
+                                 hint='meterrisk sql "SELECT ..." --format csv --out FILE')
+        _shell(db, live=live, max_rows=max_rows)
+        return
+    if query is None:
+        raise MeterriskError("missing QUERY", hint='meterrisk sql "SELECT ...", or meterrisk sql --shell for a prompt')
     if fmt == "parquet" and not out:  # before the query runs, so the error is the only output
         raise MeterriskError("--format parquet needs --out FILE")
     con, source = open_for_reading(db, live=live)
     try:
+        lock_down(con)
         try:
             frame = pl.from_arrow(con.sql(query).to_arrow_table()) if query.strip() else pl.DataFrame()
         except duckdb.Error as exc:
@@ -80,8 +139,7 @@ def sql(db, query, fmt, out, live, max_rows):
         con.close()
     click.echo(f"-- {source}", err=True)
     if fmt == "table":
-        with pl.Config(tbl_rows=max_rows, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):
-            click.echo(frame)
+        print_table(frame, max_rows)
         return
     if fmt == "csv":
         if out:
@@ -92,6 +150,23 @@ def sql(db, query, fmt, out, live, max_rows):
         frame.write_parquet(out)
     if out:
         click.echo(f"{frame.height} rows -> {Path(out)}", err=True)
+
+
+def _shell(db, *, live: bool, max_rows: int) -> None:
+    from meterrisk.cli.sql_shell import Shell
+
+    con, source = open_snapshot(db, live=live)
+    try:
+        lock_down(con)
+        shell = Shell(con, lambda frame: print_table(frame, max_rows), click.echo)
+        click.echo(f"-- {source}", err=True)
+        if shell.interactive:
+            click.echo("-- statements end with ';'; .help for commands, .quit or Ctrl-D to leave", err=True)
+        code = shell.run()
+    finally:
+        con.close()
+    if code:
+        sys.exit(code)
 
 
 COMMANDS = [sql]

@@ -60,8 +60,20 @@ def features_for(con, requests: pl.DataFrame, *, feature_fn: FeatureFn | None = 
         feats = stored_or_computed(con, req, default_feature_fn())
     else:
         feats = (feature_fn or default_feature_fn())(con, req)
+    if feats.is_empty():
+        feats = typed_like_store(con, feats)
     feats = feats.with_columns(pl.col("as_of").cast(pl.Date))
     return add_age(feats, households_frame(con))
+
+
+def typed_like_store(con, feats: pl.DataFrame) -> pl.DataFrame:
+    """An empty feature frame with the column types of ``household_features``.
+
+    With no rows to infer from, the feature stage types every column Float64, ``dq_flag``
+    included, and comparing that with ``'insufficient_data'`` failed inside Polars (scoring a
+    date before the first reading, or one where nobody is eligible)."""
+    stored = frame(con, "SELECT * EXCLUDE (computed_at) FROM household_features LIMIT 0").schema
+    return feats.cast({c: stored[c] for c in feats.columns if c in stored})
 
 
 #: Days of daily rows a window reads: as_of - WINDOW_DAYS + 1 .. as_of (features: HISTORY_DAYS).

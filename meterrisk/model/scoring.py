@@ -56,7 +56,8 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
     promoted = registry.is_current(model_path, models_dir)
     hh = households_frame(con)
     if hh.is_empty():
-        raise MeterriskError("the household registry is empty", hint="load households.csv with `meterrisk ingest` first")
+        raise MeterriskError("the household registry is empty", hint="load the registry first: meterrisk households FILE")
+    require_readings_by(con, as_of)
     elig = eligibility(hh, as_of)
     eligible_ids = elig.filter(pl.col("eligible"))["household_id"].to_list()
     feats = features_for(con, pl.DataFrame({"household_id": eligible_ids, "as_of": [as_of] * len(eligible_ids)},
@@ -130,6 +131,24 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
         "new_concern": int(scored["new_concern"].sum()), "concern_capacity": concern_cap,
         "not_scored": {r["not_scored_reason"]: r["len"] for r in counts.filter(pl.col("status") == "not_scored").to_dicts()},
     }
+
+
+def readings_span(con) -> tuple[date | None, date | None]:
+    """(first, last) local date of the store's readings; (None, None) without readings."""
+    return con.execute("SELECT min(local_date), max(local_date) FROM readings").fetchall()[0]
+
+
+def require_readings_by(con, as_of: date) -> None:
+    """A date before the store's first reading: one clear error, not a list of nobody.
+
+    Nobody can have a window then, so such a list says nothing; the date is almost surely a
+    slip (a wrong year). A date after the last reading is scored: late deliveries happen, and
+    the list then says who has too little data."""
+    first, last = readings_span(con)
+    if first is None or as_of < first:
+        raise MeterriskError(f"no readings on or before {as_of:%Y-%m-%d}: nothing to score",
+                             hint=f"the store's readings run {first} to {last}" if first
+                             else "load readings first: meterrisk ingest DIR")
 
 
 def _new_concern(con, scored: pl.DataFrame, as_of: date, manifest: dict,

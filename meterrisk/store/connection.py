@@ -126,6 +126,7 @@ def connect(
                 ) from exc
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+    _no_progress_bar(con)
     # Bound DuckDB's memory so staging a big file spills to disk instead of growing with it.
     con.execute("SET memory_limit = ?", [os.environ.get("METERRISK_MEMORY_LIMIT", "1GB")])
     migrate(con)
@@ -139,13 +140,20 @@ def read_only(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnectio
     if not Path(db).exists():
         raise StoreMissingError(db)
     try:
-        return duckdb.connect(str(db), read_only=True)
+        return _no_progress_bar(duckdb.connect(str(db), read_only=True))
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
             raise StoreBusyError(
                 f"the store {db} is being updated by another process; retry in a few seconds"
             ) from exc
         raise
+
+
+def _no_progress_bar(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """DuckDB draws a progress bar on stdout for slow queries when stdout is a terminal: it
+    landed in the middle of ``meterrisk evaluate``'s JSON. Our own progress goes to stderr."""
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
