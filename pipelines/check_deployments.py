@@ -249,10 +249,7 @@ class Check:
 
     # ---------------------------------------------------------------------------------------
     def __call__(self) -> None:
-        spec = {d["name"]: d for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]}
-        unknown = [d for d in self.deployments if d not in spec]
-        if unknown:
-            raise CheckFailed(f"no deployment {unknown} in prefect.yaml (it has {sorted(spec)})")
+        spec = prefect_yaml_deployments()
         pools = {spec[d]["work_pool"]["name"] for d in self.deployments}
         if len(pools) != 1:
             raise CheckFailed(f"the deployments use several work pools: {sorted(pools)}")
@@ -271,6 +268,10 @@ class Check:
                 print(f"ok  {name}: {run['name']} Completed in {self.timings[f'run {name}']:.1f} s", flush=True)
             self.schedules(spec, found)
             print("ok  schedules: next runs at the crons' local times", flush=True)
+
+
+def prefect_yaml_deployments() -> dict[str, dict]:
+    return {d["name"]: d for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]}
 
 
 def _matches(field: str, value: int) -> bool:
@@ -310,10 +311,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per command or flow run")
     parser.add_argument("--keep", type=Path, help="work in this (new) folder and keep it: logs, store, PREFECT_HOME")
     args = parser.parse_args(argv)
+    chosen = tuple(d for d in args.deployments.split(",") if d)
+    spec = prefect_yaml_deployments()
+    unknown = [d for d in chosen if d not in spec]
+    if unknown or not chosen:
+        print(f"error: no deployment {unknown} in prefect.yaml", file=sys.stderr)
+        print(f"hint: --deployments takes some of {','.join(sorted(spec, key=ORDER.index))}", file=sys.stderr)
+        return 2
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=False)
     work = args.keep.resolve() if args.keep else Path(tempfile.mkdtemp(prefix="meterrisk-deploy-check-"))
-    check = Check(work, tuple(d for d in args.deployments.split(",") if d), args.households, args.days, args.timeout)
+    check = Check(work, chosen, args.households, args.days, args.timeout)
     try:
         check()
     except CheckFailed as exc:
