@@ -100,8 +100,14 @@ class Check:
         # its own session, so the stop reaches its children too (uvicorn, flow-run processes)
         proc = subprocess.Popen([str(a) for a in args], cwd=self.work, env=self.env(), stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-        stack.callback(_stop, proc)
+        stack.callback(self.stop, name, proc)
         return proc
+
+    def stop(self, name: str, proc: subprocess.Popen) -> None:
+        t = time.monotonic()
+        if not _stop(proc):
+            print(f"warning: {name} ignored SIGTERM for 10 s and was killed", file=sys.stderr)
+        self.timings[f"{name} stop"] = time.monotonic() - t
 
     def get(self, path: str):
         import httpx
@@ -286,20 +292,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM its whole session (the server's uvicorn, the worker's flow runs), then SIGKILL."""
+def _stop(proc: subprocess.Popen, grace: float = 10.0) -> bool:
+    """SIGTERM its whole session (the server's uvicorn, the worker's flow runs), then SIGKILL.
+    Whether SIGTERM was enough."""
     if proc.poll() is not None:
-        return
+        return True
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
-            return
+            return sig == signal.SIGTERM
         try:
             proc.wait(wait)
-            return
+            return sig == signal.SIGTERM
         except subprocess.TimeoutExpired:
             continue
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
