@@ -166,7 +166,7 @@ class Check:
         self.run(BIN / "prefect", "work-pool", "create", pool, "--type", "process", what="prefect work-pool create")
         t = time.monotonic()
         names = [a for d in self.deployments for a in ("--name", d)]
-        self.run(BIN / "prefect", "--no-prompt", "deploy", *(names or ["--all"]), cwd=ROOT, what="prefect deploy")
+        self.run(BIN / "prefect", "--no-prompt", "deploy", *names, cwd=ROOT, what="prefect deploy")
         self.timings["prefect deploy"] = time.monotonic() - t
         found = {d["name"]: d for d in self.post("/deployments/filter", {})}
         for name in self.deployments:
