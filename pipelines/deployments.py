@@ -1,4 +1,5 @@
-"""Schedules: served locally by ``meterrisk serve``; ``prefect.yaml`` has the same for work pools.
+"""Schedules: served locally by ``meterrisk serve``; ``prefect.yaml`` has the same for work pools
+(tests/test_deployments.py keeps the two in step), and :func:`enter_home` is its pull step.
 
 Cron times are local (Asia/Tokyo unless METERRISK_TZ says otherwise): the daily job at
 02:00 after the utility's overnight delivery, the intraday alerts every 30 minutes (today's
@@ -16,6 +17,7 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect.schedules import Cron
@@ -37,6 +39,37 @@ INTRADAY_CRON = "*/30 * * * *"
 #: before the server goes anyway; shorter when the server is already gone (nothing to tell it).
 STOP_GRACE_SECONDS = 10
 SERVER_GONE_GRACE_SECONDS = 3
+
+
+#: The folder a work-pool flow run works in (prefect.yaml's pull step): it holds data/ and models/.
+HOME_VARIABLE = "METERRISK_HOME"
+
+
+def enter_home(directory: str | None = None) -> dict:
+    """prefect.yaml's pull step: make ``directory`` (METERRISK_HOME) the working directory of
+    the flow run, as the flows' paths (data/, models/) are relative, after checking it holds a
+    store, so that a wrong setting fails the run naming METERRISK_HOME instead of a flow
+    failing later on a missing file.
+
+    prefect.yaml passes ``"{{ $METERRISK_HOME }}"``: ``prefect deploy`` fills it in when the
+    variable is set there (the value is then stored with the deployment), else Prefect fills it
+    in from the worker's environment when the run starts; with neither it arrives unfilled."""
+    if not directory or "{{" in directory:
+        raise MeterriskError(f"{HOME_VARIABLE} is not set: neither `prefect deploy` nor the worker had it, "
+                             "so this flow run has no folder to work in",
+                             hint=f"export {HOME_VARIABLE}=/srv/meterrisk (the folder holding data/ and models/), "
+                                  "then run `prefect deploy --all` again or restart the worker with it")
+    home = Path(directory).expanduser()
+    if not home.is_dir():
+        raise MeterriskError(f"{HOME_VARIABLE}={home} is not a folder on the worker's machine",
+                             hint="set it to the folder holding data/ and models/ and deploy again")
+    db = home / config.db_path()  # METERRISK_DB, if absolute, wins over the join
+    if not db.exists():
+        raise MeterriskError(f"no store at {db} ({HOME_VARIABLE}={home})",
+                             hint=f"{HOME_VARIABLE} must be the folder holding data/meterrisk.duckdb "
+                                  "(create the store there with `meterrisk households FILE`)")
+    os.chdir(home)
+    return {"directory": str(home)}
 
 
 def deployments(timezone: str | None = None) -> list:
