@@ -102,6 +102,25 @@ def test_gaps_are_drawn_light_and_zero_kwh_dark():
     assert zero < 0.25 < used and gap > 0.5, (zero, gap, used)  # lightness, so it holds in greyscale too
 
 
+def test_wake_time_ticks_fall_on_the_minutes_they_are_labelled():
+    from meterrisk.report.charts import clock, style, trends_figure
+    from meterrisk.report.data import Trend
+    from meterrisk.report.labels import labels
+
+    ends = [AS_OF - timedelta(days=7 * i) for i in range(11, -1, -1)]
+    wake = Trend("wake_time_h", "wake", ends, [7.0, 7.5] * 6, 7.4)  # 07:00-07:30: the default step was 0.2 h
+    with style():
+        fig = trends_figure([wake], ["wake"], labels("en"))
+        fig.draw_without_rendering()
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    ticks = [v for v in ax.get_yticks() if low <= v <= high]
+    assert len(ticks) >= 3
+    for v in ticks:  # each label is its tick's own time, not one rounded to 5 minutes
+        assert abs(v * 60 - round(v * 60)) < 1e-6 and round(v * 60) % 5 == 0, ticks
+        assert clock(v) == f"{int(v):02d}:{round(v * 60) % 60:02d}"
+
+
 def test_reason_words_pick_the_trends_behind_them():
     from meterrisk.report.data import reason_topics
 
