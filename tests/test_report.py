@@ -284,6 +284,23 @@ def test_cli_japanese_labels(built_town, tmp_path):
         assert "warning" not in result.stderr
 
 
+def test_a_cjk_font_installed_after_matplotlib_cached_its_font_list_is_found(monkeypatch):
+    """apt install fonts-noto-cjk after matplotlib's first run: its cached font list does not
+    have the font, and `--lang ja` must still find it (before: it warned there was none)."""
+    from matplotlib import font_manager
+
+    from meterrisk.report.labels import CJK_FAMILIES, cjk_font
+
+    on_disk = {font_manager.get_font(p).family_name for p in font_manager.findSystemFonts()}  # not the cached list
+    if not on_disk & set(CJK_FAMILIES):
+        pytest.skip("no font with Japanese glyphs on this machine (apt install fonts-noto-cjk)")
+    cjk_font()
+    cjk_files = {f.fname for f in font_manager.fontManager.ttflist if f.name in CJK_FAMILIES}
+    stale = [f for f in font_manager.fontManager.ttflist if f.fname not in cjk_files]  # as cached before the install
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    assert cjk_font() in CJK_FAMILIES
+
+
 def test_cli_errors_are_one_line(built_town, tmp_path):
     town, results = built_town
     db, as_of = town / TOWN_DB, results["risk_list"]["as_of"]
