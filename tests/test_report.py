@@ -108,17 +108,19 @@ def test_wake_time_ticks_fall_on_the_minutes_they_are_labelled():
     from meterrisk.report.labels import labels
 
     ends = [AS_OF - timedelta(days=7 * i) for i in range(11, -1, -1)]
-    wake = Trend("wake_time_h", "wake", ends, [7.0, 7.5] * 6, 7.4)  # 07:00-07:30: the default step was 0.2 h
-    with style():
-        fig = trends_figure([wake], ["wake"], labels("en"))
-        fig.draw_without_rendering()
-    ax = fig.axes[0]
-    low, high = ax.get_ylim()
-    ticks = [v for v in ax.get_yticks() if low <= v <= high]
-    assert len(ticks) >= 3
-    for v in ticks:  # each label is its tick's own time, not one rounded to 5 minutes
-        assert abs(v * 60 - round(v * 60)) < 1e-6 and round(v * 60) % 5 == 0, ticks
-        assert clock(v) == f"{int(v):02d}:{round(v * 60) % 60:02d}"
+    for weekly, baseline in (([7.0, 7.5] * 6, 7.4),  # 07:00-07:30: the default step was 0.2 h
+                             ([6.5] * 12, 6.5),      # the same every week
+                             ([5.0, 11.0] * 6, None)):
+        with style():
+            fig = trends_figure([Trend("wake_time_h", "wake", ends, weekly, baseline)], ["wake"], labels("en"))
+            fig.draw_without_rendering()
+        ax = fig.axes[0]
+        low, high = ax.get_ylim()
+        ticks = [v for v in ax.get_yticks() if low <= v <= high]
+        assert 2 <= len(ticks) <= 6, ticks  # enough to read, few enough to fit a 1.7 in panel
+        for v in ticks:  # each label is its tick's own time, not one rounded to 5 minutes
+            assert abs(v * 60 - round(v * 60)) < 1e-6 and round(v * 60) % 5 == 0, ticks
+            assert clock(v) == f"{int(v):02d}:{round(v * 60) % 60:02d}"
 
 
 def test_reason_words_pick_the_trends_behind_them():

@@ -51,12 +51,10 @@ def clock(h: float | None) -> str:
 _CLOCK_STEPS = (5 / 60, 10 / 60, 0.25, 0.5, 1.0, 2.0, 3.0)
 
 
-def _clock_step(y: np.ndarray, baseline: float | None, most: int = 5) -> float:
+def _clock_step(low: float, high: float, most: int = 5) -> float:
     """A step whose ticks fall on whole clock minutes (the default locator's 0.2 h is 07:12,
-    which :func:`clock` rounds to a misleading 07:10), at most ``most`` of them over the data."""
-    values = np.append(y[np.isfinite(y)], [] if baseline is None else [baseline])
-    span = float(values.max() - values.min()) if values.size else 0.0
-    return next((s for s in _CLOCK_STEPS if span / s <= most), _CLOCK_STEPS[-1])
+    which :func:`clock` rounds to a misleading 07:10), at most ``most`` of them from low to high."""
+    return next((s for s in _CLOCK_STEPS if (high - low) / s <= most), _CLOCK_STEPS[-1])
 
 
 def heatmap_figure(grid: Heatmap, wake: float | None, bed: float | None, L: dict) -> Figure:
@@ -109,7 +107,7 @@ def trends_figure(trends: list[Trend], topics: list[str], L: dict) -> Figure:
         if t.baseline is not None:
             earlier = ax.axhline(t.baseline, color="0.45", linestyle="--", linewidth=1.2, label=L["earlier"])
         if t.column == "wake_time_h":
-            ax.yaxis.set_major_locator(matplotlib.ticker.MultipleLocator(_clock_step(y, t.baseline)))
+            ax.yaxis.set_major_locator(matplotlib.ticker.MultipleLocator(_clock_step(*ax.get_ylim())))
             ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: clock(v)))
         ax.set_title(title, loc="left")
         ax.grid(axis="y", color="0.85", linewidth=0.6)
