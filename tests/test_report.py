@@ -102,6 +102,27 @@ def test_gaps_are_drawn_light_and_zero_kwh_dark():
     assert zero < 0.25 < used and gap > 0.5, (zero, gap, used)  # lightness, so it holds in greyscale too
 
 
+def test_wake_time_ticks_fall_on_the_minutes_they_are_labelled():
+    from meterrisk.report.charts import clock, style, trends_figure
+    from meterrisk.report.data import Trend
+    from meterrisk.report.labels import labels
+
+    ends = [AS_OF - timedelta(days=7 * i) for i in range(11, -1, -1)]
+    for weekly, baseline in (([7.0, 7.5] * 6, 7.4),  # 07:00-07:30: the default step was 0.2 h
+                             ([6.5] * 12, 6.5),      # the same every week
+                             ([5.0, 11.0] * 6, None)):
+        with style():
+            fig = trends_figure([Trend("wake_time_h", "wake", ends, weekly, baseline)], ["wake"], labels("en"))
+            fig.draw_without_rendering()
+        ax = fig.axes[0]
+        low, high = ax.get_ylim()
+        ticks = [v for v in ax.get_yticks() if low <= v <= high]
+        assert 2 <= len(ticks) <= 6, ticks  # enough to read, few enough to fit a 1.7 in panel
+        for v in ticks:  # each label is its tick's own time, not one rounded to 5 minutes
+            assert abs(v * 60 - round(v * 60)) < 1e-6 and round(v * 60) % 5 == 0, ticks
+            assert clock(v) == f"{int(v):02d}:{round(v * 60) % 60:02d}"
+
+
 def test_reason_words_pick_the_trends_behind_them():
     from meterrisk.report.data import reason_topics
 
@@ -133,6 +154,7 @@ class _Page(HTMLParser):
         self.text: list[str] = []
         self.svg = 0
         self.svg_sizes: list[tuple[str, str]] = []
+        self.svg_images: list[list[dict]] = []  # per top-level <svg>: its <image> elements' attributes
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -140,6 +162,9 @@ class _Page(HTMLParser):
         if tag == "svg" and not any(t == "svg" for t in self.stack):
             self.svg += 1
             self.svg_sizes.append((a.get("width"), a.get("height")))
+            self.svg_images.append([])
+        if tag == "image" and "svg" in self.stack:
+            self.svg_images[-1].append(a)
         for key in ("href", "src", "xlink:href"):
             if key in a:
                 self.links.append(a[key])
@@ -261,6 +286,23 @@ def test_cli_japanese_labels(built_town, tmp_path):
         assert "warning" not in result.stderr
 
 
+def test_a_cjk_font_installed_after_matplotlib_cached_its_font_list_is_found(monkeypatch):
+    """apt install fonts-noto-cjk after matplotlib's first run: its cached font list does not
+    have the font, and `--lang ja` must still find it (before: it warned there was none)."""
+    from matplotlib import font_manager
+
+    from meterrisk.report.labels import CJK_FAMILIES, cjk_font
+
+    on_disk = {font_manager.get_font(p).family_name for p in font_manager.findSystemFonts()}  # not the cached list
+    if not on_disk & set(CJK_FAMILIES):
+        pytest.skip("no font with Japanese glyphs on this machine (apt install fonts-noto-cjk)")
+    cjk_font()
+    cjk_files = {f.fname for f in font_manager.fontManager.ttflist if f.name in CJK_FAMILIES}
+    stale = [f for f in font_manager.fontManager.ttflist if f.fname not in cjk_files]  # as cached before the install
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    assert cjk_font() in CJK_FAMILIES
+
+
 def test_cli_errors_are_one_line(built_town, tmp_path):
     town, results = built_town
     db, as_of = town / TOWN_DB, results["risk_list"]["as_of"]
@@ -296,10 +338,53 @@ def test_withdrawal_erases_the_household_from_a_report(built_town, tmp_path):
 
 # ---- a browser's view ------------------------------------------------------------------------
 
+#: Headless flags that work on a closed network: without the background-networking ones
+#: chromium can hang trying to reach its update and sync services.
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--hide-scrollbars", "--force-device-scale-factor=1"]
+
+
+def _bluish(rgb: np.ndarray) -> np.ndarray:
+    """The lower half of cividis (heatmap cells, colour bar); text, links and trends are grey."""
+    return rgb[..., 2] > rgb[..., 0] + 25
+
+
+def _bluish_size_pt(images: list[dict]) -> tuple[float, float]:
+    """Width and height (pt) of the box around the bluish pixels of a figure's embedded images
+    (the heatmap's cells and its colour bar), placed as the SVG places them."""
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    boxes = []
+    for a in images:
+        png = np.asarray(Image.open(io.BytesIO(base64.b64decode(a["xlink:href"].split(",", 1)[1]))).convert("RGB"),
+                         dtype=int)
+        x, y, w, h = (float(a[k]) for k in ("x", "y", "width", "height"))
+        sx, sy = w / png.shape[1], h / png.shape[0]
+        ys, xs = np.nonzero(_bluish(png))
+        assert ys.size, a["id"]
+        r0, r1 = ys.min() * sy, (ys.max() + 1) * sy
+        flip = re.fullmatch(r"scale\(1 -1\) translate\(0 (-?[\d.]+)\)", a.get("transform", ""))
+        if flip:  # matplotlib stores the rows bottom-up and flips them: drawn at -t - (y + r)
+            t = -float(flip[1])
+            r0, r1 = t - y - r1, t - y - r0
+        else:
+            assert "transform" not in a, a["transform"]
+            r0, r1 = y + r0, y + r1
+        boxes.append((x + xs.min() * sx, r0, x + (xs.max() + 1) * sx, r1))
+    x0, y0, x1, y1 = (f(b[i] for b in boxes) for i, f in enumerate((min, min, max, max)))
+    return x1 - x0, y1 - y0
+
+
 def test_chromium_screenshot_of_a_household_page(built_town, tmp_path):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("Debian's `chromium` is not on PATH (apt install chromium); the screenshot test needs it")
+        pytest.skip("Debian's `chromium` is not on PATH: `make browser` installs it when run as root with apt-get "
+                    "(`make test` and .ci/run do that), else apt-get install chromium")
     from PIL import Image
 
     from meterrisk.report.charts import HEATMAP_SIZE
@@ -308,18 +393,25 @@ def test_chromium_screenshot_of_a_household_page(built_town, tmp_path):
     index = Path(results["risk_list"]["report"]["path"])
     page = sorted((index.parent / "households").iterdir())[0]
     shot = tmp_path / "page.png"
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    "--window-size=1100,2000", f"--screenshot={shot}", page.as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    try:
+        run = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                              "--window-size=1100,1400", f"--screenshot={shot}", page.as_uri()],
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        pytest.fail("chromium took over 60 s to screenshot one page (hung? see CHROMIUM_FLAGS)")
+    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
     rgb = np.asarray(Image.open(shot).convert("RGB"), dtype=int)
+    assert rgb.shape == (1400, 1100, 3)
     grey = rgb.mean(axis=2)
     assert grey.std() > 10 and (grey < 128).mean() > 0.02  # not blank
-    # The heatmap's SVG says its size (pt); the browser lays it out at pt x 4/3 px. Its cells and
-    # colour bar are the only bluish pixels of the page (cividis; text, links and trends are grey).
-    width, height = parse(page).svg_sizes[0]
-    assert (width, height) == (f"{HEATMAP_SIZE[0] * 72:g}pt", f"{HEATMAP_SIZE[1] * 72:g}pt")
-    fig_w, fig_h = HEATMAP_SIZE[0] * 96, HEATMAP_SIZE[1] * 96
-    ys, xs = np.nonzero(rgb[..., 2] > rgb[..., 0] + 25)
+    # The heatmap's SVG says its size (pt); the browser draws pt x 4/3 px (CSS px, scale factor 1).
+    # Its cells and colour bar are the only bluish pixels of the page, so the box around them in
+    # the screenshot has the size of the box around them in the SVG's own embedded images.
+    html_page = parse(page)
+    assert html_page.svg_sizes[0] == (f"{HEATMAP_SIZE[0] * 72:g}pt", f"{HEATMAP_SIZE[1] * 72:g}pt")
+    width_pt, height_pt = _bluish_size_pt(html_page.svg_images[0])
+    ys, xs = np.nonzero(_bluish(rgb))
     assert ys.size, "no heatmap cells in the screenshot"
     box_w, box_h = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
-    assert 0.5 * fig_w < box_w <= fig_w + 8 and 0.4 * fig_h < box_h <= fig_h + 8, (box_w, box_h)
+    assert abs(box_w - width_pt * 4 / 3) <= 3 and abs(box_h - height_pt * 4 / 3) <= 3, \
+        ((box_w, box_h), (width_pt * 4 / 3, height_pt * 4 / 3))

@@ -47,6 +47,16 @@ def clock(h: float | None) -> str:
     return f"{(m // 60) % 24:02d}:{m % 60:02d}"
 
 
+#: Tick steps of a clock-time axis, in hours: 5, 10, 15, 30 minutes, 1, 2, 3 hours.
+_CLOCK_STEPS = (5 / 60, 10 / 60, 0.25, 0.5, 1.0, 2.0, 3.0)
+
+
+def _clock_step(low: float, high: float, most: int = 5) -> float:
+    """A step whose ticks fall on whole clock minutes (the default locator's 0.2 h is 07:12,
+    which :func:`clock` rounds to a misleading 07:10), at most ``most`` of them from low to high."""
+    return next((s for s in _CLOCK_STEPS if (high - low) / s <= most), _CLOCK_STEPS[-1])
+
+
 def heatmap_figure(grid: Heatmap, wake: float | None, bed: float | None, L: dict) -> Figure:
     """Days (rows, oldest at the top) x local clock half hours; NaN cells show the hatched
     background, so a gap never looks like 0 kWh (the darkest colour)."""
@@ -80,25 +90,35 @@ def heatmap_figure(grid: Heatmap, wake: float | None, bed: float | None, L: dict
 
 
 def trends_figure(trends: list[Trend], topics: list[str], L: dict) -> Figure:
-    """One panel per feature: weekly medians (solid, dots) against the earlier 12 weeks' median (dashed)."""
+    """One panel per feature: weekly medians (solid, dots) against the earlier 12 weeks' median
+    (dashed), with one legend for all panels above them."""
     ordered = sorted(trends, key=lambda t: (t.topic not in topics, topics.index(t.topic) if t.topic in topics else 0))
     fig = Figure(figsize=(TREND_PANEL[0], TREND_PANEL[1] * len(ordered)), layout="constrained")
     axes = fig.subplots(len(ordered), 1, sharex=True, squeeze=False)[:, 0]
+    weekly = earlier = None
     for ax, t in zip(axes, ordered):
         x = np.array(t.week_ends, dtype="datetime64[D]")
         y = np.array([np.nan if v is None else v for v in t.weekly], dtype=float)
         title = L[t.column] + (" *" if t.topic in topics else "")
         if np.isfinite(y).any():
-            ax.plot(x, y, color="black", linestyle="-", marker="o", markersize=3.5, label=L["weekly"])
+            (weekly,) = ax.plot(x, y, color="black", linestyle="-", marker="o", markersize=3.5, label=L["weekly"])
         else:
             ax.text(0.5, 0.5, L["no_data"], transform=ax.transAxes, ha="center", va="center", color="0.3")
         if t.baseline is not None:
-            ax.axhline(t.baseline, color="0.45", linestyle="--", linewidth=1.2, label=L["earlier"])
+            earlier = ax.axhline(t.baseline, color="0.45", linestyle="--", linewidth=1.2, label=L["earlier"])
         if t.column == "wake_time_h":
+            ax.yaxis.set_major_locator(matplotlib.ticker.MultipleLocator(_clock_step(*ax.get_ylim())))
             ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: clock(v)))
         ax.set_title(title, loc="left")
         ax.grid(axis="y", color="0.85", linewidth=0.6)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+    handles = [h for h in (weekly, earlier) if h is not None]
+    if handles:
+        fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), frameon=False, fontsize=8)
+    # Ticks at every other week's end: the weeks the medians are of (and AutoDateLocator's search
+    # for "nice" dates was a tenth of the page's drawing time).
+    if ordered and ordered[0].week_ends:
+        ends = matplotlib.dates.date2num(np.array(ordered[0].week_ends, dtype="datetime64[D]"))
+        axes[-1].xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ends[::-2][::-1]))
     axes[-1].set_xlabel(L["week_ending"])
     axes[-1].xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%m-%d"))
     return fig

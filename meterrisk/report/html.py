@@ -7,7 +7,8 @@ from html import escape
 
 CSS = """
 a { color: #111; }
-body { font-family: sans-serif; margin: 1.5em auto; max-width: 62em; color: #111; background: #fff; }
+body { font-family: sans-serif; margin: 1.5em auto; padding: 0 1em; max-width: 62em; color: #111;
+       background: #fff; }  /* padding: a narrow screen (a tablet) keeps a margin */
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #999; }
 table { border-collapse: collapse; margin: 0.6em 0; }
 th, td { border: 1px solid #888; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }

@@ -100,11 +100,28 @@ CJK_FAMILIES = ["Noto Sans CJK JP", "Noto Serif CJK JP", "IPAexGothic", "IPAGoth
 
 
 def cjk_font() -> str | None:
-    """The first installed font family that can draw Japanese, or None."""
+    """The first installed font family that can draw Japanese, or None.
+
+    matplotlib reads the system's fonts once and caches the list (~/.cache/matplotlib), so a
+    font installed after that (apt install fonts-noto-cjk) is not in it: then the font files
+    not in the list are added, which takes a few hundredths of a second."""
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FAMILIES if name in installed), None)
+    def first() -> str | None:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FAMILIES if name in installed), None)
+
+    found = first()
+    if found is None:
+        known = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read: not a font we can use
+                    continue
+        found = first()
+    return found
 
 
 def labels(lang: str) -> dict[str, str]:
