@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/data/prefect
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test bench clean browser
+.PHONY: install demo test bench clean browser check-deployments
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(if $(QUICK),--quick,)
+
+# The work-pool path for real: a Prefect server, a process pool and worker, prefect deploy and a run
+# of each deployment on a throwaway town (about 2 minutes; docs/operations.md).
+check-deployments: $(STAMP)
+	$(BIN)/python -m pipelines.check_deployments
 
 clean:
 	rm -rf $(VENV) data/meterrisk.duckdb* data/prefect data/demo
