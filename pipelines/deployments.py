@@ -74,14 +74,17 @@ def enter_home(directory: str | None = None) -> dict:
 
 def deployments(timezone: str | None = None) -> list:
     tz = config.local_timezone(timezone)
+    # One writer of the DuckDB store at a time, as in prefect.yaml: a second run of a deployment
+    # waits for the first instead of failing on the store's lock.
+    one = {"concurrency_limit": 1}
     return [
-        daily_flow.to_deployment(name="daily", schedule=Cron(DAILY_CRON, timezone=tz),
+        daily_flow.to_deployment(name="daily", **one, schedule=Cron(DAILY_CRON, timezone=tz),
                                  description="Ingest the inbox, update features, raise inactivity alerts."),
-        alerts_intraday_flow.to_deployment(name="alerts-intraday", schedule=Cron(INTRADAY_CRON, timezone=tz),
+        alerts_intraday_flow.to_deployment(name="alerts-intraday", **one, schedule=Cron(INTRADAY_CRON, timezone=tz),
                                            description="Judge today's readings received so far; raise new alert episodes."),
-        risk_list_flow.to_deployment(name="monthly-risk-list", schedule=Cron(MONTHLY_CRON, timezone=tz),
+        risk_list_flow.to_deployment(name="monthly-risk-list", **one, schedule=Cron(MONTHLY_CRON, timezone=tz),
                                      description="Score every consenting household; export the risk list."),
-        train_flow.to_deployment(name="train", description="Retrain; promote only if better. Run on demand."),
+        train_flow.to_deployment(name="train", **one, description="Retrain; promote only if better. Run on demand."),
     ]
 
 

@@ -160,3 +160,14 @@ def test_the_pull_step_placeholder_is_filled_from_the_environment_at_run_time(tm
     [(step, inputs)] = _config()["pull"][0].items()
     import_object(step)(**apply_values(inputs, os.environ))
     assert Path.cwd() == home
+
+
+def test_served_deployments_also_run_one_at_a_time():
+    # `meterrisk serve` builds its deployments in Python, not from prefect.yaml: the same one-writer
+    # limit must hold there, or two served runs overlap on the DuckDB store.
+    from pipelines.deployments import deployments
+
+    for d in deployments():
+        limit = d.concurrency_limit
+        limit = getattr(limit, "limit", limit)
+        assert limit == 1, d.name
