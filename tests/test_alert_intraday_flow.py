@@ -20,7 +20,7 @@ def test_intraday_deployment_runs_every_30_minutes_in_local_time():
     # prefect.yaml (work pools) declares the same; read as text: PyYAML is only Prefect's dependency
     text = (Path(__file__).parents[1] / "prefect.yaml").read_text()
     block = text.split("- name: alerts-intraday", 1)[1].split("- name:", 1)[0]
-    assert "entrypoint: pipelines/alerts.py:alerts_intraday_flow" in block
+    assert "entrypoint: pipelines.alerts:alerts_intraday_flow" in block
     assert f'cron: "{INTRADAY_CRON}"' in block and "concurrency_limit: 1" in block
 
 

@@ -57,7 +57,8 @@ def score(con, as_of: date, *, model: str | Path | None = None, models_dir: str 
     hh = households_frame(con)
     if hh.is_empty():
         raise MeterriskError("the household registry is empty", hint="load the registry first: meterrisk households FILE")
-    require_readings_by(con, as_of)
+    if feature_fn is None:  # features from the store's readings (a feature_fn brings its own)
+        require_readings_by(con, as_of)
     elig = eligibility(hh, as_of)
     eligible_ids = elig.filter(pl.col("eligible"))["household_id"].to_list()
     feats = features_for(con, pl.DataFrame({"household_id": eligible_ids, "as_of": [as_of] * len(eligible_ids)},
