@@ -59,9 +59,10 @@ def dask_task_runner(address: str | None = None, workers: int | None = None, *, 
                  "METERRISK_MEMORY_LIMIT", "METERRISK_FEATURE_THREADS", "PYTHONPATH"):
         if name in os.environ:
             env[name] = os.environ[name]
-    return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
-        "n_workers": workers, "threads_per_worker": 1, "processes": processes, "env": env,
-        "dashboard_address": ":0"})
+    cluster = {"n_workers": workers, "threads_per_worker": 1, "processes": processes, "dashboard_address": ":0"}
+    if processes:  # threads share this process's settings already
+        cluster["env"] = env
+    return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=cluster)
 
 
 def prefect_api_url() -> str | None:

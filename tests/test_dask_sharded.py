@@ -1,0 +1,166 @@
+"""The daily job over household shards on a Dask LocalCluster gives what the single-process
+daily job gives, row for row; its Prefect records land in one API; a withdrawal reaches the
+shard stores.
+
+The reference is the shared town (``built_town``: the single-process daily flow, training and
+the risk list). The same cohort, staged the same way, runs here through ``sharded_flow`` on a
+LocalCluster of two worker *processes* (threads would share this process's Prefect settings
+and hide a worker reporting to a server of its own), split three ways so one worker takes two
+shards; then the risk list is scored on the main store with the reference's model.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines_conftest import (  # noqa: F401  (fixtures)
+    TOWN_DB, _split_and_add_late_delivery, built_town, cohort, cwd, one_blas_thread, prefect_harness,
+)
+
+from meterrisk import store
+from meterrisk.errors import MeterriskError
+
+SHARDS = 3
+
+#: Columns that record when a row was written, not what it holds.
+CLOCK_COLUMNS = {"computed_at", "scored_at", "updated_at", "exported_at", "synced_at"}
+
+
+@pytest.fixture(scope="module")
+def sharded_town(built_town, cohort, prefect_harness, tmp_path_factory):
+    from pipelines.demo import stage_cohort
+    from pipelines.risk_list import risk_list_flow
+    from pipelines.sharded import dask_task_runner, sharded_flow
+
+    ref, _ = built_town
+    town = tmp_path_factory.mktemp("sharded-town")
+    started = time.perf_counter()
+    with cwd(town), one_blas_thread():
+        stage_cohort(TOWN_DB, cohort, Path("data/inbox"))
+        _split_and_add_late_delivery(Path("data/inbox"))
+        runner = dask_task_runner(workers=2)
+        state = sharded_flow.with_options(task_runner=runner)(db=TOWN_DB, inbox=Path("data/inbox"), shards=SHARDS,
+                                                              return_state=True)
+        daily = state.result()
+        shutil.copytree(ref / "models", "models", dirs_exist_ok=True)  # training stays on one node: the reference's model
+        risk = risk_list_flow(db=TOWN_DB, models_dir=Path("models"))
+    print(f"sharded town: {time.perf_counter() - started:.1f} s")
+    return town, {"flow_run_id": state.state_details.flow_run_id, "daily": daily, "risk_list": risk}
+
+
+def _table(db: Path, sql: str) -> pl.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        df = store.frame(con, sql)
+    finally:
+        con.close()
+    df = df.drop([c for c in df.columns if c in CLOCK_COLUMNS])
+    return df.sort(df.columns)
+
+
+@pytest.mark.parametrize("table", ["daily_features", "daily_profiles", "household_features", "alerts",
+                                   "alert_episodes", "risk_scores"])
+def test_sharded_run_stores_what_the_single_process_run_stores(built_town, sharded_town, table):
+    ref, _ = built_town
+    town, _ = sharded_town
+    single = _table(ref / TOWN_DB, f"SELECT * FROM {table}")
+    sharded = _table(town / TOWN_DB, f"SELECT * FROM {table}")
+    assert single.height > 0 or table in ("alerts", "alert_episodes")
+    assert sharded.columns == single.columns
+    assert sharded.equals(single), f"{table}: {sharded.height} rows sharded vs {single.height} single-process"
+
+
+def test_sharded_risk_list_file_is_the_single_process_one(built_town, sharded_town):
+    ref, ref_results = built_town
+    town, results = sharded_town
+    single = pl.read_parquet(ref / ref_results["risk_list"]["export"]["path"])
+    sharded = pl.read_parquet(town / results["risk_list"]["export"]["path"])
+    assert single.height > 0 and sharded.equals(single)
+    assert results["daily"]["alerts"]["alerts"] == ref_results["daily"]["alerts"]["alerts"]
+    assert results["daily"]["features"]["windows_computed"] == ref_results["daily"]["features"]["windows_computed"]
+
+
+def test_each_shard_store_holds_only_its_own_households(sharded_town):
+    from meterrisk.shards.layout import shard_store
+    from meterrisk.shards.partition import shard_of
+
+    town, _ = sharded_town
+    main = _table(town / TOWN_DB, "SELECT household_id, pseudonym FROM households")
+    seen = set()
+    for k in range(SHARDS):
+        held = _table(shard_store(town / "data" / "shards", k), "SELECT DISTINCT household_id FROM reading_days")
+        expected = {h for h, p in main.iter_rows() if shard_of(p, SHARDS) == k}
+        assert set(held["household_id"]) <= expected and held.height > 0
+        seen |= set(held["household_id"])
+    assert seen == set(_table(town / TOWN_DB, "SELECT DISTINCT household_id FROM reading_days")["household_id"])
+    assert not (town / "data" / "shards" / "transfer").exists() or not any((town / "data" / "shards" / "transfer").iterdir())
+
+
+def test_the_flow_run_and_every_shard_task_run_are_in_one_api(sharded_town):
+    """With the API's address handed to the worker processes, their task runs are recorded
+    where the flow run is (a worker without it would start a temporary server of its own)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    _, results = sharded_town
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(results["flow_run_id"])
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+    assert run.state.is_completed()
+    shard_runs = [t for t in tasks if t.task_key.startswith("shard_task")]
+    assert len(shard_runs) == SHARDS and all(t.state.is_completed() for t in shard_runs)
+
+
+def test_a_withdrawal_leaves_no_trace_in_the_shard_stores(sharded_town, tmp_path, prefect_harness):
+    from meterrisk.consent.files_side import finish_withdrawals, forget_outside_store
+    from meterrisk.consent.purge import withdraw
+    from meterrisk.shards.layout import shard_stores
+    from pipelines.sharded import dask_task_runner, sharded_flow
+
+    src, _ = sharded_town
+    town = tmp_path / "town"
+    shutil.copytree(src, town)
+    db = town / TOWN_DB
+    hid, pseudonym = _table(db, "SELECT h.household_id, h.pseudonym FROM households h "
+                                "WHERE h.household_id IN (SELECT household_id FROM alerts "
+                                "UNION SELECT household_id FROM reading_days) ORDER BY 1 LIMIT 1").row(0)
+    stores = shard_stores(town / "data" / "shards")
+    assert any(_table(s, f"SELECT count(*) AS n FROM readings WHERE household_id = '{hid}'")["n"][0] for s in stores)
+    con = store.connect(db, create=False)
+    report = withdraw(con, hid)
+    (outside,) = forget_outside_store(con, db, [report])
+    finish_withdrawals(con, db)
+    assert outside.shards is not None and len(outside.shards.stores_rewritten) == 1 and outside.shards.rows_deleted > 0
+    for path in sorted((town / "data" / "shards").rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            assert hid.encode() not in data and pseudonym.encode() not in data, path
+    # The next run goes on from where the shards are (no rebuild needed) and keeps it out.
+    with cwd(town):
+        sharded_flow.with_options(task_runner=dask_task_runner(workers=1, processes=False))(
+            db=TOWN_DB, inbox=Path("data/inbox"), shards=SHARDS)
+    for s in stores:
+        assert _table(s, f"SELECT count(*) AS n FROM households WHERE household_id = '{hid}'")["n"][0] == 0
+    assert _table(db, f"SELECT count(*) AS n FROM daily_features WHERE household_id = '{hid}'")["n"][0] == 0
+
+
+def test_a_store_is_split_one_way_unless_rebuilt(tmp_path):
+    from meterrisk.shards.layout import COUNT_KEY, VERSION_KEY
+    from meterrisk.shards.transfer import shard_count
+
+    con = store.connect(tmp_path / "s.duckdb")
+    try:
+        assert shard_count(con, 4) == (4, 0)
+        con.execute("INSERT INTO settings VALUES (?, '4'), (?, '17')", [COUNT_KEY, VERSION_KEY])
+        assert shard_count(con, 4) == (4, 17)
+        with pytest.raises(MeterriskError, match="split into 4 shards, not 8"):
+            shard_count(con, 8)
+        assert shard_count(con, 8, rebuild=True) == (8, 0)
+    finally:
+        con.close()
