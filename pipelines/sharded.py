@@ -174,7 +174,8 @@ def sharded_flow(db: Path | None = None, inbox: Path | None = None, profile: str
     stage(5, 5, "publishing the analysts' snapshot")
     snap = publish_snapshot(ws.db)
     result = {"withdrawn": withdrawn, "files": files, "features": feats, "alerts": alerts, "snapshot": snap,
-              "shards": {"count": plan["shards"], "rows_gathered": gathered}}
+              "shards": {"count": plan["shards"], "rows_gathered": gathered,
+                         "results": [{k: r[k] for k in ("shard", "households_dropped")} for r in results]}}
     markdown("daily-sharded-summary", "# Daily run on shards\n\n"
              + "\n".join(f"- {line}" for line in summary(result).splitlines())
              + f"\n- shards: {plan['shards']}\n\n" + fields(gathered), "Daily run summary")

@@ -169,3 +169,36 @@ def test_a_store_is_split_one_way_unless_rebuilt(tmp_path):
         assert shard_count(con, 8, rebuild=True) == (8, 0)
     finally:
         con.close()
+
+
+def test_a_withdrawal_the_purge_could_not_reach_is_applied_by_the_next_run(sharded_town, tmp_path, monkeypatch,
+                                                                            prefect_harness):
+    """A shard store the purge could not open (a run held it, a worker's disk was away): the next
+    run sends only the registry's consenting households, and the shard drops everyone else,
+    rows and bytes."""
+    import meterrisk.consent.files_side as files_side
+    from meterrisk.consent.purge import withdraw
+    from meterrisk.shards.purge import ShardErasure
+    from pipelines.sharded import dask_task_runner, sharded_flow
+
+    src, _ = sharded_town
+    town = tmp_path / "town"
+    shutil.copytree(src, town)
+    db = town / TOWN_DB
+    hid, pseudonym = _table(db, "SELECT household_id, pseudonym FROM households WHERE household_id IN "
+                                "(SELECT household_id FROM reading_days) ORDER BY 1 DESC LIMIT 1").row(0)
+    monkeypatch.setattr(files_side, "erase_from_shards",
+                        lambda db, household_id: ShardErasure(problems=["shard store busy"]))
+    con = store.connect(db, create=False)
+    (outside,) = files_side.forget_outside_store(con, db, [withdraw(con, hid)])
+    files_side.finish_withdrawals(con, db)
+    assert "shard store busy" in outside.problems
+    shard_files = [p for p in (town / "data" / "shards").rglob("*.duckdb")]
+    assert any(hid.encode() in p.read_bytes() for p in shard_files)  # still there, as the purge left it
+    with cwd(town):
+        result = sharded_flow.with_options(task_runner=dask_task_runner(workers=1, processes=False))(
+            db=TOWN_DB, inbox=Path("data/inbox"), shards=SHARDS)
+    assert sum(r["households_dropped"] for r in result["shards"]["results"]) == 1
+    for p in (town / "data" / "shards").rglob("*"):
+        if p.is_file():
+            assert hid.encode() not in p.read_bytes() and pseudonym.encode() not in p.read_bytes(), p
