@@ -122,39 +122,6 @@ def test_the_flow_run_and_every_shard_task_run_are_in_one_api(sharded_town):
     assert len(shard_runs) == SHARDS and all(t.state.is_completed() for t in shard_runs)
 
 
-def test_a_withdrawal_leaves_no_trace_in_the_shard_stores(sharded_town, tmp_path, prefect_harness):
-    from meterrisk.consent.files_side import finish_withdrawals, forget_outside_store
-    from meterrisk.consent.purge import withdraw
-    from meterrisk.shards.layout import shard_stores
-    from pipelines.sharded import dask_task_runner, sharded_flow
-
-    src, _ = sharded_town
-    town = tmp_path / "town"
-    shutil.copytree(src, town)
-    db = town / TOWN_DB
-    hid, pseudonym = _table(db, "SELECT h.household_id, h.pseudonym FROM households h "
-                                "WHERE h.household_id IN (SELECT household_id FROM alerts "
-                                "UNION SELECT household_id FROM reading_days) ORDER BY 1 LIMIT 1").row(0)
-    stores = shard_stores(town / "data" / "shards")
-    assert any(_table(s, f"SELECT count(*) AS n FROM readings WHERE household_id = '{hid}'")["n"][0] for s in stores)
-    con = store.connect(db, create=False)
-    report = withdraw(con, hid)
-    (outside,) = forget_outside_store(con, db, [report])
-    finish_withdrawals(con, db)
-    assert outside.shards is not None and len(outside.shards.stores_rewritten) == 1 and outside.shards.rows_deleted > 0
-    for path in sorted((town / "data" / "shards").rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            assert hid.encode() not in data and pseudonym.encode() not in data, path
-    # The next run goes on from where the shards are (no rebuild needed) and keeps it out.
-    with cwd(town):
-        sharded_flow.with_options(task_runner=dask_task_runner(workers=1, processes=False))(
-            db=TOWN_DB, inbox=Path("data/inbox"), shards=SHARDS)
-    for s in stores:
-        assert _table(s, f"SELECT count(*) AS n FROM households WHERE household_id = '{hid}'")["n"][0] == 0
-    assert _table(db, f"SELECT count(*) AS n FROM daily_features WHERE household_id = '{hid}'")["n"][0] == 0
-
-
 def test_a_store_is_split_one_way_unless_rebuilt(tmp_path):
     from meterrisk.shards.layout import COUNT_KEY, VERSION_KEY
     from meterrisk.shards.transfer import shard_count
@@ -171,11 +138,15 @@ def test_a_store_is_split_one_way_unless_rebuilt(tmp_path):
         con.close()
 
 
-def test_a_withdrawal_the_purge_could_not_reach_is_applied_by_the_next_run(sharded_town, tmp_path, monkeypatch,
-                                                                            prefect_harness):
-    """A shard store the purge could not open (a run held it, a worker's disk was away): the next
-    run sends only the registry's consenting households, and the shard drops everyone else,
-    rows and bytes."""
+
+def _shard_files(town: Path) -> list[Path]:
+    return [p for p in sorted((town / "data" / "shards").rglob("*")) if p.is_file()]
+
+
+def test_a_withdrawal_leaves_no_trace_in_the_shard_stores(sharded_town, tmp_path, monkeypatch, prefect_harness):
+    """The purge deletes the household from its shard store and rewrites the file; one it could
+    not reach (a run held the store) is dropped by the next run, which sends only the
+    registry's consenting households: rows and bytes. That run needs no rebuild."""
     import meterrisk.consent.files_side as files_side
     from meterrisk.consent.purge import withdraw
     from meterrisk.shards.purge import ShardErasure
@@ -185,20 +156,26 @@ def test_a_withdrawal_the_purge_could_not_reach_is_applied_by_the_next_run(shard
     town = tmp_path / "town"
     shutil.copytree(src, town)
     db = town / TOWN_DB
-    hid, pseudonym = _table(db, "SELECT household_id, pseudonym FROM households WHERE household_id IN "
-                                "(SELECT household_id FROM reading_days) ORDER BY 1 DESC LIMIT 1").row(0)
+    (first, p1), (second, p2) = _table(db, "SELECT household_id, pseudonym FROM households WHERE household_id IN "
+                                           "(SELECT household_id FROM alerts UNION SELECT household_id FROM reading_days) "
+                                           "ORDER BY 1 LIMIT 2").rows()
+    con = store.connect(db, create=False)
+    (reached,) = files_side.forget_outside_store(con, db, [withdraw(con, first)])
+    assert reached.shards is not None and len(reached.shards.stores_rewritten) == 1 and reached.shards.rows_deleted > 0
     monkeypatch.setattr(files_side, "erase_from_shards",
                         lambda db, household_id: ShardErasure(problems=["shard store busy"]))
-    con = store.connect(db, create=False)
-    (outside,) = files_side.forget_outside_store(con, db, [withdraw(con, hid)])
+    (blocked,) = files_side.forget_outside_store(con, db, [withdraw(con, second)])
     files_side.finish_withdrawals(con, db)
-    assert "shard store busy" in outside.problems
-    shard_files = [p for p in (town / "data" / "shards").rglob("*.duckdb")]
-    assert any(hid.encode() in p.read_bytes() for p in shard_files)  # still there, as the purge left it
+    assert "shard store busy" in blocked.problems
+    for path in _shard_files(town):
+        assert first.encode() not in path.read_bytes() and p1.encode() not in path.read_bytes(), path
+    assert any(second.encode() in p.read_bytes() for p in _shard_files(town))  # as the blocked purge left it
     with cwd(town):
         result = sharded_flow.with_options(task_runner=dask_task_runner(workers=1, processes=False))(
             db=TOWN_DB, inbox=Path("data/inbox"), shards=SHARDS)
     assert sum(r["households_dropped"] for r in result["shards"]["results"]) == 1
-    for p in (town / "data" / "shards").rglob("*"):
-        if p.is_file():
-            assert hid.encode() not in p.read_bytes() and pseudonym.encode() not in p.read_bytes(), p
+    for path in _shard_files(town):
+        data = path.read_bytes()
+        assert all(needle.encode() not in data for needle in (first, p1, second, p2)), path
+    assert _table(db, "SELECT count(*) AS n FROM daily_features WHERE household_id IN (?, ?)"
+                  .replace("?", "'{}'").format(first, second))["n"][0] == 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from meterrisk import store
 from meterrisk.shards import layout

@@ -19,7 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from meterrisk import store
 from meterrisk.errors import MeterriskError
