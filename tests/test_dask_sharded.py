@@ -179,3 +179,43 @@ def test_a_withdrawal_leaves_no_trace_in_the_shard_stores(sharded_town, tmp_path
         assert all(needle.encode() not in data for needle in (first, p1, second, p2)), path
     assert _table(db, "SELECT count(*) AS n FROM daily_features WHERE household_id IN (?, ?)"
                   .replace("?", "'{}'").format(first, second))["n"][0] == 0
+
+
+def _deliver_next_day(town: Path) -> None:
+    """Every household's last day again, one day later, as a CSV in the inbox (the next delivery)."""
+    con = duckdb.connect(str(town / TOWN_DB), read_only=True)
+    try:
+        rows = store.frame(con, "SELECT household_id, ts_utc + INTERVAL 1 DAY AS ts, kwh FROM readings "
+                                "WHERE local_date = (SELECT max(local_date) FROM readings) ORDER BY 1, 2")
+    finally:
+        con.close()
+    inbox = town / "data" / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    rows.with_columns(pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_csv(inbox / "next-day.csv")
+
+
+def test_the_next_days_delivery_gives_the_single_process_rows_too(built_town, sharded_town, tmp_path, prefect_harness):
+    """The incremental path: only the changed day rows go to the shards, and the shards'
+    incremental features and alerts are still the single-process ones."""
+    from pipelines.daily import daily_flow
+    from pipelines.sharded import dask_task_runner, sharded_flow
+
+    towns = {}
+    for name, src in (("single", built_town[0]), ("sharded", sharded_town[0])):
+        towns[name] = tmp_path / name
+        shutil.copytree(src, towns[name], ignore=shutil.ignore_patterns("*.lock"))
+        _deliver_next_day(towns[name])
+    with cwd(towns["single"]):
+        single = daily_flow(db=TOWN_DB, inbox=Path("data/inbox"))
+    with cwd(towns["sharded"]):
+        sharded = sharded_flow.with_options(task_runner=dask_task_runner(workers=1, processes=False))(
+            db=TOWN_DB, inbox=Path("data/inbox"), shards=SHARDS)
+    assert sharded["features"]["as_of"] == single["features"]["as_of"] != sharded_town[1]["daily"]["features"]["as_of"]
+    assert 0 < sharded["features"]["days_recomputed"] == single["features"]["days_recomputed"]
+    for table in ("daily_features", "daily_profiles", "alerts", "alert_episodes"):
+        a, b = (_table(towns[n] / TOWN_DB, f"SELECT * FROM {table}") for n in ("single", "sharded"))
+        assert b.equals(a), table
+    keys = ["household_id", "as_of"]
+    a, b = (_table(towns[n] / TOWN_DB, f"SELECT * FROM household_features WHERE as_of = '{single['features']['as_of']}'")
+            for n in ("single", "sharded"))
+    assert a.height > 0 and b.equals(a.join(b.select(keys), on=keys, how="semi")) and b.height == a.height
