@@ -26,6 +26,7 @@ from meterrisk.consent.export_files import ExportChange, erase_from_exports
 from meterrisk.consent.input_files import FileChange, erase_household_from_file
 from meterrisk.consent.prefect_home import PrefectErasure, erase_from_prefect_home
 from meterrisk.consent.purge import WithdrawalReport, mentions, redact
+from meterrisk.shards.purge import ShardErasure, erase_from_shards
 
 
 @dataclass
@@ -33,6 +34,7 @@ class OutsideStore:
     inputs: list[FileChange] = field(default_factory=list)
     exports: list[ExportChange] = field(default_factory=list)
     prefect: PrefectErasure | None = None
+    shards: ShardErasure | None = None
     problems: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -48,6 +50,9 @@ class OutsideStore:
         if self.prefect is not None:
             out.append(f"prefect records: {sum(self.prefect.cells_redacted.values())} cells redacted, "
                        f"{len(self.prefect.files_deleted)} cached files deleted")
+        if self.shards is not None and (self.shards.stores_rewritten or self.shards.transfer_runs_deleted):
+            out.append(f"shard stores: {len(self.shards.stores_rewritten)} rewritten without it "
+                       f"({self.shards.rows_deleted} rows), {self.shards.transfer_runs_deleted} transfer folders deleted")
         out += [f"  problem: {p}" for p in self.problems]
         return out
 
@@ -95,6 +100,8 @@ def erase_outside_store(con: duckdb.DuckDBPyConnection, db: str | os.PathLike, r
             except Exception as exc:  # one unreadable file must not stop the rest of the erasure
                 result.problems.append(_redacted(f"{path}: {exc}", household_id))
     result.exports = erase_from_exports(data_dir / "exports", needles)
+    result.shards = erase_from_shards(db, household_id)  # a sharded run's per-shard stores
+    result.problems += result.shards.problems
     home = Path(prefect_home or os.environ.get("PREFECT_HOME") or data_dir / "prefect")
     try:
         result.prefect = erase_from_prefect_home(home, needles)
@@ -141,6 +148,10 @@ def _audit(con, report: WithdrawalReport, household_id: str, result: OutsideStor
         touched.append({**asdict(change), "path": _redacted(change.path, household_id), "kind": "delivered"})
     for change in result.exports:
         touched.append({**asdict(change), "path": _redacted(change.path, household_id), "kind": "export"})
+    if result.shards is not None and (result.shards.stores_rewritten or result.shards.transfer_runs_deleted):
+        touched.append({"kind": "shards", "stores_rewritten": result.shards.stores_rewritten,
+                        "rows_deleted": result.shards.rows_deleted,
+                        "transfer_runs_deleted": result.shards.transfer_runs_deleted})
     if result.prefect is not None:
         touched.append({"kind": "prefect", "cells_redacted": result.prefect.cells_redacted,
                         "files_deleted": [_redacted(f, household_id) for f in result.prefect.files_deleted]})

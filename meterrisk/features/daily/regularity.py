@@ -29,8 +29,12 @@ def regularity_corr(halfhour_active: np.ndarray, norm_sum: np.ndarray, norm_n: n
     with np.errstate(invalid="ignore", divide="ignore"):
         # halfhour_active: 1 active, 0 not, -1 (or NaN) no reading in the half hour.
         m = (halfhour_active >= 0) & (norm_n > 0)
-        x = np.where(m, halfhour_active, 0.0)
-        y = np.where(m, np.divide(norm_sum, norm_n, dtype=np.float64), 0.0)
+        # Row-major, so that each day's sums run along its own 48 values in one fixed order:
+        # over the engine's Fortran-ordered arrays numpy's reduction order depended on where
+        # the row sat in the array, and a household's value on who else was in it (last bits;
+        # a shard and the whole town disagreed, tests/test_shards_feature_invariance.py).
+        x = np.ascontiguousarray(np.where(m, halfhour_active, 0.0))
+        y = np.ascontiguousarray(np.where(m, np.divide(norm_sum, norm_n, dtype=np.float64), 0.0))
         n = m.sum(axis=1)
         sx, sy = x.sum(axis=1), y.sum(axis=1)
         cov = np.einsum("dk,dk->d", x, y) - sx * sy / n

@@ -9,7 +9,7 @@ window as the difference of two cumulative rows: ages lo..hi-1 before as_of A ar
 so row A-84 always exists and a window never mixes households.
 
 Floating point: values are accumulated relative to a per-household constant (the household's
-mean of that feature over the frame), or a constant series would give an SD of rounding noise
+median of that feature over the frame), or a constant series would give an SD of rounding noise
 instead of 0, and a variance is clamped at 0 where it is within rounding of 0.
 """
 
@@ -165,14 +165,20 @@ def dense_days(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFram
     # Every segment gets the length of the longest (earlier days are read by no window): the
     # dense frame is then a (segments, days) grid, accumulated along the days.
     length = int(((households["_last"] - households["_first"]).dt.total_days() + 1).max())
+    # The padding days before a segment's own first day stay empty: they hold no window's
+    # days, and filled they would enter its centring constant and cumulative sums, so a
+    # household's values would depend (in the last bits) on who else is in the batch: a
+    # shard and the whole town would disagree (tests/test_shards_feature_invariance.py).
     households = households.with_columns(
+        _own_first=pl.col("_first"),
         _first=pl.col("_last") - pl.duration(days=length - 1), _start=pl.col(H).cast(pl.Int64) * length)
     n_rows = households.height * length
     seg_first = households["_first"].cast(pl.Int64).to_numpy()
 
     def placed(rows: pl.DataFrame) -> pl.DataFrame:
         """``rows`` with their dense row ``_pos``, once per segment whose days hold them."""
-        placed = (rows.join(households.select(H, "household_id", "_first"), on="household_id")
+        placed = (rows.join(households.select(H, "household_id", "_first", "_own_first"), on="household_id")
+                  .filter(pl.col("local_date") >= pl.col("_own_first"))
                   .with_columns(_t=(pl.col("local_date") - pl.col("_first")).dt.total_days())
                   .filter((pl.col("_t") >= 0) & (pl.col("_t") < length))
                   .with_columns(_pos=pl.col(H).cast(pl.Int64) * length + pl.col("_t")))
@@ -194,7 +200,10 @@ def dense_days(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFram
     # daily rows are scattered into place rather than joined on (household_id, local_date).
     pos = np.arange(n_rows)
     seg = pos // length
-    columns = {H: pl.Series(H, seg), T: pl.Series(T, (pos % length).astype(np.float64)),
+    # Day index from the segment's own first day (padding days negative, and empty): slopes
+    # sum t * value, whose rounding would otherwise depend on the padding, hence the batch.
+    pad = (households["_own_first"] - households["_first"]).dt.total_days().to_numpy()
+    columns = {H: pl.Series(H, seg), T: pl.Series(T, (pos % length - pad[seg]).astype(np.float64)),
                "local_date": pl.Series("local_date", seg_first[seg] + pos % length).cast(pl.Date)}
     for rows, names in ((day_rows, [*feature_cols, "_row", "_valid"]),
                         (prof_rows, [f"_x{h}" for h in range(24)] + [f"_a{h}" for h in range(24)])):
@@ -202,11 +211,13 @@ def dense_days(requests: pl.DataFrame, days: pl.DataFrame, profiles: pl.DataFram
             empty = pl.Series(c, dtype=rows[c].dtype).extend_constant(None, n_rows)
             columns[c] = empty.scatter(rows["_pos"], rows[c])
     # Per segment: the constant each feature (and clock hour) is accumulated relative to,
-    # its mean over the segment's known values.
+    # its median over the segment's known values. A median, not a mean: Polars sums a group
+    # in an order that depends on the other groups of the frame, so a mean's last bit (and
+    # through it every centred sum) depended on who else was in the batch.
     constants = day_rows.lazy().with_columns(pl.col("_valid").alias("_valid")).group_by(H).agg(
-        pl.when(known(f)).then(pl.col(f)).mean().alias(centre(f)) for f in sorted(w.centred) if f in feature_cols)
+        pl.when(known(f)).then(pl.col(f)).median().alias(centre(f)) for f in sorted(w.centred) if f in feature_cols)
     hour_constants = prof_rows.lazy().group_by(H).agg(
-        pl.col(f"_x{h}").mean().alias(f"_c_x{h}") for h in range(24))
+        pl.col(f"_x{h}").median().alias(f"_c_x{h}") for h in range(24))
     every = pl.LazyFrame({H: np.arange(households.height, dtype=np.int64)})
     constants = (every.join(constants.with_columns(pl.col(H).cast(pl.Int64)), on=H, how="left")
                  .join(hour_constants.with_columns(pl.col(H).cast(pl.Int64)), on=H, how="left")
