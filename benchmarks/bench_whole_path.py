@@ -71,7 +71,9 @@ def _env(work: Path) -> dict:
     env = dict(os.environ)
     env.update(PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
                PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
-               PREFECT_HOME=str(work / "prefect"), METERRISK_DB=str(work / "store.duckdb"))
+               PREFECT_HOME=str(work / "prefect"), METERRISK_DB=str(work / "store.duckdb"),
+               # on a loaded machine the temporary server can take longer than the default 20 s
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="180")
     return env
 
 
@@ -100,7 +102,10 @@ def timed(cmd: list[str], work: Path, log) -> dict:
               "cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "exit": proc.returncode}
     last = out.strip().splitlines()[-1] if out.strip() else ""
     if last.startswith("{"):
-        result["detail"] = json.loads(last)
+        try:
+            result["detail"] = json.loads(last)
+        except json.JSONDecodeError:
+            pass
     return result
 
 
