@@ -17,6 +17,7 @@ import argparse
 import json
 import shutil
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -25,19 +26,23 @@ from benchmarks.bench_whole_path import REFS, _internal, _meterrisk, timed
 
 
 def next_day_inbox(work: Path) -> Path:
-    """The last delivered day's readings, one day later: a new day with realistic values."""
-    src = work / "inbox"
+    """The last delivered day's readings, one day later: a new day with realistic values.
+
+    The last day is found among the inbox and the daily runs' archive (where a run moves
+    what it loaded), so calling this again gives the day after that."""
     inbox = work / "inbox_next"
     shutil.rmtree(inbox, ignore_errors=True)
+    files = sorted((work / "inbox").glob("*.parquet")) + sorted((work / "data" / "archive").rglob("*.parquet"))
     inbox.mkdir()
     con = duckdb.connect()
-    # the daily run archives what it loaded: read the archived copies when the inbox is empty
-    files = sorted(src.glob("*.parquet")) or sorted((work / "data" / "archive").rglob("part-*.parquet"))
     last = con.execute(f"SELECT max(ts) FROM read_parquet({[str(f) for f in files]})").fetchone()[0]
     for f in files:
-        target = inbox / f"next-{f.name}"  # a new delivery, not a new version of an old one
-        con.execute(f"COPY (SELECT household_id, ts + INTERVAL 1 DAY AS ts, kwh FROM read_parquet('{f}') "
-                    f"WHERE ts > ?::TIMESTAMPTZ - INTERVAL 1 DAY) TO '{target}' (FORMAT parquet)", [last])
+        day = f"SELECT household_id, ts + INTERVAL 1 DAY AS ts, kwh FROM read_parquet('{f}') " \
+              f"WHERE ts > TIMESTAMPTZ '{last.isoformat()}' - INTERVAL 1 DAY"
+        if con.execute(f"SELECT count(*) FROM ({day})").fetchone()[0]:
+            # a new delivery (a name of its own), not a new version of an old one
+            target = inbox / f"{(last + timedelta(days=1)):%Y%m%d}-{f.name.split('-', 1)[-1]}"
+            con.execute(f"COPY ({day}) TO '{target}' (FORMAT parquet)")
     return inbox
 
 
