@@ -194,7 +194,8 @@ def summarise(households: int, days: int, counts: dict, stages: dict, refs: dict
     derived = {}
     for name, parts in (("end_to_end", END_TO_END), ("full_recompute", FULL_RECOMPUTE)):
         derived[name] = {**figures(sum(stages[s]["wall_s"] for s in parts),
-                                   max(stages[s]["peak_rss_gib"] for s in parts)), "stages": parts}
+                                   max(stages[s]["peak_rss_gib"] for s in parts)),
+                         "cpu_s": round(sum(stages[s]["cpu_s"] for s in parts), 2), "stages": parts}
     budget = 0.05 * derived["full_recompute"]["wall_s"] + stages["prefect_noop"]["wall_s"]
     new_day = stages["daily_new_day"]["wall_s"]
     targets = {
@@ -227,6 +228,15 @@ def linearity(results: list[dict]) -> dict | None:
         rb = large["derived"][what]["x_ref_daily"] / large["readings"]
         out[f"{what}_cost_ratio_in_ref_daily_units"] = round(rb / ra, 3)
     out["within_30_percent"] = 0.7 <= out["end_to_end_cost_ratio"] <= 1.3
+    # Per stage, wall and CPU: on a shared machine CPU seconds drift less with the load, and
+    # fixed costs (training on the labelled subset, Prefect, imports) show as a ratio below 1.
+    out["per_stage"] = {}
+    for name in small["stages"]:
+        a, b = small["stages"][name], large["stages"][name]
+        out["per_stage"][name] = {
+            "wall_cost_ratio": round((b["wall_s"] / large["readings"]) / (a["wall_s"] / small["readings"]), 3),
+            "cpu_cost_ratio": round((b["cpu_s"] / large["readings"]) / (a["cpu_s"] / small["readings"]), 3)
+            if a.get("cpu_s") and b.get("cpu_s") else None}
     return out
 
 
@@ -262,7 +272,10 @@ def markdown(doc: dict) -> str:
                   f"{lin['large']} / {lin['small']}: end to end x{lin['end_to_end_cost_ratio']} "
                   f"(x{lin['end_to_end_cost_ratio_in_ref_daily_units']} in daily-aggregate units), full recompute "
                   f"x{lin['full_recompute_cost_ratio']} (x{lin['full_recompute_cost_ratio_in_ref_daily_units']}); "
-                  f"target 0.7-1.3: {'met' if lin['within_30_percent'] else 'missed'}", ""]
+                  f"target 0.7-1.3: {'met' if lin['within_30_percent'] else 'missed'}", "",
+                  "| stage | cost per reading, wall (large / small) | CPU (large / small) |", "|---|---:|---:|"]
+        lines += [f"| {k} | {v['wall_cost_ratio']} | {v['cpu_cost_ratio']} |" for k, v in lin["per_stage"].items()]
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 
