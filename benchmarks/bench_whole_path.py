@@ -281,6 +281,9 @@ def markdown(doc: dict) -> str:
 
 def write(doc: dict, out_dir: Path, stem: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
+    for r in doc["results"]:  # results written before derived figures had CPU seconds
+        for d in r["derived"].values():
+            d.setdefault("cpu_s", round(sum(r["stages"][s]["cpu_s"] for s in d["stages"]), 2))
     doc["linearity"] = linearity(doc["results"])
     (out_dir / f"{stem}.json").write_text(json.dumps(doc, indent=1, default=str) + "\n")
     (out_dir / f"{stem}.md").write_text(markdown(doc))
