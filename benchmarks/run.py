@@ -16,6 +16,8 @@ FULL = [
     ["benchmarks/bench_features.py", "--households", "10000", "--days", "90"],
     ["benchmarks/bench_features.py", "--scaling", "1000", "10000", "--days", "90"],
     ["benchmarks/bench_train.py", "--households", "3000", "--days", "180"],
+    # every stage and the daily run at 1k/10k/30k x 90 and 10k x 365 (issue 15): hours on 2 cores
+    ["benchmarks/bench_whole_path.py"],
 ]
 QUICK = [
     ["benchmarks/bench_ingest.py", "--rows", "1000000", "--households", "200"],
@@ -23,6 +25,7 @@ QUICK = [
     ["benchmarks/bench_features.py", "--households", "500", "--days", "90"],
     ["benchmarks/bench_features.py", "--scaling", "200", "1000", "--days", "90"],
     ["benchmarks/bench_train.py", "--households", "400", "--days", "180"],
+    ["benchmarks/bench_whole_path.py", "--quick"],
 ]
 
 

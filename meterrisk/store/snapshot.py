@@ -5,6 +5,19 @@ never read the live store. At the end of each flow run the writer builds
 ``<name>.snapshot.duckdb`` afresh (temp file + atomic rename): a reader sees the previous
 run or the new one, never half a run, and never blocks the writer.
 
+**Incremental.** Readings are nearly all of the data and only grow at the end, so rebuilding
+them each run copied the whole store (114 MB a run at demo size). In the snapshot they are one
+Parquet file per local day in ``<name>.snapshot.readings/``, named ``<date>_<fingerprint>``
+and written once: the fingerprint hashes that day's day rows (pseudonym, version, readings
+present: every writer bumps a day row's version, :mod:`meterrisk.ingest.days`) and its
+readings count, so a publish writes only days that are new or changed, and the snapshot's
+``readings`` is a view over the exact list of files. A day file appears complete or not at
+all (written in a staging folder, then renamed), and the list only changes with the atomic
+rename of the snapshot file, so readers still never see half a run. A superseded day file
+stays for one more publish (a reader may still hold the previous snapshot open), except
+when a household has left (consent withdrawn): then every file that held it goes at once.
+The other tables are small and rebuilt each run as before.
+
 The snapshot holds what analysts may see, not a copy of the store: households are named by
 pseudonym only (no registry id, no table mapping one to the other), and nothing else that
 could name a person or unlock an id is there: no settings, no ingest paths (a delivery's
@@ -15,7 +28,10 @@ blocks either. The README ("The analyst snapshot") lists the contents; keep them
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,9 +41,11 @@ import duckdb
 from meterrisk.files import owner_only
 from meterrisk.processes import pid_alive
 
+#: The large append-only table, kept as day files (see above); file_id is left out because
+#: ingest_files, where file paths live, is not in the snapshot.
+READINGS_DROP = ["file_id"]
 #: Per-household tables: ``household_id`` becomes ``pseudonym``; the listed columns are left out.
 PER_HOUSEHOLD = {
-    "readings": ["file_id"],  # ingest_files, where file paths live, is not in the snapshot
     "household_day_quality": [],
     "daily_features": [],
     "household_features": [],
@@ -45,6 +63,11 @@ _SNAP = "meterrisk_snapshot"
 def snapshot_path(db: str | os.PathLike) -> Path:
     db = Path(db)
     return db.with_name(db.stem + ".snapshot" + db.suffix)
+
+
+def day_files_dir(db: str | os.PathLike) -> Path:
+    """Where the snapshot's readings live, one Parquet file per local day."""
+    return snapshot_path(db).with_suffix(".readings")
 
 
 def _columns(con, name: str) -> list[str]:
@@ -77,6 +100,10 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> Path:
     from meterrisk.store.migrations import schema_version
 
     target = snapshot_path(db)
+    folder = day_files_dir(db)
+    folder.mkdir(exist_ok=True)
+    owner_only(folder)
+    previous = _previous(target)
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
     os.close(fd)
     os.unlink(tmp)  # DuckDB creates the file; an empty one is not a database
@@ -88,6 +115,8 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> Path:
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(f"CREATE TABLE {_SNAP}.main.households AS SELECT pseudonym, district FROM households")
+            day_files = _publish_readings(con, folder)
+            info["readings_files"] = json.dumps(day_files)
             for name, drop in PER_HOUSEHOLD.items():
                 _copy(con, name, _analyst_select(con, name, drop))
             for name in [*REFERENCE, *VIEWS]:
@@ -99,9 +128,15 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> Path:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        gone = previous["pseudonyms"] - {r[0] for r in con.execute("SELECT pseudonym FROM households").fetchall()}
         con.execute(f"DETACH {_SNAP}")
         owner_only(tmp)
         os.replace(tmp, target)
+        # Only now may the previous snapshot's files go: until the rename a reader could open it.
+        keep = set(day_files) | (set() if gone else previous["files"])
+        for path in folder.glob("*.parquet"):
+            if path.name not in keep:
+                path.unlink()
     finally:
         if _SNAP in {r[0] for r in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}:
             con.execute(f"DETACH {_SNAP}")
@@ -109,6 +144,88 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> Path:
             if os.path.exists(leftover):
                 os.unlink(leftover)
     return target
+
+
+def _previous(target: Path) -> dict:
+    """The day files and households of the snapshot published last (none: nothing to keep)."""
+    out = {"files": set(), "pseudonyms": set()}
+    if not target.exists():
+        return out
+    try:
+        prev = duckdb.connect(str(target), read_only=True)
+    except duckdb.Error:
+        return out  # unreadable: its files are not kept, the new snapshot replaces it
+    try:
+        row = prev.execute("SELECT value FROM snapshot_info WHERE key = 'readings_files'").fetchone()
+        out["files"] = set(json.loads(row[0])) if row else set()
+        out["pseudonyms"] = {r[0] for r in prev.execute("SELECT pseudonym FROM households").fetchall()}
+    except duckdb.Error:  # a snapshot of an older release: a plain readings table
+        pass
+    finally:
+        prev.close()
+    return out
+
+
+def _day_fingerprints(con) -> dict[str, str]:
+    """File name per local day with readings: ``<date>_<hash of what the day holds>.parquet``.
+
+    From the day rows (a few per household-day, not 48) plus the readings count per day, so a
+    reading written without its day row being rebuilt still changes the day's file."""
+    rows = con.execute("""
+        SELECT c.local_date, c.n, coalesce(d.rows, 0), coalesce(d.h, 0)
+        FROM (SELECT local_date, count(*) AS n FROM readings GROUP BY ALL) c
+        LEFT JOIN (SELECT local_date, count(*) AS rows,
+                          sum(hash(h.pseudonym, d.version, d.n_readings))::HUGEINT AS h
+                   FROM reading_days d JOIN households h USING (household_id) GROUP BY ALL) d
+          USING (local_date)""").fetchall()
+    out = {}
+    for day, n, day_rows, h in rows:
+        digest = hashlib.sha256(f"{n}:{day_rows}:{h}".encode()).hexdigest()[:16]
+        out[day.isoformat()] = f"{day.isoformat()}_{digest}.parquet"
+    return out
+
+
+def _publish_readings(con, folder: Path) -> list[str]:
+    """Write the day files the snapshot lacks, then define ``readings`` over all of its days."""
+    select = _analyst_select(con, "readings", READINGS_DROP)
+    days = _day_fingerprints(con)
+    missing = sorted(d for d, name in days.items() if not (folder / name).exists())
+    if missing:
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE _snap_days (local_date DATE)")
+            con.executemany("INSERT INTO _snap_days VALUES (?)", [[d] for d in missing])
+            # One pass over readings for every missing day: a COPY per day would scan the
+            # whole table each time (rows are stored in delivery order, not by day).
+            con.execute(f"COPY (SELECT * FROM ({select}) WHERE local_date IN (SELECT local_date FROM _snap_days)) "
+                        f"TO {_lit(staging)} (FORMAT parquet, PARTITION_BY (local_date), "
+                        "WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true)")
+            for day in missing:
+                parts = sorted((staging / f"local_date={day}").glob("*.parquet"))
+                one = staging / f"{day}.parquet"
+                if len(parts) == 1:
+                    parts[0].rename(one)
+                else:  # DuckDB split the day (large partitions): one file a day keeps the naming simple
+                    con.execute(f"COPY (SELECT * FROM read_parquet([{', '.join(map(_lit, parts))}])) "
+                                f"TO {_lit(one)} (FORMAT parquet)")
+                owner_only(one)
+                one.rename(folder / days[day])
+        finally:
+            con.execute("DROP TABLE IF EXISTS _snap_days")
+            shutil.rmtree(staging, ignore_errors=True)
+    for stale in folder.glob(".staging-*"):  # a publish that died half way (one writer at a time)
+        shutil.rmtree(stale, ignore_errors=True)
+    files = [days[d] for d in sorted(days)]
+    if files:
+        paths = ", ".join(_lit(folder.resolve() / f) for f in files)
+        con.execute(f"CREATE VIEW {_SNAP}.main.readings AS SELECT * FROM read_parquet([{paths}])")
+    else:
+        con.execute(f"CREATE TABLE {_SNAP}.main.readings AS {select} LIMIT 0")
+    return files
+
+
+def _lit(path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _copy(con, name: str, select: str | None) -> None:
