@@ -196,3 +196,18 @@ def test_at_a_terminal_it_prompts_and_ctrl_d_leaves(published):
         if proc.poll() is None:
             proc.kill()
         os.close(master)
+
+
+def test_the_snapshots_day_files_are_readable_but_not_writable(published):
+    # readings on the snapshot is a view over day files; file access is off, so exactly those
+    # files are allowed (reading them must work, overwriting one must not).
+    from meterrisk.store.snapshot import day_files_dir
+
+    day_file = sorted(day_files_dir(published).glob("*.parquet"))[0]
+    before = day_file.read_bytes()
+    result = shell(published, "SELECT count(*) AS n_readings FROM readings;\n"
+                              f"COPY (SELECT 1 AS x) TO '{day_file}' (FORMAT parquet);\n")
+    assert "n_readings" in result.stdout and "error: " not in result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "read-only" in errors[0], result.stderr
+    assert day_file.read_bytes() == before

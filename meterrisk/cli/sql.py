@@ -13,7 +13,7 @@ from meterrisk import config
 from meterrisk.cli._options import db_option
 from meterrisk.errors import MeterriskError
 from meterrisk.store import StoreBusyError, StoreMissingError, read_only
-from meterrisk.store.snapshot import flow_running, published_at, snapshot_path
+from meterrisk.store.snapshot import flow_running, published_at, readings_files, snapshot_path
 
 
 def lock_down(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -21,7 +21,12 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
 
     A read-only connection still lets a statement ``ATTACH 'data/meterrisk.duckdb' (READ_WRITE)``
     (and write the live store) or ``COPY ... TO`` a file; with external access off both are
-    refused. Temporary tables stay allowed: they live in this session's memory."""
+    refused. Temporary tables stay allowed: they live in this session's memory. On the
+    snapshot, ``readings`` is a view over day files: exactly those stay readable (DuckDB still
+    refuses a COPY TO them)."""
+    allowed = readings_files(con)
+    if allowed:
+        con.execute("SET allowed_paths = ?", [allowed])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

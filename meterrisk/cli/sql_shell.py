@@ -194,6 +194,10 @@ def _first_line(exc: BaseException) -> str:
 def _why(exc: BaseException) -> str:
     """A hint for the errors that come from the shell being read-only."""
     text = str(exc)
-    if "read-only mode" in text or "disabled by configuration" in text or "configuration has been locked" in text:
+    # "base table": the snapshot's readings is a view over day files, so a write to it fails
+    # in the binder before the read-only check.
+    if any(m in text for m in ("read-only mode", "disabled by configuration", "configuration has been locked",
+                               "Can only delete from base table", "Can only update base table",
+                               "Can only insert into base table")):
         return " (this shell is read-only: .help)"
     return ""

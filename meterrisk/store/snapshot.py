@@ -241,6 +241,22 @@ def _check(con) -> None:
         raise RuntimeError(f"the analyst snapshot would hold registry ids in {sorted({r[0] for r in named})}")
 
 
+def readings_files(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The day files a connection on a snapshot reads its ``readings`` from (none on a store).
+
+    A locked-down analyst connection has file access off, so it must be allowed exactly these
+    files and no others (:func:`meterrisk.cli.sql.lock_down`)."""
+    try:
+        row = con.execute("SELECT value FROM snapshot_info WHERE key = 'readings_files'").fetchone()
+    except duckdb.CatalogException:
+        return []  # the live store, or a snapshot of a release before day files
+    if not row:
+        return []
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    folder = Path(path).with_suffix(".readings").resolve()
+    return [str(folder / name) for name in json.loads(row[0])]
+
+
 def published_at(db: str | os.PathLike) -> datetime | None:
     path = snapshot_path(db)
     if not path.exists():
