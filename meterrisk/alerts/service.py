@@ -2,8 +2,8 @@
 
 :func:`run_alerts` judges one whole local date; :func:`run_intraday` judges today's readings
 received so far (``meterrisk alerts --now``, every 30 minutes). Both read the day and the
-``history_days`` (84) days before it from ``readings`` (known absence days are left out of the
-usual pattern) and never alert a household with a registered absence that day, or one whose
+``history_days`` (84) days before it from the day rows (``reading_days``; known absence days
+are left out of the usual pattern) and never alert a household with a registered absence that day, or one whose
 consent is not in force that day (not given yet, or withdrawn on or before it).
 
 ``alerts`` holds one row per household, date and kind (re-running a date replaces its rows; an
@@ -91,18 +91,28 @@ def _day_matrices(con, day: date, history_days: int, upto: int = SLOTS - 1,
                   households: tuple[str, str] | None = None) -> dict[str, np.ndarray]:
     """{household: (history_days + 1) x 48 kWh, NaN = missing}, the last row being ``day`` (its
     half hours up to ``upto`` only), for the households whose consent is in force on ``day``
-    (and whose id is in the ``households`` range, if given)."""
+    (and whose id is in the ``households`` range, if given).
+
+    From the day rows (``reading_days``: a day's readings as one list, element slot + 1 =
+    ``readings.kwh``, NULL = no reading; kept in step by every writer, meterrisk/ingest/days.py),
+    85 rows a household instead of 85 x 48 readings, each put through the join with the
+    registry and the absence check. Unnested here into exactly the rows the readings query gave
+    (one per reading), so the matrices are the same."""
     lo = day - timedelta(days=history_days)
     first, last = households or ("", "\U0010ffff")  # no range: every id
-    rows = frame(con, """
-        SELECT r.household_id, r.local_date, r.slot, r.kwh FROM readings r
-        JOIN households h ON h.household_id = r.household_id
+    days = frame(con, """
+        SELECT d.household_id, d.local_date, d.kwh FROM reading_days d
+        JOIN households h ON h.household_id = d.household_id
          AND h.consent_given_on <= $day AND (h.consent_withdrawn_on IS NULL OR $day < h.consent_withdrawn_on)
-        WHERE r.local_date BETWEEN $lo AND $day AND r.slot < $slots AND (r.local_date < $day OR r.slot <= $upto)
-          AND r.household_id BETWEEN $first AND $last
-          AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.household_id = r.household_id
-                          AND r.local_date BETWEEN a.start_date AND a.end_date AND r.local_date < $day)
-        """, {"lo": lo, "day": day, "slots": SLOTS, "upto": upto, "first": first, "last": last})
+        WHERE d.local_date BETWEEN $lo AND $day AND d.n_readings > 0
+          AND d.household_id BETWEEN $first AND $last
+          AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.household_id = d.household_id
+                          AND d.local_date BETWEEN a.start_date AND a.end_date AND d.local_date < $day)
+        """, {"lo": lo, "day": day, "first": first, "last": last})
+    rows = (days.with_columns(pl.col("kwh").list.head(SLOTS))
+            .with_columns(slot=pl.int_ranges(0, pl.col("kwh").list.len(), dtype=pl.Int16))
+            .explode(["kwh", "slot"])
+            .filter(pl.col("kwh").is_not_null() & ((pl.col("local_date") < day) | (pl.col("slot") <= upto))))
     return {hid: X for hid, (_, X) in day_matrices(rows, start=lo, n_days=history_days + 1).items()}
 
 
