@@ -2,7 +2,7 @@
 the matrices, and so the alerts, are the ones the readings query gave. Checked on a London
 store (46- and 50-slot days: slots past 48 are left out either way), with gaps, zeros, a
 whole-day outage, an emptied day, an absence and consent that ends, for a whole day and
-part of one (intraday)."""
+part of one (intraday: a home whose only readings are later that day is not judged yet)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def test_day_rows_give_the_matrices_and_alerts_the_readings_gave(tmp_path, monke
     rows = ["H1,1945,true,2025-01-01,,false,false,North",
             "H2,1950,true,2025-01-01,,false,true,South",
             "H4,1940,true,2025-01-01,2025-10-30,false,false,East",   # consent ends before the last day
-            "H5,1941,true,2025-01-01,,false,false,East"]
+            "H5,1941,true,2025-01-01,,false,false,East",
+            "H6,1942,true,2025-01-01,,false,false,East"]    # new: readings only late on the last day
     ingest.load_registry(con, write_registry(tmp_path / "h.csv", rows), today=date(2025, 1, 2))
     utc = ingest.load_profile("default").with_overrides(timezone="UTC")
     rng = np.random.default_rng(5)
@@ -58,6 +59,7 @@ def test_day_rows_give_the_matrices_and_alerts_the_readings_gave(tmp_path, monke
             flat = h == "H1" and d == last        # H1's last day: nothing moves (an inactivity alert)
             lines += day_lines(h, d, value=lambda s: 0.02 if flat else values[s],
                                keep=lambda s: not (h == "H2" and i % 4 == 0 and s % 6 == 0))
+    lines += day_lines("H6", last, keep=lambda s: s >= 40)
     ingest.ingest_file(con, write_long(tmp_path / "a.csv", lines), utc)
     # H2's outage day had readings once, from a file later replaced without them: an emptied day row
     ingest.ingest_file(con, write_long(path, day_lines("H2", first + timedelta(days=12), keep=lambda s: s < 8)), utc)
@@ -68,7 +70,7 @@ def test_day_rows_give_the_matrices_and_alerts_the_readings_gave(tmp_path, monke
     service.load_absences(con, csv)
     for day, upto in [(last, SLOTS - 1), (last, 13), (autumn, SLOTS - 1), (autumn + timedelta(days=1), 30),
                       (date(2025, 10, 21), SLOTS - 1), (first, SLOTS - 1)]:
-        for households in [None, ("H1", "H2"), ("H4", "H5")]:
+        for households in [None, ("H1", "H2"), ("H4", "H6")]:
             assert same(service._day_matrices(con, day, 28, upto, households),
                         readings_matrices(con, day, 28, upto, households)), (day, upto, households)
     new = service.run_alerts(con, last)
@@ -77,4 +79,4 @@ def test_day_rows_give_the_matrices_and_alerts_the_readings_gave(tmp_path, monke
     old = service.run_alerts(con, last)
     assert {k: v for k, v in old.items() if k != "new_episodes"} == {k: v for k, v in new.items() if k != "new_episodes"}
     assert con.execute("SELECT * FROM alerts ORDER BY ALL").fetchall() == alerts
-    assert new["households_checked"] == 2 and new["suppressed_by_absence"] == 1 and alerts
+    assert new["households_checked"] == 3 and new["suppressed_by_absence"] == 1 and alerts

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 import polars as pl
 
-from meterrisk.alerts.detector import SLOTS, DetectorParams, day_matrices, detect_day
+from meterrisk.alerts.detector import SLOTS, DetectorParams, detect_day
 from meterrisk.alerts.episodes import DATA_KINDS, group_episodes, is_open
 from meterrisk.alerts.timing import DELIVERY_LATENCY_MIN, last_seen_slot
 from meterrisk.errors import InputFileError, MeterriskError
@@ -91,29 +91,41 @@ def _day_matrices(con, day: date, history_days: int, upto: int = SLOTS - 1,
                   households: tuple[str, str] | None = None) -> dict[str, np.ndarray]:
     """{household: (history_days + 1) x 48 kWh, NaN = missing}, the last row being ``day`` (its
     half hours up to ``upto`` only), for the households whose consent is in force on ``day``
-    (and whose id is in the ``households`` range, if given).
+    (and whose id is in the ``households`` range, if given) and with a reading among those.
 
     From the day rows (``reading_days``: a day's readings as one list, element slot + 1 =
-    ``readings.kwh``, NULL = no reading; kept in step by every writer, meterrisk/ingest/days.py),
-    85 rows a household instead of 85 x 48 readings, each put through the join with the
-    registry and the absence check. Unnested here into exactly the rows the readings query gave
-    (one per reading), so the matrices are the same."""
+    ``readings.kwh``, NULL = no reading; kept in step by every writer, meterrisk/ingest/days.py):
+    85 rows a household, each already a matrix row, instead of 85 x 48 readings put through
+    the registry join and the absence check, then sorted and scattered. Slots past 48 (a
+    50-slot clock-change day) are left out, as the detector's day has 48. Ingest stores only
+    finite kWh, so NaN marks exactly the half hours without a reading."""
     lo = day - timedelta(days=history_days)
     first, last = households or ("", "\U0010ffff")  # no range: every id
     days = frame(con, """
-        SELECT d.household_id, d.local_date, d.kwh FROM reading_days d
+        SELECT d.household_id, (d.local_date - $lo)::INTEGER AS di,
+               list_transform(list_resize(d.kwh, $slots), lambda x: coalesce(x, 'NaN'::DOUBLE)) AS kwh
+        FROM reading_days d
         JOIN households h ON h.household_id = d.household_id
          AND h.consent_given_on <= $day AND (h.consent_withdrawn_on IS NULL OR $day < h.consent_withdrawn_on)
         WHERE d.local_date BETWEEN $lo AND $day AND d.n_readings > 0
           AND d.household_id BETWEEN $first AND $last
           AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.household_id = d.household_id
                           AND d.local_date BETWEEN a.start_date AND a.end_date AND d.local_date < $day)
-        """, {"lo": lo, "day": day, "first": first, "last": last})
-    rows = (days.with_columns(pl.col("kwh").list.head(SLOTS))
-            .with_columns(slot=pl.int_ranges(0, pl.col("kwh").list.len(), dtype=pl.Int16))
-            .explode(["kwh", "slot"])
-            .filter(pl.col("kwh").is_not_null() & ((pl.col("local_date") < day) | (pl.col("slot") <= upto))))
-    return {hid: X for hid, (_, X) in day_matrices(rows, start=lo, n_days=history_days + 1).items()}
+        ORDER BY d.household_id, d.local_date
+        """, {"lo": lo, "day": day, "slots": SLOTS, "first": first, "last": last})
+    if days.height == 0:
+        return {}
+    ids, di = days["household_id"].to_numpy(), days["di"].to_numpy()
+    kwh = days["kwh"].explode().to_numpy().reshape(-1, SLOTS).copy()  # Arrow-backed: read-only
+    kwh[di == history_days, upto + 1:] = np.nan  # the day itself: only the half hours judged
+    out = {}
+    starts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist()]
+    for a, b in zip(starts, [*starts[1:], len(ids)]):
+        X = np.full((history_days + 1, SLOTS), np.nan)
+        X[di[a:b]] = kwh[a:b]
+        if not np.isnan(X).all():
+            out[ids[a]] = X
+    return out
 
 
 def _detect(con, day: date, params: DetectorParams, upto: int = SLOTS - 1) -> tuple[list, int, int]:
