@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from meterrisk.alerts.detector import DetectorParams, detect_day
+from meterrisk.ingest import days as day_rows
 
 
 def _day(rng, *, wake=14, bed=44, flat_from=None, stuck_from=None):
@@ -102,6 +103,9 @@ def _load(con, hid, days: list[np.ndarray], start: date):
                       orient="row")
     con.register("_r", df.to_arrow())
     con.execute("INSERT INTO readings SELECT * FROM _r")
+    # as every writer of readings does (meterrisk/ingest/days.py): alerts read the day rows
+    day_rows.note_changed(con, "SELECT DISTINCT household_id, local_date FROM _r")
+    day_rows.rebuild_changed(con)
     con.unregister("_r")
     con.execute("INSERT INTO households VALUES (?, ?, 1940, true, DATE '2024-01-01', NULL, false, false, 'd', now())",
                 [hid, f"P-{hid}"])

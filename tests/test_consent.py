@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from ingest.helpers import REGISTRY_HEADER, day_lines, write_long, write_registry
 from meterrisk import ingest, store
 from meterrisk.errors import InputFileError, MeterriskError
+from meterrisk.ingest import days as day_rows
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -359,6 +360,9 @@ def _insert_home(con, hid, given, withdrawn, start, days, district="d"):
         con.execute("INSERT INTO households VALUES (?, ?, 1940, true, ?, ?, false, false, ?, now())",
                     [hid, f"P-{hid}", given, withdrawn, district])
         con.execute("INSERT OR IGNORE INTO local_calendar SELECT DISTINCT local_date, 48 FROM _r")
+        # as every writer of readings does (meterrisk/ingest/days.py): household_day_quality reads the day rows
+        day_rows.note_changed(con, "SELECT DISTINCT household_id, local_date FROM _r")
+        day_rows.rebuild_changed(con)
 
 
 def test_alerts_only_for_households_with_consent_in_force_that_day(con):

@@ -2,8 +2,8 @@
 
 :func:`run_alerts` judges one whole local date; :func:`run_intraday` judges today's readings
 received so far (``meterrisk alerts --now``, every 30 minutes). Both read the day and the
-``history_days`` (84) days before it from ``readings`` (known absence days are left out of the
-usual pattern) and never alert a household with a registered absence that day, or one whose
+``history_days`` (84) days before it from the day rows (``reading_days``; known absence days
+are left out of the usual pattern) and never alert a household with a registered absence that day, or one whose
 consent is not in force that day (not given yet, or withdrawn on or before it).
 
 ``alerts`` holds one row per household, date and kind (re-running a date replaces its rows; an
@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 import polars as pl
 
-from meterrisk.alerts.detector import SLOTS, DetectorParams, day_matrices, detect_day
+from meterrisk.alerts.detector import SLOTS, DetectorParams, detect_day
 from meterrisk.alerts.episodes import DATA_KINDS, group_episodes, is_open
 from meterrisk.alerts.timing import DELIVERY_LATENCY_MIN, last_seen_slot
 from meterrisk.errors import InputFileError, MeterriskError
@@ -91,19 +91,41 @@ def _day_matrices(con, day: date, history_days: int, upto: int = SLOTS - 1,
                   households: tuple[str, str] | None = None) -> dict[str, np.ndarray]:
     """{household: (history_days + 1) x 48 kWh, NaN = missing}, the last row being ``day`` (its
     half hours up to ``upto`` only), for the households whose consent is in force on ``day``
-    (and whose id is in the ``households`` range, if given)."""
+    (and whose id is in the ``households`` range, if given) and with a reading among those.
+
+    From the day rows (``reading_days``: a day's readings as one list, element slot + 1 =
+    ``readings.kwh``, NULL = no reading; kept in step by every writer, meterrisk/ingest/days.py):
+    85 rows a household, each already a matrix row, instead of 85 x 48 readings put through
+    the registry join and the absence check, then sorted and scattered. Slots past 48 (a
+    50-slot clock-change day) are left out, as the detector's day has 48. Ingest stores only
+    finite kWh, so NaN marks exactly the half hours without a reading."""
     lo = day - timedelta(days=history_days)
     first, last = households or ("", "\U0010ffff")  # no range: every id
-    rows = frame(con, """
-        SELECT r.household_id, r.local_date, r.slot, r.kwh FROM readings r
-        JOIN households h ON h.household_id = r.household_id
+    days = frame(con, """
+        SELECT d.household_id, (d.local_date - $lo)::INTEGER AS di,
+               list_transform(list_resize(d.kwh, $slots), lambda x: coalesce(x, 'NaN'::DOUBLE)) AS kwh
+        FROM reading_days d
+        JOIN households h ON h.household_id = d.household_id
          AND h.consent_given_on <= $day AND (h.consent_withdrawn_on IS NULL OR $day < h.consent_withdrawn_on)
-        WHERE r.local_date BETWEEN $lo AND $day AND r.slot < $slots AND (r.local_date < $day OR r.slot <= $upto)
-          AND r.household_id BETWEEN $first AND $last
-          AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.household_id = r.household_id
-                          AND r.local_date BETWEEN a.start_date AND a.end_date AND r.local_date < $day)
-        """, {"lo": lo, "day": day, "slots": SLOTS, "upto": upto, "first": first, "last": last})
-    return {hid: X for hid, (_, X) in day_matrices(rows, start=lo, n_days=history_days + 1).items()}
+        WHERE d.local_date BETWEEN $lo AND $day AND d.n_readings > 0
+          AND d.household_id BETWEEN $first AND $last
+          AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.household_id = d.household_id
+                          AND d.local_date BETWEEN a.start_date AND a.end_date AND d.local_date < $day)
+        ORDER BY d.household_id, d.local_date
+        """, {"lo": lo, "day": day, "slots": SLOTS, "first": first, "last": last})
+    if days.height == 0:
+        return {}
+    ids, di = days["household_id"].to_numpy(), days["di"].to_numpy()
+    kwh = days["kwh"].explode().to_numpy().reshape(-1, SLOTS).copy()  # Arrow-backed: read-only
+    kwh[di == history_days, upto + 1:] = np.nan  # the day itself: only the half hours judged
+    out = {}
+    starts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist()]
+    for a, b in zip(starts, [*starts[1:], len(ids)]):
+        X = np.full((history_days + 1, SLOTS), np.nan)
+        X[di[a:b]] = kwh[a:b]
+        if not np.isnan(X).all():
+            out[ids[a]] = X
+    return out
 
 
 def _detect(con, day: date, params: DetectorParams, upto: int = SLOTS - 1) -> tuple[list, int, int]:

@@ -57,6 +57,28 @@ PER_HOUSEHOLD = {
 REFERENCE = ["local_calendar", "temperature", "feature_catalog", "risk_lists"]
 #: The analyst views, materialised (their definitions join tables the snapshot does not hold).
 VIEWS = ["v_risk_latest", "v_household_daily", "v_alerts_open", "v_alerts_acknowledged", "v_data_quality"]
+#: Analyst views over a per-household-day table the snapshot has just copied, built from that
+#: copy instead of running the store's view: it reads the same rows again (millions at a year
+#: of a town), and for v_data_quality the store's household_day_quality view a second time.
+#: Each is its store view (V0310) with the copy for the store table and ``_snap_consenting``
+#: (the households in consent when the publish began) for households_in_consent; the copies
+#: name households by pseudonym, one per household. tests/test_snapshot_cost.py checks that
+#: they equal the store's views.
+FROM_COPIES = {
+    "v_household_daily": """
+        SELECT h.pseudonym, h.district, d.* EXCLUDE (pseudonym)
+        FROM {snap}.main.daily_features d JOIN _snap_consenting h USING (pseudonym)""",
+    "v_data_quality": """
+        SELECT h.pseudonym, h.district,
+               min(q.local_date) AS first_date, max(q.local_date) AS last_date,
+               count(*) AS days,
+               count(*) FILTER (WHERE q.coverage >= 0.8) AS days_coverage_80,
+               round(avg(q.coverage), 4) AS mean_coverage,
+               sum(q.missing_slots) AS missing_slots,
+               sum(q.zero_slots) AS zero_slots
+        FROM {snap}.main.household_day_quality q JOIN _snap_consenting h USING (pseudonym)
+        GROUP BY ALL""",
+}
 _SNAP = "meterrisk_snapshot"
 
 
@@ -119,8 +141,14 @@ def publish(con: duckdb.DuckDBPyConnection, db: str | os.PathLike) -> Path:
             info["readings_files"] = json.dumps(day_files)
             for name, drop in PER_HOUSEHOLD.items():
                 _copy(con, name, _analyst_select(con, name, drop))
+            con.execute("CREATE OR REPLACE TEMP TABLE _snap_consenting AS "
+                        "SELECT pseudonym, district FROM households_in_consent")
             for name in [*REFERENCE, *VIEWS]:
-                _copy(con, name, _analyst_select(con, name, []))
+                if name in FROM_COPIES:
+                    _copy(con, name, FROM_COPIES[name].format(snap=_SNAP))
+                else:
+                    _copy(con, name, _analyst_select(con, name, []))
+            con.execute("DROP TABLE _snap_consenting")
             con.execute(f"CREATE TABLE {_SNAP}.main.snapshot_info (key VARCHAR, value VARCHAR)")
             con.executemany(f"INSERT INTO {_SNAP}.main.snapshot_info VALUES (?, ?)", list(info.items()))
             _check(con)
