@@ -197,15 +197,16 @@ def _previous(target: Path) -> dict:
 def _day_fingerprints(con) -> dict[str, str]:
     """File name per local day with readings: ``<date>_<hash of what the day holds>.parquet``.
 
-    From the day rows (a few per household-day, not 48) plus the readings count per day, so a
-    reading written without its day row being rebuilt still changes the day's file."""
+    From the day rows alone (a few per household-day, not 48): every writer keeps them in step
+    with the readings and bumps a row's version when its day changes (meterrisk/ingest/days.py),
+    as household_day_quality (V0400) and the alerts also rely on, so the day's readings count
+    is the sum of its rows' ``n_readings`` and the readings need no scan of their own."""
     rows = con.execute("""
-        SELECT c.local_date, c.n, coalesce(d.rows, 0), coalesce(d.h, 0)
-        FROM (SELECT local_date, count(*) AS n FROM readings GROUP BY ALL) c
-        LEFT JOIN (SELECT local_date, count(*) AS rows,
-                          sum(hash(h.pseudonym, d.version, d.n_readings))::HUGEINT AS h
-                   FROM reading_days d JOIN households h USING (household_id) GROUP BY ALL) d
-          USING (local_date)""").fetchall()
+        SELECT d.local_date, sum(d.n_readings) AS n, count(h.pseudonym) AS rows,
+               coalesce(sum(hash(h.pseudonym, d.version, d.n_readings))
+                        FILTER (WHERE h.pseudonym IS NOT NULL)::HUGEINT, 0) AS h
+        FROM reading_days d LEFT JOIN households h USING (household_id)
+        GROUP BY ALL HAVING sum(d.n_readings) > 0""").fetchall()
     out = {}
     for day, n, day_rows, h in rows:
         digest = hashlib.sha256(f"{n}:{day_rows}:{h}".encode()).hexdigest()[:16]
