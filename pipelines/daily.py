@@ -12,7 +12,7 @@ from pipelines.artifacts import markdown
 from pipelines.consent import forget_due_withdrawals
 from pipelines.features import features_flow
 from pipelines.ingest import ingest_flow
-from pipelines.progress import stage
+from meterrisk.progress import stage
 from pipelines.snapshot import publish_snapshot
 from pipelines.workspace import Workspace, marks_run
 

@@ -33,7 +33,7 @@ from pipelines.artifacts import fields, markdown
 from pipelines.consent import forget_due_withdrawals
 from pipelines.daily import DeliveryFailed, summary
 from pipelines.ingest import ingest_flow
-from pipelines.progress import stage
+from meterrisk.progress import stage
 from pipelines.retries import retry_on_transient_io
 from pipelines.snapshot import publish_snapshot
 from pipelines.workspace import Workspace, marks_run

@@ -39,7 +39,7 @@ class _Stream:
 
 
 def test_progress_shows_on_a_terminal_and_is_quiet_in_pipes_and_ci(monkeypatch):
-    from pipelines.progress import stage
+    from meterrisk.progress import stage
 
     monkeypatch.delenv("CI", raising=False)
     tty, pipe = _Stream(True), _Stream(False)
