@@ -7,12 +7,12 @@ from pathlib import Path
 from prefect import flow
 
 from meterrisk.errors import MeterriskError
+from meterrisk.progress import stage
 from pipelines.alerts import alerts_flow
 from pipelines.artifacts import markdown
 from pipelines.consent import forget_due_withdrawals
 from pipelines.features import features_flow
 from pipelines.ingest import ingest_flow
-from meterrisk.progress import stage
 from pipelines.snapshot import publish_snapshot
 from pipelines.workspace import Workspace, marks_run
 

@@ -17,8 +17,8 @@ from prefect import flow, task
 from meterrisk import ingest, store
 from meterrisk.consent.files_side import finish_withdrawals, forget_outside_store
 from meterrisk.errors import MeterriskError
-from pipelines.daily import daily_flow
 from meterrisk.progress import stage
+from pipelines.daily import daily_flow
 from pipelines.snapshot import publish_snapshot
 from pipelines.risk_list import risk_list_flow
 from pipelines.train import train_flow

@@ -27,13 +27,13 @@ from prefect import flow, task
 
 from meterrisk import store
 from meterrisk.errors import MeterriskError
+from meterrisk.progress import stage
 from meterrisk.shards import layout
 from pipelines.alerts import deliver_new_episodes
 from pipelines.artifacts import fields, markdown
 from pipelines.consent import forget_due_withdrawals
 from pipelines.daily import DeliveryFailed, summary
 from pipelines.ingest import ingest_flow
-from meterrisk.progress import stage
 from pipelines.retries import retry_on_transient_io
 from pipelines.snapshot import publish_snapshot
 from pipelines.workspace import Workspace, marks_run
